@@ -1,0 +1,217 @@
+/**
+ * The engine's vocabulary: what it is given (policies with defaults applied, a snapshot of the fleet) and what it
+ * returns (drift and ordered actions per function). Pure data: no AWS SDK, Kubernetes or HTTP types appear here,
+ * so the AWS adapters and the controller translate at their edges.
+ */
+import type { Mode, Settings, Selector } from '../api/schema.ts';
+
+export type Architecture = 'x86_64' | 'arm64';
+export type PackageType = 'Zip' | 'Image';
+
+/** A policy as the engine sees it: validated, defaults applied, identified by `namespace/name`. */
+export interface PolicyInput {
+  /** `namespace/name`; the tie-break order of Enforce policies and the owner of scheduled actions. */
+  id: string;
+  namespace: string;
+  name: string;
+  mode: Mode;
+  priority: number;
+  suspend: boolean;
+  intervalSeconds: number;
+  selector: Selector;
+  settings: Settings;
+}
+
+/** Per-qualifier state, read only for qualifiers a matched Enforce/Audit policy governs. */
+export interface QualifierState {
+  qualifier: string;
+  /** false when the alias/version does not exist. */
+  exists: boolean;
+  /** Requested provisioned concurrency on this qualifier; 0 when none is configured. */
+  provisionedRequested: number;
+  provisionedStatus?: 'IN_PROGRESS' | 'READY' | 'FAILED';
+}
+
+/** An Application Auto Scaling scheduled action on a function's scalable target (namespace `lambda`). */
+export interface ScheduledActionState {
+  name: string;
+  /** `function:NAME:QUALIFIER` */
+  resourceId: string;
+  /** `cron(m h dom mon dow year)`, `at(...)` or `rate(...)` */
+  schedule: string;
+  timezone: string;
+  minCapacity?: number;
+  maxCapacity?: number;
+}
+
+export interface ScalableTargetState {
+  /** `function:NAME:QUALIFIER` */
+  resourceId: string;
+  minCapacity: number;
+  maxCapacity: number;
+}
+
+export interface ObservedFunction {
+  region: string;
+  name: string;
+  arn: string;
+  memorySize: number;
+  timeout: number;
+  architecture: Architecture;
+  packageType: PackageType;
+  runtime?: string;
+  /** Code SHA, to notice that someone deployed between read and write. */
+  codeSha256?: string;
+  tags: Record<string, string>;
+  /**
+   * Reserved concurrency: a number, `null` when none is set, `undefined` when it was not read (not governed).
+   */
+  reservedConcurrency?: number | null;
+  /** Governed qualifiers only; absent when no provisioned concurrency is governed. */
+  qualifiers?: Record<string, QualifierState>;
+}
+
+export interface RegionAccount {
+  /** Account concurrency limit (GetAccountSettings AccountLimit.ConcurrentExecutions). */
+  concurrentExecutions: number;
+  /** AccountLimit.UnreservedConcurrentExecutions. */
+  unreservedConcurrentExecutions: number;
+  /** The minimum AWS keeps unreserved (100 by default; 10 or 50 on low-quota accounts). */
+  unreservedFloor: number;
+}
+
+export interface RegionSnapshot {
+  region: string;
+  account?: RegionAccount;
+  functions: ObservedFunction[];
+  /** Scalable targets of the lambda namespace (only those the controller may own are needed). */
+  scalableTargets: ScalableTargetState[];
+  /** Scheduled actions of the lambda namespace whose names carry the ownership prefix. */
+  scheduledActions: ScheduledActionState[];
+}
+
+export interface FleetSnapshot {
+  /** When the snapshot was read; the planner evaluates windows at `now` it is given, not at this. */
+  readAt: Date;
+  regions: RegionSnapshot[];
+}
+
+/** What a function must be read for, beyond ListFunctions + tags (decided after selection). */
+export interface ReadRequirements {
+  region: string;
+  name: string;
+  reservedConcurrency: boolean;
+  qualifiers: string[];
+}
+
+export type FieldName =
+  | 'memorySize'
+  | 'timeout'
+  | 'architecture'
+  | 'reservedConcurrency'
+  | 'provisionedConcurrency'
+  | 'scheduledActions';
+
+export type Action =
+  | { api: 'UpdateFunctionConfiguration'; memorySize?: number; timeout?: number }
+  | { api: 'UpdateFunctionCode'; architecture: Architecture }
+  | { api: 'PutFunctionConcurrency'; reservedConcurrentExecutions: number }
+  | { api: 'DeleteFunctionConcurrency' }
+  | { api: 'PutProvisionedConcurrencyConfig'; qualifier: string; provisionedConcurrentExecutions: number }
+  | { api: 'DeleteProvisionedConcurrencyConfig'; qualifier: string }
+  | { api: 'RegisterScalableTarget'; resourceId: string; minCapacity: number; maxCapacity: number }
+  | {
+      api: 'PutScheduledAction';
+      resourceId: string;
+      scheduledActionName: string;
+      schedule: string;
+      timezone: string;
+      minCapacity: number;
+      maxCapacity: number;
+    }
+  | { api: 'DeleteScheduledAction'; resourceId: string; scheduledActionName: string };
+
+export type ActionApi = Action['api'];
+
+export type RefusalReason =
+  | 'ImageArchitecture'
+  | 'ProvisionedExceedsReserved'
+  | 'UnreservedFloor'
+  | 'LatestQualifier'
+  | 'QualifierNotFound'
+  | 'WindowOverlap'
+  | 'NotRead';
+
+export interface Refusal {
+  field: FieldName;
+  reason: RefusalReason;
+  message: string;
+  policy: string;
+}
+
+export interface Drift {
+  field: FieldName;
+  desired: unknown;
+  actual: unknown;
+  /** `namespace/name` of the policy that wants `desired`. */
+  policy: string;
+}
+
+export interface Overridden {
+  field: FieldName;
+  /** The losing policy. */
+  policy: string;
+  /** The policy whose value is enforced instead. */
+  winner: string;
+}
+
+export interface FunctionPlan {
+  region: string;
+  name: string;
+  /** Enforce and Audit policies that match the function. */
+  policies: string[];
+  compliant: boolean;
+  /** Drift against the merged Enforce settings (fixable or not). */
+  drift: Drift[];
+  /** Ordered: configuration, code (architecture), reserved concurrency, provisioned/scheduled. */
+  actions: Action[];
+  refusals: Refusal[];
+  overridden: Overridden[];
+  /** Per Audit policy: its own drift for this function (never actions). */
+  auditDrift: Drift[];
+}
+
+export interface ProvisionedWindowView {
+  desiredNow: number;
+  window?: string;
+  nextChange?: { at: Date; value: number };
+}
+
+export interface PolicyReport {
+  id: string;
+  mode: Mode;
+  matched: number;
+  compliant: number;
+  drifted: number;
+  overridden: number;
+  infeasible: number;
+  problems: string[];
+  provisionedConcurrency?: ProvisionedWindowView;
+  cost?: CostEstimate;
+}
+
+export interface CostEstimate {
+  provisionedConcurrencyMonthlyUSD: number;
+  /** undefined (n/a) when no GB-seconds are known or the policy does not move functions to arm64. */
+  architectureMonthlySavingUSD?: number;
+}
+
+export interface Plan {
+  now: Date;
+  functions: FunctionPlan[];
+  policies: PolicyReport[];
+  summary: { policies: number; matched: number; compliant: number; drifted: number; overridden: number; infeasible: number };
+}
+
+/** Prefix of every scheduled action the controller creates; it never touches actions without it. */
+export const SCHEDULED_ACTION_PREFIX = 'lambda-policy-controller';
