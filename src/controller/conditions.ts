@@ -1,0 +1,172 @@
+/**
+ * Status conditions the way apimachinery's `meta.SetStatusCondition` and kstatus (sigs.k8s.io/cli-utils) expect
+ * them, so `kubectl wait --for=condition=Ready`, Flux and Argo CD all read our status without special cases.
+ *
+ * - conditions are a list keyed by `type`; `setCondition` upserts and reports whether anything changed, so callers
+ *   can skip no-op writes;
+ * - `lastTransitionTime` moves only when `status` flips (a new reason or message alone does not move it);
+ * - kstatus reads Ready / Reconciling / Stalled: Reconciling=True -> InProgress, Stalled=True -> Failed,
+ *   Ready=True (with observedGeneration == generation) -> Current. `kstatusConditions` keeps the three consistent.
+ */
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  /** CamelCase, machine-readable. */
+  reason: string;
+  message: string;
+  /** RFC 3339, seconds precision (what metav1.Time serialises to). */
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export type ConditionInput = Omit<Condition, 'lastTransitionTime'> & { lastTransitionTime?: string };
+
+/** metav1.Time has seconds precision; writing milliseconds would make every read-back look "changed". */
+export function toKubeTime(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`;
+}
+
+/** Message cap: conditions are shown in `kubectl describe` and must stay small. */
+export const CONDITION_MESSAGE_MAX = 1024;
+
+/**
+ * Upserts `cond` into a copy of `list`. Returns the new list and whether anything changed. The order of existing
+ * conditions is kept (new types are appended), so an unchanged list serialises identically.
+ */
+export function setCondition(
+  list: readonly Condition[] | undefined,
+  cond: ConditionInput,
+  now: Date,
+): { conditions: Condition[]; changed: boolean } {
+  const conditions = (list ?? []).map((c) => ({ ...c }));
+  const message = truncate(cond.message, CONDITION_MESSAGE_MAX);
+  const idx = conditions.findIndex((c) => c.type === cond.type);
+  if (idx < 0) {
+    const added: Condition = {
+      type: cond.type,
+      status: cond.status,
+      reason: cond.reason,
+      message,
+      lastTransitionTime: cond.lastTransitionTime ?? toKubeTime(now),
+    };
+    if (cond.observedGeneration !== undefined) added.observedGeneration = cond.observedGeneration;
+    conditions.push(added);
+    return { conditions, changed: true };
+  }
+  const existing = conditions[idx] as Condition;
+  let changed = false;
+  if (existing.status !== cond.status) {
+    existing.status = cond.status;
+    existing.lastTransitionTime = cond.lastTransitionTime ?? toKubeTime(now);
+    changed = true;
+  }
+  if (existing.reason !== cond.reason) {
+    existing.reason = cond.reason;
+    changed = true;
+  }
+  if (existing.message !== message) {
+    existing.message = message;
+    changed = true;
+  }
+  if (cond.observedGeneration !== undefined && existing.observedGeneration !== cond.observedGeneration) {
+    existing.observedGeneration = cond.observedGeneration;
+    changed = true;
+  }
+  return { conditions, changed };
+}
+
+export function findCondition(list: readonly Condition[] | undefined, type: string): Condition | undefined {
+  return list?.find((c) => c.type === type);
+}
+
+export function isConditionTrue(list: readonly Condition[] | undefined, type: string): boolean {
+  return findCondition(list, type)?.status === 'True';
+}
+
+export function removeCondition(
+  list: readonly Condition[] | undefined,
+  type: string,
+): { conditions: Condition[]; changed: boolean } {
+  const conditions = (list ?? []).filter((c) => c.type !== type).map((c) => ({ ...c }));
+  return { conditions, changed: conditions.length !== (list ?? []).length };
+}
+
+export const READY = 'Ready';
+export const RECONCILING = 'Reconciling';
+export const STALLED = 'Stalled';
+
+/** The overall state a reconcile ended in, which decides the three kstatus conditions. */
+export type KstatusState =
+  /** Work is ongoing (first visit, remediation in progress, waiting for AWS): Reconciling=True, Ready=Unknown. */
+  | { kind: 'Reconciling'; reason: string; message: string }
+  /** Done and the world matches (or Audit reported): Ready=True. */
+  | { kind: 'Ready'; reason: string; message: string }
+  /** Done but not in the desired state, and retrying will not help without a change: Stalled=True, Ready=False. */
+  | { kind: 'Stalled'; reason: string; message: string }
+  /** Done, not in the desired state, but retrying may help (transient failure): Ready=False, nothing stalled. */
+  | { kind: 'NotReady'; reason: string; message: string };
+
+/**
+ * Applies a KstatusState to a condition list: always sets all three types (kstatus wants Ready present from the
+ * first visit; Reconciling/Stalled are kept as False rather than removed, so the list's shape never churns).
+ */
+export function kstatusConditions(
+  list: readonly Condition[] | undefined,
+  state: KstatusState,
+  observedGeneration: number | undefined,
+  now: Date,
+): { conditions: Condition[]; changed: boolean } {
+  const g = observedGeneration;
+  const ready: ConditionStatus = state.kind === 'Ready' ? 'True' : state.kind === 'Reconciling' ? 'Unknown' : 'False';
+  const steps: ConditionInput[] = [
+    { type: READY, status: ready, reason: state.reason, message: state.message, observedGeneration: g },
+    {
+      type: RECONCILING,
+      status: state.kind === 'Reconciling' ? 'True' : 'False',
+      reason: state.kind === 'Reconciling' ? state.reason : 'Reconciled',
+      message: state.kind === 'Reconciling' ? state.message : '',
+      observedGeneration: g,
+    },
+    {
+      type: STALLED,
+      status: state.kind === 'Stalled' ? 'True' : 'False',
+      reason: state.kind === 'Stalled' ? state.reason : 'NotStalled',
+      message: state.kind === 'Stalled' ? state.message : '',
+      observedGeneration: g,
+    },
+  ];
+  let conditions = (list ?? []).map((c) => ({ ...c }));
+  let changed = false;
+  for (const step of steps) {
+    const r = setCondition(conditions, step, now);
+    conditions = r.conditions;
+    changed ||= r.changed;
+  }
+  return { conditions, changed };
+}
+
+/** kstatus' reading of an object (cli-utils pkg/kstatus/status), for tests and readiness checks. */
+export function kstatusOf(obj: {
+  metadata: { generation?: number; deletionTimestamp?: string };
+  status?: { observedGeneration?: number; conditions?: Condition[] };
+}): 'Terminating' | 'InProgress' | 'Failed' | 'Current' {
+  if (obj.metadata.deletionTimestamp) return 'Terminating';
+  const st = obj.status;
+  if (obj.metadata.generation !== undefined && st?.observedGeneration !== obj.metadata.generation) return 'InProgress';
+  if (isConditionTrue(st?.conditions, RECONCILING)) return 'InProgress';
+  if (isConditionTrue(st?.conditions, STALLED)) return 'Failed';
+  if (isConditionTrue(st?.conditions, READY)) return 'Current';
+  return 'InProgress';
+}
+
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // The ellipsis counts towards the limit; never cut a surrogate pair in half (the API server counts code points).
+  let end = Math.max(0, max - 1);
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
+}
