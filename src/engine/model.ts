@@ -3,7 +3,7 @@
  * returns (drift and ordered actions per function). Pure data: no AWS SDK, Kubernetes or HTTP types appear here,
  * so the AWS adapters and the controller translate at their edges.
  */
-import type { Mode, Settings, Selector } from '../api/schema.ts';
+import type { Mode, Selector, Settings } from '../api/schema.ts';
 
 export type Architecture = 'x86_64' | 'arm64';
 export type PackageType = 'Zip' | 'Image';
@@ -69,6 +69,11 @@ export interface ObservedFunction {
   reservedConcurrency?: number | null;
   /** Governed qualifiers only; absent when no provisioned concurrency is governed. */
   qualifiers?: Record<string, QualifierState>;
+  /**
+   * Duration GB-seconds the function used per month (e.g. from CloudWatch/Cost Explorer), when known; only used
+   * to estimate the saving of moving it to arm64. Absent: the saving is n/a.
+   */
+  monthlyGbSeconds?: number;
 }
 
 export interface RegionAccount {
@@ -140,7 +145,9 @@ export type RefusalReason =
   | 'LatestQualifier'
   | 'QualifierNotFound'
   | 'WindowOverlap'
-  | 'NotRead';
+  | 'NotRead'
+  /** A window's cron/time zone cannot be parsed, or cannot be expressed as an AWS cron (or name too long). */
+  | 'InvalidSchedule';
 
 export interface Refusal {
   field: FieldName;
@@ -210,7 +217,21 @@ export interface Plan {
   now: Date;
   functions: FunctionPlan[];
   policies: PolicyReport[];
-  summary: { policies: number; matched: number; compliant: number; drifted: number; overridden: number; infeasible: number };
+  summary: {
+    policies: number;
+    matched: number;
+    compliant: number;
+    drifted: number;
+    overridden: number;
+    infeasible: number;
+  };
+}
+
+export interface PlanOptions {
+  /** Regions of policies without `selector.regions` (the controller's configured regions). */
+  defaultRegions: string[];
+  /** Seconds after each window edge during which Application Auto Scaling may not have acted yet. Default 120. */
+  graceSeconds?: number;
 }
 
 /** Prefix of every scheduled action the controller creates; it never touches actions without it. */

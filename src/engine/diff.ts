@@ -1,0 +1,305 @@
+/**
+ * One function against its merged Enforce settings (drift, feasibility, ordered actions) or against one Audit
+ * policy's settings (drift only). Feasibility mirrors what AWS would reject, so a refused field produces no action
+ * and a reason instead of a failed call.
+ */
+import type { BlockAnalysis } from './block.ts';
+import type { MergedSettings } from './merge.ts';
+import type {
+  Action,
+  Drift,
+  FieldName,
+  ObservedFunction,
+  PolicyInput,
+  Refusal,
+  RefusalReason,
+  RegionAccount,
+  ScalableTargetState,
+  ScheduledActionState,
+} from './model.ts';
+import { type DeclaredAction, isOwnedActionName, parseResourceId, resourceIdOf } from './schedule.ts';
+
+/** Region-wide state the plan threads through the functions of a region, in order. */
+export class RegionContext {
+  readonly region: string;
+  readonly account: RegionAccount | undefined;
+  /**
+   * Unreserved account concurrency left after the reservations planned so far in this region. Only increases are
+   * counted: functions are written in parallel, so a planned decrease may land after another function's increase;
+   * a refused increase is retried on the next cycle, once the decreases are in.
+   */
+  unreservedLeft: number | undefined;
+  readonly targets = new Map<string, ScalableTargetState>();
+  readonly ownedActionsByFunction = new Map<string, ScheduledActionState[]>();
+
+  constructor(
+    region: string,
+    account: RegionAccount | undefined,
+    targets: readonly ScalableTargetState[],
+    actions: readonly ScheduledActionState[],
+  ) {
+    this.region = region;
+    this.account = account;
+    this.unreservedLeft = account?.unreservedConcurrentExecutions;
+    for (const t of targets) this.targets.set(t.resourceId, t);
+    for (const a of actions) {
+      if (!isOwnedActionName(a.name)) continue;
+      const parsed = parseResourceId(a.resourceId);
+      if (!parsed) continue;
+      const list = this.ownedActionsByFunction.get(parsed.functionName);
+      if (list) list.push(a);
+      else this.ownedActionsByFunction.set(parsed.functionName, [a]);
+    }
+  }
+}
+
+export interface FunctionDiff {
+  drift: Drift[];
+  actions: Action[];
+  refusals: Refusal[];
+}
+
+const showReserved = (v: number | null): number | 'Unreserved' => (v === null ? 'Unreserved' : v);
+
+function describeAction(a: {
+  name: string;
+  schedule: string;
+  timezone?: string;
+  minCapacity?: number;
+  maxCapacity?: number;
+}): string {
+  const cap = a.minCapacity === a.maxCapacity ? `${a.minCapacity}` : `${a.minCapacity}..${a.maxCapacity}`;
+  return `${a.name} ${a.schedule} ${a.timezone ?? 'UTC'} ${cap}`;
+}
+
+function sameAction(declared: DeclaredAction, existing: ScheduledActionState): boolean {
+  return (
+    declared.schedule === existing.schedule &&
+    declared.timezone === (existing.timezone || 'UTC') &&
+    declared.minCapacity === existing.minCapacity &&
+    declared.maxCapacity === existing.maxCapacity
+  );
+}
+
+/** Drift, refusals and ordered actions of one function under merged Enforce settings. */
+export function diffEnforced(
+  fn: ObservedFunction,
+  merged: MergedSettings,
+  blocks: ReadonlyMap<string, BlockAnalysis>,
+  ctx: RegionContext,
+): FunctionDiff {
+  const drift: Drift[] = [];
+  const refusals: Refusal[] = [];
+  const config: Action[] = [];
+  const code: Action[] = [];
+  const reserved: Action[] = [];
+  const provisioned: Action[] = [];
+  const refuse = (field: FieldName, reason: RefusalReason, message: string, policy: PolicyInput): void => {
+    refusals.push({ field, reason, message, policy: policy.id });
+  };
+
+  // Memory and timeout: one UpdateFunctionConfiguration.
+  const update: { memorySize?: number; timeout?: number } = {};
+  if (merged.memorySize && fn.memorySize !== merged.memorySize.value) {
+    drift.push({
+      field: 'memorySize',
+      desired: merged.memorySize.value,
+      actual: fn.memorySize,
+      policy: merged.memorySize.policy.id,
+    });
+    update.memorySize = merged.memorySize.value;
+  }
+  if (merged.timeout && fn.timeout !== merged.timeout.value) {
+    drift.push({
+      field: 'timeout',
+      desired: merged.timeout.value,
+      actual: fn.timeout,
+      policy: merged.timeout.policy.id,
+    });
+    update.timeout = merged.timeout.value;
+  }
+  if (update.memorySize !== undefined || update.timeout !== undefined)
+    config.push({ api: 'UpdateFunctionConfiguration', ...update });
+
+  // Architecture: UpdateFunctionCode with the same Zip; an Image cannot change architecture.
+  const arch = merged.architecture;
+  if (arch && fn.architecture !== arch.value) {
+    drift.push({ field: 'architecture', desired: arch.value, actual: fn.architecture, policy: arch.policy.id });
+    if (fn.packageType === 'Image') {
+      refuse(
+        'architecture',
+        'ImageArchitecture',
+        `image functions need an image built for ${arch.value}; report only`,
+        arch.policy,
+      );
+    } else {
+      code.push({ api: 'UpdateFunctionCode', architecture: arch.value });
+    }
+  }
+
+  // Reserved concurrency, checked against the account's unreserved floor.
+  let effectiveReserved = fn.reservedConcurrency;
+  const res = merged.reservedConcurrency;
+  if (res) {
+    const actual = fn.reservedConcurrency;
+    if (actual === undefined) {
+      refuse('reservedConcurrency', 'NotRead', 'reserved concurrency was not read', res.policy);
+    } else {
+      const desired = res.value === 'Unreserved' ? null : res.value;
+      if (desired !== actual) {
+        drift.push({
+          field: 'reservedConcurrency',
+          desired: res.value,
+          actual: showReserved(actual),
+          policy: res.policy.id,
+        });
+        const increase = (desired ?? 0) - (actual ?? 0);
+        if (desired === null) {
+          reserved.push({ api: 'DeleteFunctionConcurrency' });
+          effectiveReserved = null;
+        } else if (increase <= 0) {
+          reserved.push({ api: 'PutFunctionConcurrency', reservedConcurrentExecutions: desired });
+          effectiveReserved = desired;
+        } else if (ctx.account === undefined || ctx.unreservedLeft === undefined) {
+          refuse('reservedConcurrency', 'NotRead', `account settings of ${ctx.region} were not read`, res.policy);
+        } else if (ctx.unreservedLeft - increase < ctx.account.unreservedFloor) {
+          refuse(
+            'reservedConcurrency',
+            'UnreservedFloor',
+            `reserving ${desired} would leave ${ctx.unreservedLeft - increase} unreserved in ${ctx.region}, below the minimum of ${ctx.account.unreservedFloor}`,
+            res.policy,
+          );
+        } else {
+          ctx.unreservedLeft -= increase;
+          reserved.push({ api: 'PutFunctionConcurrency', reservedConcurrentExecutions: desired });
+          effectiveReserved = desired;
+        }
+      }
+    }
+  }
+
+  // Provisioned concurrency: scalable target, owned scheduled actions, provisioned config.
+  const owned = ctx.ownedActionsByFunction.get(fn.name) ?? [];
+  const prov = merged.provisionedConcurrency;
+  const analysis = prov ? blocks.get(prov.policy.id) : undefined;
+  if (prov && analysis) {
+    const q = prov.value.qualifier;
+    const qs = fn.qualifiers?.[q];
+    if (analysis.refusal) {
+      refuse('provisionedConcurrency', analysis.refusal.reason, analysis.refusal.message, prov.policy);
+    } else if (qs === undefined) {
+      refuse('provisionedConcurrency', 'NotRead', `qualifier ${q} was not read`, prov.policy);
+    } else if (!qs.exists) {
+      refuse('provisionedConcurrency', 'QualifierNotFound', `qualifier ${q} does not exist`, prov.policy);
+    } else if (effectiveReserved === undefined) {
+      refuse(
+        'provisionedConcurrency',
+        'NotRead',
+        'reserved concurrency was not read; provisioned must fit in it',
+        prov.policy,
+      );
+    } else if (effectiveReserved !== null && analysis.maxValue > effectiveReserved) {
+      refuse(
+        'provisionedConcurrency',
+        'ProvisionedExceedsReserved',
+        `provisioned concurrency up to ${analysis.maxValue} exceeds reserved concurrency ${effectiveReserved}`,
+        prov.policy,
+      );
+    } else {
+      const resourceId = resourceIdOf(fn.name, q);
+      const policy = prov.policy.id;
+      const desiredNow = analysis.desiredNow;
+      if (analysis.declared.length > 0) {
+        const target = ctx.targets.get(resourceId);
+        if (!target) {
+          drift.push({ field: 'scheduledActions', desired: `scalable target ${resourceId}`, actual: 'absent', policy });
+          provisioned.push({
+            api: 'RegisterScalableTarget',
+            resourceId,
+            minCapacity: desiredNow,
+            maxCapacity: desiredNow,
+          });
+        } else if (!analysis.inGrace && (desiredNow < target.minCapacity || desiredNow > target.maxCapacity)) {
+          drift.push({
+            field: 'provisionedConcurrency',
+            desired: desiredNow,
+            actual: `scalable target ${target.minCapacity}..${target.maxCapacity}`,
+            policy,
+          });
+          provisioned.push({
+            api: 'RegisterScalableTarget',
+            resourceId,
+            minCapacity: desiredNow,
+            maxCapacity: desiredNow,
+          });
+        }
+      }
+      const existingByName = new Map(owned.filter((a) => a.resourceId === resourceId).map((a) => [a.name, a]));
+      const declaredNames = new Set<string>();
+      for (const d of analysis.declared) {
+        declaredNames.add(d.name);
+        const existing = existingByName.get(d.name);
+        if (existing && sameAction(d, existing)) continue;
+        drift.push({
+          field: 'scheduledActions',
+          desired: describeAction(d),
+          actual: existing ? describeAction(existing) : 'absent',
+          policy,
+        });
+        provisioned.push({ api: 'PutScheduledAction', resourceId, scheduledActionName: d.name, ...pick(d) });
+      }
+      for (const a of owned) {
+        if (a.resourceId === resourceId && declaredNames.has(a.name)) continue;
+        drift.push({ field: 'scheduledActions', desired: 'absent', actual: describeAction(a), policy });
+        provisioned.push({ api: 'DeleteScheduledAction', resourceId: a.resourceId, scheduledActionName: a.name });
+      }
+      if (!analysis.inGrace && qs.provisionedRequested !== desiredNow) {
+        drift.push({ field: 'provisionedConcurrency', desired: desiredNow, actual: qs.provisionedRequested, policy });
+        provisioned.push(
+          desiredNow > 0
+            ? { api: 'PutProvisionedConcurrencyConfig', qualifier: q, provisionedConcurrentExecutions: desiredNow }
+            : { api: 'DeleteProvisionedConcurrencyConfig', qualifier: q },
+        );
+      }
+    }
+  } else if (owned.length > 0) {
+    // No Enforce policy declares provisioned concurrency for this function any more: its owned actions go.
+    const policy = Object.values(merged).find((w) => w !== undefined)?.policy.id ?? '';
+    for (const a of owned) {
+      drift.push({ field: 'scheduledActions', desired: 'absent', actual: describeAction(a), policy });
+      provisioned.push({ api: 'DeleteScheduledAction', resourceId: a.resourceId, scheduledActionName: a.name });
+    }
+  }
+
+  return { drift, refusals, actions: [...config, ...code, ...reserved, ...provisioned] };
+}
+
+function pick(d: DeclaredAction): { schedule: string; timezone: string; minCapacity: number; maxCapacity: number } {
+  return { schedule: d.schedule, timezone: d.timezone, minCapacity: d.minCapacity, maxCapacity: d.maxCapacity };
+}
+
+/** One Audit policy's drift for a function: its own settings, never merged, never actions. */
+export function diffAudit(fn: ObservedFunction, policy: PolicyInput, analysis: BlockAnalysis | undefined): Drift[] {
+  const s = policy.settings;
+  const out: Drift[] = [];
+  const add = (field: FieldName, desired: unknown, actual: unknown): void => {
+    out.push({ field, desired, actual, policy: policy.id });
+  };
+  if (s.memorySize !== undefined && fn.memorySize !== s.memorySize) add('memorySize', s.memorySize, fn.memorySize);
+  if (s.timeout !== undefined && fn.timeout !== s.timeout) add('timeout', s.timeout, fn.timeout);
+  if (s.architecture !== undefined && fn.architecture !== s.architecture)
+    add('architecture', s.architecture, fn.architecture);
+  if (s.reservedConcurrency !== undefined && fn.reservedConcurrency !== undefined) {
+    const desired = s.reservedConcurrency === 'Unreserved' ? null : s.reservedConcurrency;
+    if (desired !== fn.reservedConcurrency)
+      add('reservedConcurrency', s.reservedConcurrency, showReserved(fn.reservedConcurrency));
+  }
+  const block = s.provisionedConcurrency;
+  if (block && analysis && !analysis.refusal && !analysis.inGrace) {
+    const qs = fn.qualifiers?.[block.qualifier];
+    if (qs && !qs.exists) add('provisionedConcurrency', analysis.desiredNow, `qualifier ${block.qualifier} not found`);
+    else if (qs && qs.provisionedRequested !== analysis.desiredNow)
+      add('provisionedConcurrency', analysis.desiredNow, qs.provisionedRequested);
+  }
+  return out;
+}

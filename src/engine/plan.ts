@@ -1,0 +1,194 @@
+/**
+ * The planner: policies + a fleet snapshot + an instant -> drift, refusals and ordered actions per matched function,
+ * and a report per policy. Pure and deterministic: the same inputs in any order give the same plan.
+ */
+import { analyzeBlock, type BlockAnalysis, windowView } from './block.ts';
+import { CostAccumulator } from './cost.ts';
+import { diffAudit, diffEnforced, RegionContext } from './diff.ts';
+import { compareIds, comparePrecedence, type MergedSettings, mergeEnforce } from './merge.ts';
+import type {
+  FleetSnapshot,
+  FunctionPlan,
+  ObservedFunction,
+  Plan,
+  PlanOptions,
+  PolicyInput,
+  PolicyReport,
+  RefusalReason,
+} from './model.ts';
+import { compileSelector, PolicyIndex } from './select.ts';
+
+export const DEFAULT_GRACE_SECONDS = 120;
+
+interface PolicyTally {
+  policy: PolicyInput;
+  matched: number;
+  compliant: number;
+  drifted: number;
+  overridden: number;
+  infeasible: number;
+  problems: string[];
+  refusalsByReason: Map<RefusalReason, { count: number; example: string }>;
+  cost: CostAccumulator;
+}
+
+function tally(policy: PolicyInput): PolicyTally {
+  return {
+    policy,
+    matched: 0,
+    compliant: 0,
+    drifted: 0,
+    overridden: 0,
+    infeasible: 0,
+    problems: [],
+    refusalsByReason: new Map(),
+    cost: new CostAccumulator(),
+  };
+}
+
+export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now: Date, options: PlanOptions): Plan {
+  const t = now.getTime();
+  const graceMs = (options.graceSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
+  const defaultRegions = options.defaultRegions;
+  // Suspended policies are ignored entirely; sorting by id makes every later step independent of input order.
+  const active = policies.filter((p) => !p.suspend).sort((a, b) => compareIds(a.id, b.id));
+  const index = new PolicyIndex(active, defaultRegions);
+  const tallies = new Map<string, PolicyTally>();
+  const blocks = new Map<string, BlockAnalysis>();
+  for (const p of active) {
+    const tl = tally(p);
+    tallies.set(p.id, tl);
+    if (!compileSelector(p.selector, defaultRegions).hasCriterion) {
+      tl.problems.push('selector has no functionNames, tags or tagExpressions: it matches no function');
+    }
+    const block = p.settings.provisionedConcurrency;
+    if (block) {
+      const a = analyzeBlock(p, block, t, graceMs);
+      blocks.set(p.id, a);
+      if (a.refusal) tl.problems.push(`${a.refusal.reason}: ${a.refusal.message}`);
+    }
+  }
+
+  const functions: FunctionPlan[] = [];
+  const regions = [...fleet.regions].sort((a, b) => compareIds(a.region, b.region));
+  for (const snapshot of regions) {
+    const ctx = new RegionContext(
+      snapshot.region,
+      snapshot.account,
+      snapshot.scalableTargets,
+      snapshot.scheduledActions,
+    );
+    const fns = [...snapshot.functions].sort((a, b) => compareIds(a.name, b.name));
+    for (const raw of fns) {
+      // The snapshot's region is authoritative (a function listed under a region lives there).
+      const fn: ObservedFunction = raw.region === snapshot.region ? raw : { ...raw, region: snapshot.region };
+      const matched = index.matching(fn);
+      if (matched.length === 0) continue;
+      functions.push(planFunction(fn, matched, blocks, ctx, tallies));
+    }
+  }
+
+  const reports: PolicyReport[] = active.map((p) => report(tallies.get(p.id) as PolicyTally, blocks.get(p.id)));
+  return {
+    now,
+    functions,
+    policies: reports,
+    summary: {
+      policies: active.length,
+      matched: functions.length,
+      compliant: functions.filter((f) => f.compliant).length,
+      drifted: functions.filter((f) => f.drift.length > 0 || f.auditDrift.length > 0).length,
+      overridden: functions.filter((f) => f.overridden.length > 0).length,
+      infeasible: functions.filter((f) => f.refusals.length > 0).length,
+    },
+  };
+}
+
+function planFunction(
+  fn: ObservedFunction,
+  matched: readonly PolicyInput[],
+  blocks: ReadonlyMap<string, BlockAnalysis>,
+  ctx: RegionContext,
+  tallies: ReadonlyMap<string, PolicyTally>,
+): FunctionPlan {
+  const enforce = matched.filter((p) => p.mode === 'Enforce').sort(comparePrecedence);
+  const audit = matched.filter((p) => p.mode === 'Audit');
+  const merged = mergeEnforce(enforce);
+  const diff =
+    enforce.length > 0 ? diffEnforced(fn, merged.settings, blocks, ctx) : { drift: [], actions: [], refusals: [] };
+  const auditDrift = audit.flatMap((p) => diffAudit(fn, p, blocks.get(p.id)));
+  const fp: FunctionPlan = {
+    region: fn.region,
+    name: fn.name,
+    policies: matched.map((p) => p.id).sort(compareIds),
+    compliant: diff.drift.length === 0 && diff.refusals.length === 0 && auditDrift.length === 0,
+    drift: diff.drift,
+    actions: diff.actions,
+    refusals: diff.refusals,
+    overridden: merged.overridden,
+    auditDrift,
+  };
+
+  for (const p of matched) {
+    const tl = tallies.get(p.id) as PolicyTally;
+    tl.matched++;
+    const mine = (e: { policy: string }): boolean => e.policy === p.id;
+    const refusals = fp.refusals.filter(mine);
+    if (refusals.length > 0) {
+      tl.infeasible++;
+      for (const r of refusals) {
+        const seen = tl.refusalsByReason.get(r.reason);
+        if (seen) seen.count++;
+        else tl.refusalsByReason.set(r.reason, { count: 1, example: `${fn.region}/${fn.name}: ${r.message}` });
+      }
+    } else if ((p.mode === 'Audit' ? fp.auditDrift : fp.drift).some(mine)) tl.drifted++;
+    else if (fp.overridden.some(mine)) tl.overridden++;
+    else tl.compliant++;
+    addCost(tl, p, fn, merged.settings, blocks.get(p.id));
+  }
+  return fp;
+}
+
+/** The policy's schedule costs only where its block is the one in effect (always, for an Audit policy). */
+function addCost(
+  tl: PolicyTally,
+  p: PolicyInput,
+  fn: ObservedFunction,
+  merged: MergedSettings,
+  analysis: BlockAnalysis | undefined,
+): void {
+  const enforce = p.mode === 'Enforce';
+  const memory = (enforce ? merged.memorySize?.value : p.settings.memorySize) ?? fn.memorySize;
+  const arch = (enforce ? merged.architecture?.value : p.settings.architecture) ?? fn.architecture;
+  const block = p.settings.provisionedConcurrency;
+  if (block && analysis && (!enforce || merged.provisionedConcurrency?.policy.id === p.id)) {
+    tl.cost.addProvisioned(memory, analysis.monthlyValueSeconds, arch);
+  }
+  const movesToArm =
+    p.settings.architecture === 'arm64' &&
+    fn.architecture === 'x86_64' &&
+    fn.packageType === 'Zip' &&
+    (!enforce || merged.architecture?.policy.id === p.id);
+  if (movesToArm) tl.cost.addArchitectureMove(fn.monthlyGbSeconds);
+}
+
+function report(tl: PolicyTally, block: BlockAnalysis | undefined): PolicyReport {
+  const problems = [...tl.problems];
+  for (const [reason, { count, example }] of [...tl.refusalsByReason].sort((a, b) => compareIds(a[0], b[0]))) {
+    problems.push(`${reason} on ${count} function${count === 1 ? '' : 's'} (e.g. ${example})`);
+  }
+  const r: PolicyReport = {
+    id: tl.policy.id,
+    mode: tl.policy.mode,
+    matched: tl.matched,
+    compliant: tl.compliant,
+    drifted: tl.drifted,
+    overridden: tl.overridden,
+    infeasible: tl.infeasible,
+    problems,
+    cost: tl.cost.result(),
+  };
+  if (block && !(block.refusal && block.refusal.reason === 'InvalidSchedule'))
+    r.provisionedConcurrency = windowView(block);
+  return r;
+}

@@ -1,0 +1,41 @@
+/**
+ * What must be read per function beyond ListFunctions + tags, decided after selection so that quota-expensive reads
+ * (GetFunction for reserved concurrency, provisioned-concurrency configs per qualifier) happen only where a
+ * matching policy governs the field.
+ */
+
+import { compareIds } from './merge.ts';
+import type { ObservedFunction, PolicyInput, ReadRequirements } from './model.ts';
+import { PolicyIndex, type SelectableFunction } from './select.ts';
+
+/**
+ * Read requirements for the matched functions of one region (sorted by name). Reserved concurrency is needed where
+ * a matching (Enforce or Audit, not suspended) policy governs it, or governs provisioned concurrency, which must
+ * fit in the reserved concurrency. Qualifiers: those the matching policies' provisioned blocks name ($LATEST never).
+ */
+export function requiredReads(
+  policies: readonly PolicyInput[],
+  region: string,
+  functions: readonly (SelectableFunction | ObservedFunction)[],
+  defaultRegions: readonly string[],
+): ReadRequirements[] {
+  const active = policies.filter((p) => !p.suspend).sort((a, b) => compareIds(a.id, b.id));
+  const index = new PolicyIndex(active, defaultRegions);
+  const out: ReadRequirements[] = [];
+  for (const fn of functions) {
+    const inRegion = fn.region === region ? fn : { ...fn, region };
+    const matched = index.matching(inRegion);
+    if (matched.length === 0) continue;
+    let reservedConcurrency = false;
+    const qualifiers = new Set<string>();
+    for (const p of matched) {
+      const s = p.settings;
+      if (s.reservedConcurrency !== undefined || s.provisionedConcurrency !== undefined) reservedConcurrency = true;
+      if (s.provisionedConcurrency && s.provisionedConcurrency.qualifier !== '$LATEST') {
+        qualifiers.add(s.provisionedConcurrency.qualifier);
+      }
+    }
+    out.push({ region, name: fn.name, reservedConcurrency, qualifiers: [...qualifiers].sort(compareIds) });
+  }
+  return out.sort((a, b) => compareIds(a.name, b.name));
+}

@@ -1,0 +1,270 @@
+/**
+ * Which functions a policy governs. Selection runs for every (function, policy) pair of the fleet, so selectors are
+ * compiled once (globs to anchored RegExps, tags to arrays, expression values to Sets) and policies are indexed by
+ * region and by a cheap key (a literal name prefix or a tag) so that a function is only tested against candidates.
+ */
+import type { Selector, TagExpression } from '../api/schema.ts';
+import type { PolicyInput } from './model.ts';
+
+/** The minimal view of a function selection needs (ObservedFunction and ListFunctions results both fit). */
+export interface SelectableFunction {
+  region: string;
+  name: string;
+  tags: Record<string, string>;
+}
+
+const globCache = new Map<string, RegExp>();
+
+function globSource(glob: string): string {
+  let out = '';
+  for (const ch of glob) {
+    if (ch === '*') out += '.*';
+    else if (ch === '?') out += '.';
+    else out += ch.replace(/[\\^$.|+()[\]{}/]/g, '\\$&');
+  }
+  return out;
+}
+
+/** `*` = any run of characters (also none), `?` = exactly one character; anchored at both ends. */
+export function globToRegExp(glob: string): RegExp {
+  let re = globCache.get(glob);
+  if (re === undefined) {
+    // `u` so that `?` is one character even outside the BMP; `s` so that `*` crosses anything.
+    re = new RegExp(`^(?:${globSource(glob)})$`, 'su');
+    globCache.set(glob, re);
+  }
+  return re;
+}
+
+export function globMatches(glob: string, name: string): boolean {
+  return globToRegExp(glob).test(name);
+}
+
+/** One RegExp for a list of globs: a single test instead of one per glob. */
+function anyGlobRegExp(globs: string[]): RegExp {
+  return new RegExp(`^(?:${globs.map(globSource).join('|')})$`, 'su');
+}
+
+/** The literal text before the first wildcard; '' when the glob starts with one. */
+export function literalPrefix(glob: string): string {
+  const i = glob.search(/[*?]/);
+  return i < 0 ? glob : glob.slice(0, i);
+}
+
+interface CompiledExpression {
+  key: string;
+  operator: TagExpression['operator'];
+  values: Set<string>;
+}
+
+export interface CompiledSelector {
+  regions: Set<string>;
+  /** undefined: any name; a list that is present but empty matches no name. */
+  names?: RegExp | null;
+  excludes?: RegExp;
+  tags: [string, string][];
+  expressions: CompiledExpression[];
+  /**
+   * false when the selector has no criterion (no functionNames, tags or tagExpressions): such a policy is invalid
+   * and must never match everything by accident, so it matches nothing.
+   */
+  hasCriterion: boolean;
+}
+
+/** Policy regions, else the default regions (an empty list counts as absent). */
+export function policyRegions(selector: Selector, defaultRegions: readonly string[]): string[] {
+  return selector.regions && selector.regions.length > 0 ? selector.regions : [...defaultRegions];
+}
+
+export function compileSelector(selector: Selector, defaultRegions: readonly string[]): CompiledSelector {
+  const tags = Object.entries(selector.tags ?? {});
+  const expressions = (selector.tagExpressions ?? []).map((e) => ({
+    key: e.key,
+    operator: e.operator,
+    values: new Set(e.values ?? []),
+  }));
+  const names = selector.functionNames;
+  const excludes = selector.excludeFunctionNames;
+  return {
+    regions: new Set(policyRegions(selector, defaultRegions)),
+    names: names === undefined ? undefined : names.length === 0 ? null : anyGlobRegExp(names),
+    excludes: excludes && excludes.length > 0 ? anyGlobRegExp(excludes) : undefined,
+    tags,
+    expressions,
+    hasCriterion: names !== undefined || tags.length > 0 || expressions.length > 0,
+  };
+}
+
+/** Kubernetes label-selector semantics over tags: NotIn and DoesNotExist hold when the key is absent. */
+export function expressionHolds(
+  expression: { key: string; operator: TagExpression['operator']; values: ReadonlySet<string> },
+  tags: Record<string, string>,
+): boolean {
+  const present = Object.hasOwn(tags, expression.key);
+  switch (expression.operator) {
+    case 'In':
+      return present && expression.values.has(tags[expression.key] as string);
+    case 'NotIn':
+      return !present || !expression.values.has(tags[expression.key] as string);
+    case 'Exists':
+      return present;
+    case 'DoesNotExist':
+      return !present;
+    default:
+      return false;
+  }
+}
+
+export function compiledMatches(c: CompiledSelector, fn: SelectableFunction): boolean {
+  if (!c.hasCriterion || !c.regions.has(fn.region)) return false;
+  if (c.names === null) return false;
+  if (c.names !== undefined && !c.names.test(fn.name)) return false;
+  if (c.excludes?.test(fn.name)) return false;
+  for (const [key, value] of c.tags) {
+    if (!Object.hasOwn(fn.tags, key) || fn.tags[key] !== value) return false;
+  }
+  for (const e of c.expressions) {
+    if (!expressionHolds(e, fn.tags)) return false;
+  }
+  return true;
+}
+
+const compiledCache = new WeakMap<Selector, { key: string; compiled: CompiledSelector }>();
+
+function compiledFor(selector: Selector, defaultRegions: readonly string[]): CompiledSelector {
+  const key = defaultRegions.join(',');
+  const hit = compiledCache.get(selector);
+  if (hit && hit.key === key) return hit.compiled;
+  const compiled = compileSelector(selector, defaultRegions);
+  compiledCache.set(selector, { key, compiled });
+  return compiled;
+}
+
+/** Does the policy select the function? (Suspension and mode are not selection's business.) */
+export function matches(policy: PolicyInput, fn: SelectableFunction, defaultRegions: readonly string[]): boolean {
+  return compiledMatches(compiledFor(policy.selector, defaultRegions), fn);
+}
+
+/** Every region any of the policies looks in (sorted, distinct): what the AWS adapters must list. */
+export function regionsOf(policies: readonly PolicyInput[], defaultRegions: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const p of policies) {
+    if (p.suspend) continue;
+    for (const r of policyRegions(p.selector, defaultRegions)) out.add(r);
+  }
+  return [...out].sort();
+}
+
+interface Entry {
+  policy: PolicyInput;
+  compiled: CompiledSelector;
+  /** Position in the input; candidates are returned in this order and deduplicated with `stamp`. */
+  order: number;
+  stamp: number;
+}
+
+interface RegionIndex {
+  byPrefix: Map<string, Entry[]>;
+  prefixLengths: number[];
+  byTag: Map<string, Entry[]>;
+  byTagKey: Map<string, Entry[]>;
+  rest: Entry[];
+}
+
+function push<K>(map: Map<K, Entry[]>, key: K, entry: Entry): void {
+  const list = map.get(key);
+  if (list) list.push(entry);
+  else map.set(key, [entry]);
+}
+
+const tagKey = (key: string, value: string): string => `${key}\u0000${value}`;
+
+/**
+ * Policies indexed for fast selection. Each policy is filed under the most selective cheap key it must satisfy:
+ * the literal prefixes of its name globs (every glob has one), else one required tag, else the values of an `In`
+ * expression, else the key of an `Exists` expression; the rest are tested against every function of the region.
+ */
+export class PolicyIndex {
+  readonly #regions = new Map<string, RegionIndex>();
+  #stamp = 0;
+
+  constructor(policies: readonly PolicyInput[], defaultRegions: readonly string[]) {
+    policies.forEach((policy, order) => {
+      const compiled = compiledFor(policy.selector, defaultRegions);
+      if (!compiled.hasCriterion || compiled.names === null) return;
+      const entry: Entry = { policy, compiled, order, stamp: 0 };
+      for (const region of compiled.regions) this.#file(this.#region(region), entry);
+    });
+    for (const idx of this.#regions.values()) {
+      idx.prefixLengths = [...new Set([...idx.byPrefix.keys()].map((k) => k.length))].sort((a, b) => a - b);
+    }
+  }
+
+  #region(region: string): RegionIndex {
+    let idx = this.#regions.get(region);
+    if (!idx) {
+      idx = { byPrefix: new Map(), prefixLengths: [], byTag: new Map(), byTagKey: new Map(), rest: [] };
+      this.#regions.set(region, idx);
+    }
+    return idx;
+  }
+
+  #file(idx: RegionIndex, entry: Entry): void {
+    const s = entry.policy.selector;
+    const names = s.functionNames;
+    if (names && names.length > 0) {
+      const prefixes = names.map(literalPrefix);
+      if (prefixes.every((p) => p.length > 0)) {
+        for (const p of new Set(prefixes)) push(idx.byPrefix, p, entry);
+        return;
+      }
+    }
+    const firstTag = entry.compiled.tags[0];
+    if (firstTag) {
+      push(idx.byTag, tagKey(firstTag[0], firstTag[1]), entry);
+      return;
+    }
+    const inExpr = entry.compiled.expressions.find((e) => e.operator === 'In');
+    if (inExpr) {
+      // An In with no values matches nothing: filing it nowhere is exact.
+      for (const v of inExpr.values) push(idx.byTag, tagKey(inExpr.key, v), entry);
+      return;
+    }
+    const exists = entry.compiled.expressions.find((e) => e.operator === 'Exists');
+    if (exists) {
+      push(idx.byTagKey, exists.key, entry);
+      return;
+    }
+    idx.rest.push(entry);
+  }
+
+  /** The policies (in input order) whose selectors match the function. */
+  matching(fn: SelectableFunction): PolicyInput[] {
+    const idx = this.#regions.get(fn.region);
+    if (!idx) return [];
+    const stamp = ++this.#stamp;
+    const found: Entry[] = [];
+    const consider = (list: Entry[] | undefined): void => {
+      if (!list) return;
+      for (const e of list) {
+        if (e.stamp === stamp) continue;
+        e.stamp = stamp;
+        if (compiledMatches(e.compiled, fn)) found.push(e);
+      }
+    };
+    for (const len of idx.prefixLengths) {
+      if (len > fn.name.length) break;
+      consider(idx.byPrefix.get(fn.name.slice(0, len)));
+    }
+    if (idx.byTag.size > 0 || idx.byTagKey.size > 0) {
+      for (const key in fn.tags) {
+        if (!Object.hasOwn(fn.tags, key)) continue;
+        consider(idx.byTag.get(tagKey(key, fn.tags[key] as string)));
+        consider(idx.byTagKey.get(key));
+      }
+    }
+    consider(idx.rest);
+    if (found.length > 1) found.sort((a, b) => a.order - b.order);
+    return found.map((e) => e.policy);
+  }
+}
