@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (dist/, made by `npm run build`, which `npm ci` runs via `prepare`).
-// Falls back to the TypeScript sources, which Node >= 22.18 runs natively by stripping types.
+// Entry point of the npm bin. In a checkout, Node >= 22.18 runs the TypeScript sources directly (type stripping),
+// so there is no build step to forget; an installed package (under node_modules, where Node refuses to strip
+// types) runs the compiled dist/ that `npm run build` makes before packing.
 import { existsSync } from 'node:fs';
 
-const built = new URL('../dist/cli/main.js', import.meta.url);
 const source = new URL('../src/cli/main.ts', import.meta.url);
-const entry = existsSync(built) ? built : source;
-const { main } = await import(entry.href);
+const built = new URL('../dist/cli/main.js', import.meta.url);
+const canRunSource =
+  process.features.typescript && existsSync(source) && !import.meta.url.includes('/node_modules/');
+const { main } = await import((canRunSource ? source : built).href);
 process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,144 @@
+/**
+ * The `lambda-policy-controller` command line: `run` (the controller), `plan` / `apply` (one pass over policy
+ * files, for CI), `emulator` (the local AWS emulator) and `demo` (what `npm start` runs). Each command lives in its
+ * own module and is loaded only when used, so `plan` does not pay for the Kubernetes client.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CONTROLLER_VERSION } from '../aws/clients.ts';
+import { EXIT_ERROR } from './exit-codes.ts';
+
+function commaList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function isoInstant(value: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError(`not an ISO 8601 instant: ${value}`);
+  return date;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`not a positive integer: ${value}`);
+  return n;
+}
+
+function awsOptions(cmd: Command): Command {
+  return cmd
+    .option('--regions <list>', "regions of policies without selector.regions (default: AWS_REGION)", commaList)
+    .option('--aws-endpoint <url>', 'send AWS calls to this endpoint (e.g. the emulator at http://127.0.0.1:4566)')
+    .option('--seed <file>', 'run against an embedded emulator seeded from this fleet file instead of AWS');
+}
+
+export function buildProgram(exit: { code: number }): Command {
+  const program = new Command('lambda-policy-controller')
+    .description('Keeps a fleet of AWS Lambda functions in line with LambdaPolicy resources.')
+    .version(CONTROLLER_VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  awsOptions(
+    program
+      .command('plan')
+      .description('read policies and AWS, print the drift and the actions apply would take (exit 0 compliant, 2 drift, 1 error)')
+      .requiredOption('-f, --filename <path>', 'policy file or directory (repeatable)', collect)
+      .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+      .option('--now <iso>', 'evaluate schedules at this instant', isoInstant),
+  ).action(async (opts) => {
+    const { runPlan } = await import('./plan-command.ts');
+    exit.code = await runPlan({ ...opts, enforce: false });
+  });
+
+  awsOptions(
+    program
+      .command('apply')
+      .description('enforce the plan once: the same pass as plan, then the writes (exit 0 compliant, 2 drift left, 1 error)')
+      .requiredOption('-f, --filename <path>', 'policy file or directory (repeatable)', collect)
+      .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+      .option('--now <iso>', 'evaluate schedules at this instant', isoInstant)
+      .option('--concurrency <n>', 'functions updated at once', positiveInt, 32),
+  ).action(async (opts) => {
+    const { runPlan } = await import('./plan-command.ts');
+    exit.code = await runPlan({ ...opts, enforce: true });
+  });
+
+  program
+    .command('emulator')
+    .description('run the local AWS emulator (Lambda, Application Auto Scaling, tagging, STS)')
+    .option('--port <port>', 'port to listen on', (v) => Number(v), 4566)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--seed <file>', 'fleet seed file (YAML)')
+    .option('--update-delay-ms <ms>', 'how long LastUpdateStatus stays InProgress after an update', (v) => Number(v))
+    .action(async (opts) => {
+      const { runEmulatorCommand } = await import('../emulator/index.ts');
+      exit.code = await runEmulatorCommand({
+        port: opts.port,
+        host: opts.host,
+        seedPath: opts.seed,
+        updateDelayMs: opts.updateDelayMs,
+      });
+    });
+
+  awsOptions(
+    program
+      .command('run')
+      .description('run the controller in a cluster (in-cluster config or --kubeconfig)')
+      .option('--kubeconfig <file>', 'kubeconfig file (default: in-cluster, then KUBECONFIG, then ~/.kube/config)')
+      .option('--namespace <ns>', 'watch only this namespace (default: all)')
+      .option('--metrics-addr <addr>', 'address of /metrics', ':8080')
+      .option('--health-addr <addr>', 'address of /healthz and /readyz', ':8081')
+      .option('--leader-elect', 'run leader election on a Lease (for more than one replica)', false)
+      .option('--leader-election-namespace <ns>', 'namespace of the Lease (default: POD_NAMESPACE or default)')
+      .option('--workers <n>', 'regions reconciled at once', positiveInt, 4),
+  ).action(async (opts) => {
+    const { runController } = await import('./run-command.ts');
+    exit.code = await runController(opts);
+  });
+
+  program
+    .command('demo')
+    .description('the emulator seeded with examples/fleet.yaml, the reconcile loop over examples/policies, a live view')
+    .option('-f, --filename <path>', 'policy file or directory (repeatable; default examples/policies)', collect)
+    .option('--seed <file>', 'fleet seed file (default examples/fleet.yaml)')
+    .option('--once', 'exit 0 as soon as the fleet has converged (1 if it does not within --timeout)', false)
+    .option('--timeout <seconds>', 'with --once: give up after this long', positiveInt, 120)
+    .option('--port <port>', 'emulator port (0: any free port)', (v) => Number(v), 4566)
+    .action(async (opts) => {
+      const { runDemo } = await import('./demo-command.ts');
+      exit.code = await runDemo(opts);
+    });
+
+  return program;
+}
+
+/** Runs the CLI; returns the process exit code (0 ok/compliant, 2 drift, 1 error). */
+export async function main(argv: string[]): Promise<number> {
+  const exit = { code: 0 };
+  const program = buildProgram(exit);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exit.code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_ERROR;
+    process.stderr.write(`error: ${describeError(err)}\n`);
+    return EXIT_ERROR;
+  }
+}
+
+export function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const parts = [err.message];
+  let cause: unknown = err.cause;
+  for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
+    parts.push(cause.message);
+    cause = cause.cause;
+  }
+  return parts.join(': ');
+}

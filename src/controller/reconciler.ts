@@ -1,0 +1,46 @@
+/**
+ * One pass over a fleet: read what the policies need (in bulk), plan with the pure engine, and — when enforcing —
+ * execute the plan. Shared by `apply`, `plan`, the controller's reconcile loop and the demo, so every entry point
+ * reads, decides and writes the same way.
+ */
+import { type Aws, type ExecutePlanOptions, executePlan, type FleetRead, type FunctionExecution, readFleet } from '../aws/index.ts';
+import type { Plan, PolicyInput } from '../engine/model.ts';
+import { plan as planFleet } from '../engine/plan.ts';
+import { requiredReads } from '../engine/requirements.ts';
+import { regionsOf } from '../engine/select.ts';
+
+export interface PassOptions {
+  /** Regions of policies without `selector.regions`. */
+  defaultRegions: string[];
+  /** Evaluate windows at this instant (default: now). */
+  now?: Date;
+  /** Execute the plan's actions (apply/controller) or only report (plan/Audit-only). */
+  enforce: boolean;
+  /** Restrict the pass to these regions (the controller reconciles one region per key). */
+  onlyRegions?: string[];
+  execute?: ExecutePlanOptions;
+  readConcurrency?: number;
+}
+
+export interface PassResult {
+  plan: Plan;
+  fleet: FleetRead;
+  /** Empty when not enforcing or nothing needed doing. */
+  executions: FunctionExecution[];
+}
+
+export async function reconcileFleet(aws: Aws, policies: readonly PolicyInput[], options: PassOptions): Promise<PassResult> {
+  const active = policies.filter((p) => !p.suspend);
+  let regions = regionsOf(active, options.defaultRegions);
+  if (options.onlyRegions) regions = regions.filter((r) => options.onlyRegions?.includes(r));
+  const fleet = await readFleet(
+    aws,
+    regions,
+    (region, functions) => requiredReads(active, region, functions, options.defaultRegions),
+    { concurrency: options.readConcurrency },
+  );
+  const now = options.now ?? new Date();
+  const plan = planFleet(policies, fleet, now, { defaultRegions: options.defaultRegions });
+  const executions = options.enforce ? await executePlan(aws, plan, fleet, options.execute) : [];
+  return { plan, fleet, executions };
+}
