@@ -5,8 +5,9 @@
  * - conditions are a list keyed by `type`; `setCondition` upserts and reports whether anything changed, so callers
  *   can skip no-op writes;
  * - `lastTransitionTime` moves only when `status` flips (a new reason or message alone does not move it);
- * - kstatus reads Ready / Reconciling / Stalled: Reconciling=True -> InProgress, Stalled=True -> Failed,
- *   Ready=True (with observedGeneration == generation) -> Current. `kstatusConditions` keeps the three consistent.
+ * - kstatus reads Reconciling / Stalled (+ observedGeneration): Reconciling=True -> InProgress, Stalled=True ->
+ *   Failed, otherwise Current; Ready is what humans, `kubectl wait` and Argo CD read. `kstatusConditions` keeps
+ *   the three consistent.
  */
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
@@ -24,6 +25,28 @@ export interface Condition {
 
 export type ConditionInput = Omit<Condition, 'lastTransitionTime'> & { lastTransitionTime?: string };
 
+/** A condition as read back from the API server (older writers may have left fields out). */
+export interface ConditionLike {
+  type: string;
+  status: ConditionStatus;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+  observedGeneration?: number;
+}
+
+function normalize(c: ConditionLike): Condition {
+  const out: Condition = {
+    type: c.type,
+    status: c.status,
+    reason: c.reason ?? '',
+    message: c.message ?? '',
+    lastTransitionTime: c.lastTransitionTime ?? '',
+  };
+  if (c.observedGeneration !== undefined) out.observedGeneration = c.observedGeneration;
+  return out;
+}
+
 /** metav1.Time has seconds precision; writing milliseconds would make every read-back look "changed". */
 export function toKubeTime(date: Date): string {
   return `${date.toISOString().slice(0, 19)}Z`;
@@ -37,11 +60,11 @@ export const CONDITION_MESSAGE_MAX = 1024;
  * conditions is kept (new types are appended), so an unchanged list serialises identically.
  */
 export function setCondition(
-  list: readonly Condition[] | undefined,
+  list: readonly ConditionLike[] | undefined,
   cond: ConditionInput,
   now: Date,
 ): { conditions: Condition[]; changed: boolean } {
-  const conditions = (list ?? []).map((c) => ({ ...c }));
+  const conditions = (list ?? []).map(normalize);
   const message = truncate(cond.message, CONDITION_MESSAGE_MAX);
   const idx = conditions.findIndex((c) => c.type === cond.type);
   if (idx < 0) {
@@ -78,19 +101,19 @@ export function setCondition(
   return { conditions, changed };
 }
 
-export function findCondition(list: readonly Condition[] | undefined, type: string): Condition | undefined {
+export function findCondition<C extends ConditionLike>(list: readonly C[] | undefined, type: string): C | undefined {
   return list?.find((c) => c.type === type);
 }
 
-export function isConditionTrue(list: readonly Condition[] | undefined, type: string): boolean {
+export function isConditionTrue(list: readonly ConditionLike[] | undefined, type: string): boolean {
   return findCondition(list, type)?.status === 'True';
 }
 
 export function removeCondition(
-  list: readonly Condition[] | undefined,
+  list: readonly ConditionLike[] | undefined,
   type: string,
 ): { conditions: Condition[]; changed: boolean } {
-  const conditions = (list ?? []).filter((c) => c.type !== type).map((c) => ({ ...c }));
+  const conditions = (list ?? []).filter((c) => c.type !== type).map(normalize);
   return { conditions, changed: conditions.length !== (list ?? []).length };
 }
 
@@ -114,7 +137,7 @@ export type KstatusState =
  * first visit; Reconciling/Stalled are kept as False rather than removed, so the list's shape never churns).
  */
 export function kstatusConditions(
-  list: readonly Condition[] | undefined,
+  list: readonly ConditionLike[] | undefined,
   state: KstatusState,
   observedGeneration: number | undefined,
   now: Date,
@@ -138,7 +161,7 @@ export function kstatusConditions(
       observedGeneration: g,
     },
   ];
-  let conditions = (list ?? []).map((c) => ({ ...c }));
+  let conditions = (list ?? []).map(normalize);
   let changed = false;
   for (const step of steps) {
     const r = setCondition(conditions, step, now);
@@ -151,15 +174,15 @@ export function kstatusConditions(
 /** kstatus' reading of an object (cli-utils pkg/kstatus/status), for tests and readiness checks. */
 export function kstatusOf(obj: {
   metadata: { generation?: number; deletionTimestamp?: string };
-  status?: { observedGeneration?: number; conditions?: Condition[] };
+  status?: { observedGeneration?: number; conditions?: ConditionLike[] };
 }): 'Terminating' | 'InProgress' | 'Failed' | 'Current' {
   if (obj.metadata.deletionTimestamp) return 'Terminating';
   const st = obj.status;
   if (obj.metadata.generation !== undefined && st?.observedGeneration !== obj.metadata.generation) return 'InProgress';
   if (isConditionTrue(st?.conditions, RECONCILING)) return 'InProgress';
   if (isConditionTrue(st?.conditions, STALLED)) return 'Failed';
-  if (isConditionTrue(st?.conditions, READY)) return 'Current';
-  return 'InProgress';
+  // Like kstatus' generic check: without Reconciling/Stalled the object is Current (Ready is for humans and Argo).
+  return 'Current';
 }
 
 export function truncate(text: string, max: number): string {

@@ -3,7 +3,14 @@
  * execute the plan. Shared by `apply`, `plan`, the controller's reconcile loop and the demo, so every entry point
  * reads, decides and writes the same way.
  */
-import { type Aws, type ExecutePlanOptions, executePlan, type FleetRead, type FunctionExecution, readFleet } from '../aws/index.ts';
+import {
+  type Aws,
+  type ExecutePlanOptions,
+  executePlan,
+  type FleetRead,
+  type FunctionExecution,
+  readFleet,
+} from '../aws/index.ts';
 import type { Plan, PolicyInput } from '../engine/model.ts';
 import { plan as planFleet } from '../engine/plan.ts';
 import { requiredReads } from '../engine/requirements.ts';
@@ -29,7 +36,11 @@ export interface PassResult {
   executions: FunctionExecution[];
 }
 
-export async function reconcileFleet(aws: Aws, policies: readonly PolicyInput[], options: PassOptions): Promise<PassResult> {
+export async function reconcileFleet(
+  aws: Aws,
+  policies: readonly PolicyInput[],
+  options: PassOptions,
+): Promise<PassResult> {
   const active = policies.filter((p) => !p.suspend);
   let regions = regionsOf(active, options.defaultRegions);
   if (options.onlyRegions) regions = regions.filter((r) => options.onlyRegions?.includes(r));

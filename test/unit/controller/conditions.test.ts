@@ -91,7 +91,7 @@ describe('kstatusConditions / kstatusOf', () => {
     ['Ready', 'Current', { Ready: 'True', Reconciling: 'False', Stalled: 'False' }],
     ['Reconciling', 'InProgress', { Ready: 'Unknown', Reconciling: 'True', Stalled: 'False' }],
     ['Stalled', 'Failed', { Ready: 'False', Reconciling: 'False', Stalled: 'True' }],
-    ['NotReady', 'InProgress', { Ready: 'False', Reconciling: 'False', Stalled: 'False' }],
+    ['NotReady', 'Current', { Ready: 'False', Reconciling: 'False', Stalled: 'False' }],
   ] as const)('%s -> kstatus %s', (kind, expected, statuses) => {
     const r = kstatusConditions([], { kind, reason: 'Because', message: 'm' }, 3, t0);
     for (const [type, status] of Object.entries(statuses)) {

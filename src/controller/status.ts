@@ -1,0 +1,621 @@
+/**
+ * Turns a plan (and what executing it did) into `LambdaPolicy.status`, and writes it only when it changed.
+ *
+ * Building is pure and deterministic: the same inputs give the same status, byte for byte, so an in-sync fleet
+ * produces no status write. Choices that make that true:
+ * - function entries are sorted (non-compliant first, then region, then name) and capped at 50;
+ * - messages are capped at 256 characters, drift values rendered as strings;
+ * - `lastCheckTime` / `nextCheckTime` are set on every build, but `statusChanged` ignores them: they are written
+ *   only together with a real change (a new drift, a remediation, a window edge, a new generation ...). They
+ *   therefore read "when the status last changed, and when the check after that was due". A stale-looking
+ *   `lastCheckTime` means "nothing changed since", not "the controller stopped"; liveness is `/healthz`.
+ *   `statusChanged(prev, next, { heartbeatMs })` can refresh them at most once per heartbeat if wanted.
+ * - cost figures are rounded to cents so float noise never counts as a change;
+ * - conditions keep their lastTransitionTime unless their status flips (see conditions.ts).
+ */
+import type { CustomObjectsApi } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  API_GROUP,
+  API_VERSION,
+  type FunctionState,
+  type FunctionStatus,
+  type LambdaPolicy,
+  type LambdaPolicyStatus,
+  MAX_STATUS_FUNCTIONS,
+  MAX_STATUS_MESSAGE,
+  PLURAL,
+} from '../api/schema.ts';
+import type { Action, Drift, FieldName, FunctionPlan, PolicyReport } from '../engine/model.ts';
+import { type KstatusState, kstatusConditions, toKubeTime, truncate } from './conditions.ts';
+import { intervalMs } from './duration.ts';
+
+/** One drift entry as written to status; values keep their JSON type (`null` is written as "none"). */
+export interface DriftEntry {
+  field: string;
+  desired?: unknown;
+  actual?: unknown;
+}
+
+export interface StatusSummary {
+  matched: number;
+  /** Includes the functions remediated in this check (they are compliant now). */
+  compliant: number;
+  drifted: number;
+  /** Cumulative: functions corrected since the policy was created (previous value + this check). */
+  remediated: number;
+  overridden: number;
+  failed: number;
+  infeasible: number;
+}
+
+/**
+ * What executing one function's actions did: structurally the executor's `FunctionExecution` (src/aws/executor.ts),
+ * restated here so status building stays a pure function of plain data.
+ */
+export interface ExecutedFunction {
+  region: string;
+  name: string;
+  /** false when any action on the function failed. */
+  ok: boolean;
+  outcomes: ReadonlyArray<{
+    action: Action;
+    ok: boolean;
+    status: 'applied' | 'failed' | 'skipped';
+    error?: { message: string; code?: string };
+  }>;
+}
+
+/** The drift fields an action corrects. */
+export function fieldsOfAction(action: Action): FieldName[] {
+  switch (action.api) {
+    case 'UpdateFunctionConfiguration':
+      return [
+        ...(action.memorySize !== undefined ? (['memorySize'] as const) : []),
+        ...(action.timeout !== undefined ? (['timeout'] as const) : []),
+      ];
+    case 'UpdateFunctionCode':
+      return ['architecture'];
+    case 'PutFunctionConcurrency':
+    case 'DeleteFunctionConcurrency':
+      return ['reservedConcurrency'];
+    case 'PutProvisionedConcurrencyConfig':
+    case 'DeleteProvisionedConcurrencyConfig':
+    case 'RegisterScalableTarget':
+      return ['provisionedConcurrency'];
+    case 'PutScheduledAction':
+    case 'DeleteScheduledAction':
+      return ['scheduledActions'];
+  }
+}
+
+/** Fields every one of whose actions was applied (a field with one failed or skipped action is not remediated). */
+export function remediatedFields(execution: ExecutedFunction): Set<FieldName> {
+  const applied = new Set<FieldName>();
+  const notApplied = new Set<FieldName>();
+  for (const o of execution.outcomes) {
+    for (const f of fieldsOfAction(o.action)) (o.ok ? applied : notApplied).add(f);
+  }
+  for (const f of notApplied) applied.delete(f);
+  return applied;
+}
+
+/** The first failure of an execution, as one line. */
+export function executionError(execution: ExecutedFunction): string | undefined {
+  const failed = execution.outcomes.find((o) => o.status === 'failed');
+  if (!failed) return execution.ok ? undefined : 'remediation failed';
+  return `${failed.action.api}: ${failed.error?.message ?? 'failed'}`;
+}
+
+export interface BuildStatusOptions {
+  /** When the next check is scheduled; default now + spec.interval. */
+  nextCheckTime?: Date;
+  /** Cap on listed functions; default 50. */
+  maxFunctions?: number;
+}
+
+const ZERO_SUMMARY: StatusSummary = {
+  matched: 0,
+  compliant: 0,
+  drifted: 0,
+  remediated: 0,
+  overridden: 0,
+  failed: 0,
+  infeasible: 0,
+};
+
+/** `namespace/name` of a policy (a missing namespace is `default`, as in policy files). */
+export function policyId(policy: LambdaPolicy): string {
+  return `${policy.metadata.namespace ?? 'default'}/${policy.metadata.name}`;
+}
+
+/** The functions of a plan that a policy matches (the `functions` argument of buildStatus). */
+export function functionsForPolicy(functions: readonly FunctionPlan[], id: string): FunctionPlan[] {
+  return functions.filter((f) => f.policies.includes(id));
+}
+
+/**
+ * A desired/actual value as status stores it: JSON as it is, `null` as "none" (the API server drops nulls in
+ * objects, so `null` would read back differently and look like a change every cycle), Dates as RFC 3339.
+ */
+export function statusValue(value: unknown): unknown {
+  if (value === null || value === undefined) return 'none';
+  if (value instanceof Date) return toKubeTime(value);
+  if (Array.isArray(value)) return value.map(statusValue);
+  if (typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined && v !== null)
+        .map(([k, v]) => [k, statusValue(v)]),
+    );
+  }
+  return value;
+}
+
+/** A value inside a message: short and readable. */
+function showValue(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? 'none');
+}
+
+const FIELD_ORDER: FieldName[] = [
+  'memorySize',
+  'timeout',
+  'architecture',
+  'reservedConcurrency',
+  'provisionedConcurrency',
+  'scheduledActions',
+];
+const fieldRank = (f: string) => {
+  const i = FIELD_ORDER.indexOf(f as FieldName);
+  return i < 0 ? FIELD_ORDER.length : i;
+};
+
+function driftEntries(drift: readonly Drift[]): DriftEntry[] {
+  const seen = new Set<string>();
+  return [...drift]
+    .sort((a, b) => fieldRank(a.field) - fieldRank(b.field) || a.field.localeCompare(b.field))
+    .filter((d) => !seen.has(d.field) && seen.add(d.field) !== undefined)
+    .map((d) => ({ field: d.field, desired: statusValue(d.desired), actual: statusValue(d.actual) }));
+}
+
+function describeDrift(entries: readonly DriftEntry[]): string {
+  return entries.map((d) => `${d.field}: ${showValue(d.actual)} -> ${showValue(d.desired)}`).join('; ');
+}
+
+/** One function as seen by one policy. */
+export function functionStatusFor(
+  id: string,
+  mode: 'Enforce' | 'Audit',
+  fn: FunctionPlan,
+  execution: ExecutedFunction | undefined,
+): FunctionStatus {
+  const base = { region: fn.region, name: fn.name };
+  const make = (state: FunctionState, drift: DriftEntry[], message: string): FunctionStatus => {
+    const out: FunctionStatus = { ...base, state };
+    if (drift.length > 0) out.drift = drift;
+    if (message !== '') out.message = truncate(message, MAX_STATUS_MESSAGE);
+    return out;
+  };
+  const refusals = fn.refusals.filter((r) => r.policy === id);
+  if (mode === 'Audit') {
+    const drift = driftEntries(fn.auditDrift.filter((d) => d.policy === id));
+    if (refusals.length > 0)
+      return make('Infeasible', drift, refusals.map((r) => `${r.field}: ${r.message}`).join('; '));
+    if (drift.length > 0) return make('Drifted', drift, describeDrift(drift));
+    return make('Compliant', [], '');
+  }
+  const own = fn.drift.filter((d) => d.policy === id);
+  const refusedFields = new Set(refusals.map((r) => r.field));
+  const remediated = execution ? remediatedFields(execution) : new Set<FieldName>();
+  const fixed = own.filter((d) => remediated.has(d.field));
+  const remaining = own.filter((d) => !remediated.has(d.field) && !refusedFields.has(d.field));
+  // A failure counts against this policy only when a field it wants was among those not applied.
+  if (execution && !execution.ok && remaining.length > 0) {
+    const done = fixed.map((d) => d.field);
+    const partly = done.length > 0 ? ` (done: ${done.join(', ')})` : '';
+    return make('Failed', driftEntries(own), `${executionError(execution)}${partly}`);
+  }
+  if (refusals.length > 0) {
+    return make(
+      'Infeasible',
+      driftEntries(own),
+      refusals.map((r) => `${r.field}: ${r.reason}: ${r.message}`).join('; '),
+    );
+  }
+  if (remaining.length > 0) {
+    const entries = driftEntries(own);
+    return make('Drifted', entries, describeDrift(driftEntries(remaining)));
+  }
+  if (fixed.length > 0) {
+    const entries = driftEntries(fixed);
+    return make('Remediated', entries, `remediated ${entries.map((d) => d.field).join(', ')}`);
+  }
+  const lost = fn.overridden.filter((o) => o.policy === id);
+  if (lost.length > 0) {
+    return make(
+      'Overridden',
+      [],
+      [...lost]
+        .sort((a, b) => fieldRank(a.field) - fieldRank(b.field))
+        .map((o) => `${o.field} overridden by ${o.winner}`)
+        .join('; '),
+    );
+  }
+  return make('Compliant', [], '');
+}
+
+/** Non-compliant first, then region, then name: the same order every time (ordinal, not locale, comparison). */
+export function compareFunctionStatus(a: FunctionStatus, b: FunctionStatus): number {
+  const ca = a.state === 'Compliant' ? 1 : 0;
+  const cb = b.state === 'Compliant' ? 1 : 0;
+  if (ca !== cb) return ca - cb;
+  if (a.region !== b.region) return a.region < b.region ? -1 : 1;
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  return 0;
+}
+
+function summarize(entries: readonly FunctionStatus[]): StatusSummary {
+  const s = { ...ZERO_SUMMARY, matched: entries.length };
+  for (const e of entries) {
+    switch (e.state) {
+      case 'Compliant':
+        s.compliant++;
+        break;
+      case 'Remediated':
+        s.compliant++;
+        s.remediated++;
+        break;
+      case 'Drifted':
+        s.drifted++;
+        break;
+      case 'Overridden':
+        s.overridden++;
+        break;
+      case 'Failed':
+        s.failed++;
+        break;
+      case 'Infeasible':
+        s.infeasible++;
+        break;
+    }
+  }
+  return s;
+}
+
+/** Policy-level problems listed in status (each also capped at 256 characters). */
+const MAX_PROBLEMS = 20;
+
+/** The previous status as read from the API server; anything that is not an object counts as none. */
+function asStatus(value: unknown): LambdaPolicyStatus | undefined {
+  return isRecord(value) ? (value as LambdaPolicyStatus) : undefined;
+}
+
+const cents = (n: number) => Math.round(n * 100) / 100;
+
+function overallState(
+  mode: 'Enforce' | 'Audit',
+  summary: StatusSummary,
+  remediatedNow: number,
+  problems: readonly string[],
+): KstatusState {
+  if (problems.length > 0) {
+    return { kind: 'Stalled', reason: 'InvalidPolicy', message: problems.join('; ') };
+  }
+  const counts = `${summary.matched} matched, ${summary.compliant} compliant`;
+  if (mode === 'Audit') {
+    return summary.drifted + summary.infeasible > 0
+      ? {
+          kind: 'NotReady',
+          reason: 'Drifted',
+          message: `${counts}, ${summary.drifted + summary.infeasible} drifted (Audit: not corrected)`,
+        }
+      : { kind: 'Ready', reason: 'Compliant', message: counts };
+  }
+  if (summary.failed > 0) {
+    return { kind: 'NotReady', reason: 'RemediationFailed', message: `${counts}, ${summary.failed} failed; retrying` };
+  }
+  if (summary.infeasible > 0) {
+    return {
+      kind: 'Stalled',
+      reason: 'Infeasible',
+      message: `${counts}, ${summary.infeasible} cannot be brought in line (see functions[].message)`,
+    };
+  }
+  if (summary.drifted > 0) {
+    return { kind: 'Reconciling', reason: 'Remediating', message: `${counts}, ${summary.drifted} drifted` };
+  }
+  const extra = [
+    remediatedNow > 0 ? `${remediatedNow} remediated` : '',
+    summary.overridden > 0 ? `${summary.overridden} overridden` : '',
+  ].filter((x) => x !== '');
+  return {
+    kind: 'Ready',
+    reason: remediatedNow > 0 ? 'Remediated' : 'Compliant',
+    message: [counts, ...extra].join(', '),
+  };
+}
+
+function checkTimes(policy: LambdaPolicy, now: Date, options: BuildStatusOptions) {
+  let next = options.nextCheckTime;
+  if (next === undefined) {
+    let ms = 300_000;
+    try {
+      ms = intervalMs(policy.spec.interval);
+    } catch {
+      // An invalid interval is reported by validation; status still needs a time.
+    }
+    next = new Date(now.getTime() + ms);
+  }
+  return { lastCheckTime: toKubeTime(now), nextCheckTime: toKubeTime(next) };
+}
+
+/**
+ * The status of `policy` after a check. `functions` are the plans of the functions the policy matches (see
+ * functionsForPolicy); `executions` is what executing the plan did (undefined/empty when nothing was executed).
+ */
+export function buildStatus(
+  policy: LambdaPolicy,
+  report: PolicyReport,
+  functions: readonly FunctionPlan[],
+  executions: readonly ExecutedFunction[] | undefined,
+  previousStatus: unknown,
+  now: Date,
+  options: BuildStatusOptions = {},
+): LambdaPolicyStatus {
+  if (policy.spec.suspend) return buildSuspendedStatus(policy, previousStatus, now);
+  const previous = asStatus(previousStatus);
+  const id = policyId(policy);
+  const mode = policy.spec.mode ?? 'Enforce';
+  const byFunction = new Map((executions ?? []).map((e) => [`${e.region}\u0000${e.name}`, e]));
+  const entries = functions
+    .map((fn) => functionStatusFor(id, mode, fn, byFunction.get(`${fn.region}\u0000${fn.name}`)))
+    .sort(compareFunctionStatus);
+  const summary = summarize(entries);
+  const remediatedNow = summary.remediated;
+  summary.remediated += previous?.summary?.remediated ?? 0;
+  const max = options.maxFunctions ?? MAX_STATUS_FUNCTIONS;
+  const problems = report.problems.map((p) => truncate(p, MAX_STATUS_MESSAGE)).slice(0, MAX_PROBLEMS);
+  const status: LambdaPolicyStatus = {
+    conditions: kstatusConditions(
+      previous?.conditions,
+      overallState(mode, summary, remediatedNow, report.problems),
+      policy.metadata.generation,
+      now,
+    ).conditions,
+    summary,
+    functions: entries.slice(0, max),
+    truncated: entries.length > max,
+    ...checkTimes(policy, now, options),
+  };
+  if (problems.length > 0) status.problems = problems;
+  if (policy.metadata.generation !== undefined) status.observedGeneration = policy.metadata.generation;
+  const pc = report.provisionedConcurrency;
+  if (pc) {
+    status.provisionedConcurrency = { desiredNow: pc.desiredNow };
+    if (pc.window !== undefined) status.provisionedConcurrency.window = pc.window;
+    if (pc.nextChange) {
+      status.provisionedConcurrency.nextChange = { at: toKubeTime(pc.nextChange.at), value: pc.nextChange.value };
+    }
+  }
+  if (report.cost) {
+    status.cost = { provisionedConcurrencyMonthlyUSD: cents(report.cost.provisionedConcurrencyMonthlyUSD) };
+    if (report.cost.architectureMonthlySavingUSD !== undefined) {
+      status.cost.architectureMonthlySavingUSD = cents(report.cost.architectureMonthlySavingUSD);
+    }
+  }
+  return orderKeys(status);
+}
+
+/** spec.suspend: no reads, so the last known figures stay; the conditions say Suspended. */
+export function buildSuspendedStatus(policy: LambdaPolicy, previous: unknown, now: Date): LambdaPolicyStatus {
+  return withState(policy, asStatus(previous), now, {
+    kind: 'NotReady',
+    reason: 'Suspended',
+    message: 'spec.suspend is true: AWS is neither read nor written; figures are from the last check',
+  });
+}
+
+/**
+ * A check that could not complete (AWS unreachable, credentials, ...): keep the last figures, say why in Ready,
+ * and let the queue retry. Throttling is not an error here: it is absorbed by the rate limiter and metrics.
+ */
+export function buildErrorStatus(
+  policy: LambdaPolicy,
+  previous: unknown,
+  error: { reason: string; message: string },
+  now: Date,
+): LambdaPolicyStatus {
+  return withState(policy, asStatus(previous), now, { kind: 'NotReady', reason: error.reason, message: error.message });
+}
+
+function withState(
+  policy: LambdaPolicy,
+  previous: LambdaPolicyStatus | undefined,
+  now: Date,
+  state: KstatusState,
+): LambdaPolicyStatus {
+  const status: LambdaPolicyStatus = {
+    ...previous,
+    conditions: kstatusConditions(previous?.conditions, state, policy.metadata.generation, now).conditions,
+    summary: { ...ZERO_SUMMARY, ...previous?.summary },
+    functions: previous?.functions ?? [],
+    truncated: previous?.truncated ?? false,
+  };
+  if (policy.metadata.generation !== undefined) status.observedGeneration = policy.metadata.generation;
+  return orderKeys(status);
+}
+
+const STATUS_KEY_ORDER = [
+  'observedGeneration',
+  'conditions',
+  'summary',
+  'functions',
+  'truncated',
+  'problems',
+  'lastCheckTime',
+  'nextCheckTime',
+  'provisionedConcurrency',
+  'cost',
+] as const;
+
+/** A fixed key order, so serialised statuses are comparable and diffs in `kubectl get -o yaml` are stable. */
+function orderKeys(status: LambdaPolicyStatus): LambdaPolicyStatus {
+  const out: Record<string, unknown> = {};
+  const src = status as unknown as Record<string, unknown>;
+  for (const k of STATUS_KEY_ORDER) if (src[k] !== undefined) out[k] = src[k];
+  return out as unknown as LambdaPolicyStatus;
+}
+
+/** Fields that change every cycle and must not, on their own, cause a write. */
+const VOLATILE_FIELDS = new Set(['lastCheckTime', 'nextCheckTime']);
+
+export interface StatusChangedOptions {
+  /**
+   * Refresh the volatile times when the previous lastCheckTime is older than this (ms). Default: never, so an
+   * in-sync fleet writes no status at all.
+   */
+  heartbeatMs?: number;
+}
+
+/**
+ * Whether `next` differs from `prev` in anything but the volatile times. `prev` is the status as read from the
+ * API server (any key order, maybe unknown extra fields, maybe written by an older version).
+ */
+export function statusChanged(prev: unknown, next: LambdaPolicyStatus, options: StatusChangedOptions = {}): boolean {
+  if (!isRecord(prev)) return true;
+  if (canonical(prev, VOLATILE_FIELDS) !== canonical(next, VOLATILE_FIELDS)) return true;
+  if (options.heartbeatMs !== undefined && next.lastCheckTime !== undefined) {
+    const last = typeof prev.lastCheckTime === 'string' ? Date.parse(prev.lastCheckTime) : Number.NaN;
+    if (!Number.isFinite(last)) return true;
+    return Date.parse(next.lastCheckTime) - last >= options.heartbeatMs;
+  }
+  return false;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** JSON with sorted keys and `undefined`/`null` members dropped (merge patch treats null as absent). */
+function canonical(value: unknown, skipTopLevel: ReadonlySet<string> = new Set()): string {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (isRecord(v)) {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(v).sort()) {
+        const inner = v[k];
+        if (inner !== undefined && inner !== null) out[k] = walk(inner);
+      }
+      return out;
+    }
+    return v;
+  };
+  const top = isRecord(value) ? Object.fromEntries(Object.entries(value).filter(([k]) => !skipTopLevel.has(k))) : value;
+  return JSON.stringify(walk(top));
+}
+
+/**
+ * The JSON merge patch body that makes the stored status equal `next`, whatever was stored before: every optional
+ * field `next` lacks is sent as null (merge patch would otherwise keep a stale value), arrays are sent whole
+ * (merge patch replaces arrays; in particular the complete `conditions` list).
+ */
+export function statusMergePatch(next: LambdaPolicyStatus): { status: Record<string, unknown> } {
+  const status: Record<string, unknown> = {};
+  const src = next as unknown as Record<string, unknown>;
+  for (const k of STATUS_KEY_ORDER) status[k] = src[k] ?? null;
+  if (next.provisionedConcurrency) {
+    status.provisionedConcurrency = {
+      window: null,
+      nextChange: null,
+      ...next.provisionedConcurrency,
+    };
+  }
+  if (next.cost) status.cost = { architectureMonthlySavingUSD: null, ...next.cost };
+  return { status };
+}
+
+export class StatusWriteError extends Error {
+  override readonly name = 'StatusWriteError';
+  readonly code: 'NotFound' | 'Conflict' | 'Failed';
+  constructor(code: 'NotFound' | 'Conflict' | 'Failed', message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export interface StatusWriterOptions {
+  /** Called after every successful write (for the status-writes metric). */
+  onWrite?: (policy: LambdaPolicy) => void;
+  heartbeatMs?: number;
+  fieldManager?: string;
+}
+
+export interface StatusWriteResult {
+  written: boolean;
+  /** The object as the API server returned it after the write. */
+  object?: LambdaPolicy;
+}
+
+/** Writes status through the status subresource with a JSON merge patch, only when it changed. */
+export class StatusWriter {
+  private count = 0;
+  private readonly api: CustomObjectsApi;
+  private readonly options: StatusWriterOptions;
+
+  constructor(api: CustomObjectsApi, options: StatusWriterOptions = {}) {
+    this.api = api;
+    this.options = options;
+  }
+
+  /** Successful writes so far (tests and metrics). */
+  get writes(): number {
+    return this.count;
+  }
+
+  /**
+   * Writes `next` unless it equals `policy.status` (the status the caller last read) in everything but the
+   * volatile times. Throws StatusWriteError (code NotFound when the policy is gone, so callers can ignore it).
+   */
+  async write(policy: LambdaPolicy, next: LambdaPolicyStatus): Promise<StatusWriteResult> {
+    if (!statusChanged(policy.status, next, { heartbeatMs: this.options.heartbeatMs })) return { written: false };
+    const namespace = policy.metadata.namespace ?? 'default';
+    try {
+      const object = (await this.api.patchNamespacedCustomObjectStatus(
+        {
+          group: API_GROUP,
+          version: API_VERSION,
+          namespace,
+          plural: PLURAL,
+          name: policy.metadata.name,
+          body: statusMergePatch(next),
+          fieldManager: this.options.fieldManager ?? 'lambda-policy-controller',
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      )) as LambdaPolicy;
+      this.count++;
+      this.options.onWrite?.(policy);
+      return { written: true, object };
+    } catch (error) {
+      const code = httpCode(error);
+      if (code === 404) {
+        throw new StatusWriteError('NotFound', `${namespace}/${policy.metadata.name} no longer exists`, {
+          cause: error,
+        });
+      }
+      throw new StatusWriteError(
+        'Failed',
+        `status write for ${namespace}/${policy.metadata.name} failed (HTTP ${code ?? '?'})`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+/** The HTTP status of a client-node ApiException (or undefined). */
+export function httpCode(error: unknown): number | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    if (typeof code === 'number') return code;
+  }
+  return undefined;
+}
