@@ -90,10 +90,8 @@ export function diffEnforced(
 ): FunctionDiff {
   const drift: Drift[] = [];
   const refusals: Refusal[] = [];
-  const config: Action[] = [];
-  const code: Action[] = [];
-  const reserved: Action[] = [];
-  const provisioned: Action[] = [];
+  // Fields are examined in action order (configuration, code, reserved, provisioned), so one list stays ordered.
+  const actions: Action[] = [];
   const refuse = (field: FieldName, reason: RefusalReason, message: string, policy: PolicyInput): void => {
     refusals.push({ field, reason, message, policy: policy.id });
   };
@@ -119,7 +117,7 @@ export function diffEnforced(
     update.timeout = merged.timeout.value;
   }
   if (update.memorySize !== undefined || update.timeout !== undefined)
-    config.push({ api: 'UpdateFunctionConfiguration', ...update });
+    actions.push({ api: 'UpdateFunctionConfiguration', ...update });
 
   // Architecture: UpdateFunctionCode with the same Zip; an Image cannot change architecture.
   const arch = merged.architecture;
@@ -133,7 +131,7 @@ export function diffEnforced(
         arch.policy,
       );
     } else {
-      code.push({ api: 'UpdateFunctionCode', architecture: arch.value });
+      actions.push({ api: 'UpdateFunctionCode', architecture: arch.value });
     }
   }
 
@@ -155,10 +153,10 @@ export function diffEnforced(
         });
         const increase = (desired ?? 0) - (actual ?? 0);
         if (desired === null) {
-          reserved.push({ api: 'DeleteFunctionConcurrency' });
+          actions.push({ api: 'DeleteFunctionConcurrency' });
           effectiveReserved = null;
         } else if (increase <= 0) {
-          reserved.push({ api: 'PutFunctionConcurrency', reservedConcurrentExecutions: desired });
+          actions.push({ api: 'PutFunctionConcurrency', reservedConcurrentExecutions: desired });
           effectiveReserved = desired;
         } else if (ctx.account === undefined || ctx.unreservedLeft === undefined) {
           refuse('reservedConcurrency', 'NotRead', `account settings of ${ctx.region} were not read`, res.policy);
@@ -171,7 +169,7 @@ export function diffEnforced(
           );
         } else {
           ctx.unreservedLeft -= increase;
-          reserved.push({ api: 'PutFunctionConcurrency', reservedConcurrentExecutions: desired });
+          actions.push({ api: 'PutFunctionConcurrency', reservedConcurrentExecutions: desired });
           effectiveReserved = desired;
         }
       }
@@ -213,7 +211,7 @@ export function diffEnforced(
         const target = ctx.targets.get(resourceId);
         if (!target) {
           drift.push({ field: 'scheduledActions', desired: `scalable target ${resourceId}`, actual: 'absent', policy });
-          provisioned.push({
+          actions.push({
             api: 'RegisterScalableTarget',
             resourceId,
             minCapacity: desiredNow,
@@ -226,7 +224,7 @@ export function diffEnforced(
             actual: `scalable target ${target.minCapacity}..${target.maxCapacity}`,
             policy,
           });
-          provisioned.push({
+          actions.push({
             api: 'RegisterScalableTarget',
             resourceId,
             minCapacity: desiredNow,
@@ -246,16 +244,16 @@ export function diffEnforced(
           actual: existing ? describeAction(existing) : 'absent',
           policy,
         });
-        provisioned.push({ api: 'PutScheduledAction', resourceId, scheduledActionName: d.name, ...pick(d) });
+        actions.push({ api: 'PutScheduledAction', resourceId, scheduledActionName: d.name, ...pick(d) });
       }
       for (const a of owned) {
         if (a.resourceId === resourceId && declaredNames.has(a.name)) continue;
         drift.push({ field: 'scheduledActions', desired: 'absent', actual: describeAction(a), policy });
-        provisioned.push({ api: 'DeleteScheduledAction', resourceId: a.resourceId, scheduledActionName: a.name });
+        actions.push({ api: 'DeleteScheduledAction', resourceId: a.resourceId, scheduledActionName: a.name });
       }
       if (!analysis.inGrace && qs.provisionedRequested !== desiredNow) {
         drift.push({ field: 'provisionedConcurrency', desired: desiredNow, actual: qs.provisionedRequested, policy });
-        provisioned.push(
+        actions.push(
           desiredNow > 0
             ? { api: 'PutProvisionedConcurrencyConfig', qualifier: q, provisionedConcurrentExecutions: desiredNow }
             : { api: 'DeleteProvisionedConcurrencyConfig', qualifier: q },
@@ -267,11 +265,11 @@ export function diffEnforced(
     const policy = Object.values(merged).find((w) => w !== undefined)?.policy.id ?? '';
     for (const a of owned) {
       drift.push({ field: 'scheduledActions', desired: 'absent', actual: describeAction(a), policy });
-      provisioned.push({ api: 'DeleteScheduledAction', resourceId: a.resourceId, scheduledActionName: a.name });
+      actions.push({ api: 'DeleteScheduledAction', resourceId: a.resourceId, scheduledActionName: a.name });
     }
   }
 
-  return { drift, refusals, actions: [...config, ...code, ...reserved, ...provisioned] };
+  return { drift, refusals, actions };
 }
 
 function pick(d: DeclaredAction): { schedule: string; timezone: string; minCapacity: number; maxCapacity: number } {

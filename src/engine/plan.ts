@@ -5,8 +5,9 @@
 import { analyzeBlock, type BlockAnalysis, windowView } from './block.ts';
 import { CostAccumulator } from './cost.ts';
 import { diffAudit, diffEnforced, RegionContext } from './diff.ts';
-import { compareIds, comparePrecedence, type MergedSettings, mergeEnforce } from './merge.ts';
+import { compareIds, type MergedSettings, type MergeResult, mergeEnforce } from './merge.ts';
 import type {
+  Drift,
   FleetSnapshot,
   FunctionPlan,
   ObservedFunction,
@@ -70,6 +71,7 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
   }
 
   const functions: FunctionPlan[] = [];
+  const merges = new Map<string, MergeResult>();
   const regions = [...fleet.regions].sort((a, b) => compareIds(a.region, b.region));
   for (const snapshot of regions) {
     const ctx = new RegionContext(
@@ -84,7 +86,7 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
       const fn: ObservedFunction = raw.region === snapshot.region ? raw : { ...raw, region: snapshot.region };
       const matched = index.matching(fn);
       if (matched.length === 0) continue;
-      functions.push(planFunction(fn, matched, blocks, ctx, tallies));
+      functions.push(planFunction(fn, matched, blocks, ctx, tallies, merges));
     }
   }
 
@@ -110,43 +112,58 @@ function planFunction(
   blocks: ReadonlyMap<string, BlockAnalysis>,
   ctx: RegionContext,
   tallies: ReadonlyMap<string, PolicyTally>,
+  merges: Map<string, MergeResult>,
 ): FunctionPlan {
-  const enforce = matched.filter((p) => p.mode === 'Enforce').sort(comparePrecedence);
-  const audit = matched.filter((p) => p.mode === 'Audit');
-  const merged = mergeEnforce(enforce);
+  // `matched` comes from the index sorted by id (active policies are sorted), so ids and the merge key are stable.
+  const enforce: PolicyInput[] = [];
+  const audit: PolicyInput[] = [];
+  for (const p of matched) (p.mode === 'Enforce' ? enforce : audit).push(p);
+  // Many functions share the same set of Enforce policies: merge each distinct set once per plan.
+  const key = enforce.map((p) => p.id).join('\u0000');
+  let merged = merges.get(key);
+  if (merged === undefined) {
+    merged = mergeEnforce(enforce);
+    merges.set(key, merged);
+  }
   const diff =
     enforce.length > 0 ? diffEnforced(fn, merged.settings, blocks, ctx) : { drift: [], actions: [], refusals: [] };
-  const auditDrift = audit.flatMap((p) => diffAudit(fn, p, blocks.get(p.id)));
+  const auditDrift: Drift[] = [];
+  for (const p of audit) auditDrift.push(...diffAudit(fn, p, blocks.get(p.id)));
   const fp: FunctionPlan = {
     region: fn.region,
     name: fn.name,
-    policies: matched.map((p) => p.id).sort(compareIds),
+    policies: matched.map((p) => p.id),
     compliant: diff.drift.length === 0 && diff.refusals.length === 0 && auditDrift.length === 0,
     drift: diff.drift,
     actions: diff.actions,
     refusals: diff.refusals,
-    overridden: merged.overridden,
+    overridden: merged.overridden.slice(),
     auditDrift,
   };
 
   for (const p of matched) {
     const tl = tallies.get(p.id) as PolicyTally;
     tl.matched++;
-    const mine = (e: { policy: string }): boolean => e.policy === p.id;
-    const refusals = fp.refusals.filter(mine);
-    if (refusals.length > 0) {
-      tl.infeasible++;
-      for (const r of refusals) {
-        const seen = tl.refusalsByReason.get(r.reason);
-        if (seen) seen.count++;
-        else tl.refusalsByReason.set(r.reason, { count: 1, example: `${fn.region}/${fn.name}: ${r.message}` });
-      }
-    } else if ((p.mode === 'Audit' ? fp.auditDrift : fp.drift).some(mine)) tl.drifted++;
-    else if (fp.overridden.some(mine)) tl.overridden++;
+    let refused = false;
+    for (const r of fp.refusals) {
+      if (r.policy !== p.id) continue;
+      refused = true;
+      const seen = tl.refusalsByReason.get(r.reason);
+      if (seen) seen.count++;
+      else tl.refusalsByReason.set(r.reason, { count: 1, example: `${fn.region}/${fn.name}: ${r.message}` });
+    }
+    if (refused) tl.infeasible++;
+    else if (has(p.mode === 'Audit' ? fp.auditDrift : fp.drift, p.id)) tl.drifted++;
+    else if (has(fp.overridden, p.id)) tl.overridden++;
     else tl.compliant++;
     addCost(tl, p, fn, merged.settings, blocks.get(p.id));
   }
   return fp;
+}
+
+function has(list: readonly { policy: string }[], id: string): boolean {
+  for (const e of list) if (e.policy === id) return true;
+  return false;
 }
 
 /** The policy's schedule costs only where its block is the one in effect (always, for an Audit policy). */

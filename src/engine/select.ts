@@ -155,6 +155,12 @@ export function regionsOf(policies: readonly PolicyInput[], defaultRegions: read
   return [...out].sort();
 }
 
+/** The literal text after the last wildcard; '' when the glob ends with one. */
+export function literalSuffix(glob: string): string {
+  const i = Math.max(glob.lastIndexOf('*'), glob.lastIndexOf('?'));
+  return i < 0 ? glob : glob.slice(i + 1);
+}
+
 interface Entry {
   policy: PolicyInput;
   compiled: CompiledSelector;
@@ -166,6 +172,8 @@ interface Entry {
 interface RegionIndex {
   byPrefix: Map<string, Entry[]>;
   prefixLengths: number[];
+  bySuffix: Map<string, Entry[]>;
+  suffixLengths: number[];
   byTag: Map<string, Entry[]>;
   byTagKey: Map<string, Entry[]>;
   rest: Entry[];
@@ -178,11 +186,14 @@ function push<K>(map: Map<K, Entry[]>, key: K, entry: Entry): void {
 }
 
 const tagKey = (key: string, value: string): string => `${key}\u0000${value}`;
+const lengths = (m: Map<string, Entry[]>): number[] =>
+  [...new Set([...m.keys()].map((k) => k.length))].sort((a, b) => a - b);
 
 /**
  * Policies indexed for fast selection. Each policy is filed under the most selective cheap key it must satisfy:
- * the literal prefixes of its name globs (every glob has one), else one required tag, else the values of an `In`
- * expression, else the key of an `Exists` expression; the rest are tested against every function of the region.
+ * its name globs (each under its literal prefix, else its literal suffix; only when every glob has one), else one
+ * required tag, else the values of its narrowest `In` expression, else the key of an `Exists` expression. The rest
+ * are tested against every function of the region. Filing is only a pre-filter: candidates are fully matched.
  */
 export class PolicyIndex {
   readonly #regions = new Map<string, RegionIndex>();
@@ -196,26 +207,37 @@ export class PolicyIndex {
       for (const region of compiled.regions) this.#file(this.#region(region), entry);
     });
     for (const idx of this.#regions.values()) {
-      idx.prefixLengths = [...new Set([...idx.byPrefix.keys()].map((k) => k.length))].sort((a, b) => a - b);
+      idx.prefixLengths = lengths(idx.byPrefix);
+      idx.suffixLengths = lengths(idx.bySuffix);
     }
   }
 
   #region(region: string): RegionIndex {
     let idx = this.#regions.get(region);
     if (!idx) {
-      idx = { byPrefix: new Map(), prefixLengths: [], byTag: new Map(), byTagKey: new Map(), rest: [] };
+      idx = {
+        byPrefix: new Map(),
+        prefixLengths: [],
+        bySuffix: new Map(),
+        suffixLengths: [],
+        byTag: new Map(),
+        byTagKey: new Map(),
+        rest: [],
+      };
       this.#regions.set(region, idx);
     }
     return idx;
   }
 
   #file(idx: RegionIndex, entry: Entry): void {
-    const s = entry.policy.selector;
-    const names = s.functionNames;
+    const names = entry.policy.selector.functionNames;
     if (names && names.length > 0) {
-      const prefixes = names.map(literalPrefix);
-      if (prefixes.every((p) => p.length > 0)) {
-        for (const p of new Set(prefixes)) push(idx.byPrefix, p, entry);
+      const keys = names.map((g) => ({ prefix: literalPrefix(g), suffix: literalSuffix(g) }));
+      if (keys.every((k) => k.prefix.length > 0 || k.suffix.length > 0)) {
+        for (const k of keys) {
+          if (k.prefix.length > 0) push(idx.byPrefix, k.prefix, entry);
+          else push(idx.bySuffix, k.suffix, entry);
+        }
         return;
       }
     }
@@ -224,10 +246,13 @@ export class PolicyIndex {
       push(idx.byTag, tagKey(firstTag[0], firstTag[1]), entry);
       return;
     }
-    const inExpr = entry.compiled.expressions.find((e) => e.operator === 'In');
-    if (inExpr) {
+    let narrowest: CompiledExpression | undefined;
+    for (const e of entry.compiled.expressions) {
+      if (e.operator === 'In' && (narrowest === undefined || e.values.size < narrowest.values.size)) narrowest = e;
+    }
+    if (narrowest) {
       // An In with no values matches nothing: filing it nowhere is exact.
-      for (const v of inExpr.values) push(idx.byTag, tagKey(inExpr.key, v), entry);
+      for (const v of narrowest.values) push(idx.byTag, tagKey(narrowest.key, v), entry);
       return;
     }
     const exists = entry.compiled.expressions.find((e) => e.operator === 'Exists');
@@ -238,33 +263,43 @@ export class PolicyIndex {
     idx.rest.push(entry);
   }
 
+  #consider(list: Entry[] | undefined, fn: SelectableFunction, found: Entry[]): void {
+    if (list === undefined) return;
+    const stamp = this.#stamp;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i] as Entry;
+      if (e.stamp === stamp) continue;
+      e.stamp = stamp;
+      if (compiledMatches(e.compiled, fn)) found.push(e);
+    }
+  }
+
   /** The policies (in input order) whose selectors match the function. */
   matching(fn: SelectableFunction): PolicyInput[] {
     const idx = this.#regions.get(fn.region);
     if (!idx) return [];
-    const stamp = ++this.#stamp;
+    this.#stamp++;
     const found: Entry[] = [];
-    const consider = (list: Entry[] | undefined): void => {
-      if (!list) return;
-      for (const e of list) {
-        if (e.stamp === stamp) continue;
-        e.stamp = stamp;
-        if (compiledMatches(e.compiled, fn)) found.push(e);
-      }
-    };
+    const name = fn.name;
     for (const len of idx.prefixLengths) {
-      if (len > fn.name.length) break;
-      consider(idx.byPrefix.get(fn.name.slice(0, len)));
+      if (len > name.length) break;
+      this.#consider(idx.byPrefix.get(name.slice(0, len)), fn, found);
+    }
+    for (const len of idx.suffixLengths) {
+      if (len > name.length) break;
+      this.#consider(idx.bySuffix.get(name.slice(name.length - len)), fn, found);
     }
     if (idx.byTag.size > 0 || idx.byTagKey.size > 0) {
       for (const key in fn.tags) {
         if (!Object.hasOwn(fn.tags, key)) continue;
-        consider(idx.byTag.get(tagKey(key, fn.tags[key] as string)));
-        consider(idx.byTagKey.get(key));
+        this.#consider(idx.byTag.get(tagKey(key, fn.tags[key] as string)), fn, found);
+        this.#consider(idx.byTagKey.get(key), fn, found);
       }
     }
-    consider(idx.rest);
+    this.#consider(idx.rest, fn, found);
     if (found.length > 1) found.sort((a, b) => a.order - b.order);
-    return found.map((e) => e.policy);
+    const out: PolicyInput[] = new Array(found.length);
+    for (let i = 0; i < found.length; i++) out[i] = (found[i] as Entry).policy;
+    return out;
   }
 }

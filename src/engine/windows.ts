@@ -121,40 +121,70 @@ export function latestAtOrBefore(spec: CronSpec, t: number): number | undefined 
   return latest ?? anchor;
 }
 
-interface CronHour {
-  /** Latest firing at or before the start of the hour. */
+interface CronRange {
+  /** Latest firing at or before `from`. */
   latest: number | undefined;
-  /** Firings in (hour, hour + horizon], ascending. */
+  from: number;
+  /** Firings in (from, until], ascending. */
   firings: number[];
-  /** Firings are known up to here (earlier than the horizon when MAX_FIRINGS was hit). */
-  coveredUntil: number;
+  until: number;
+  /** true when MAX_FIRINGS cut the range short (`until` is then the last firing known). */
+  capped: boolean;
 }
 
-/** Firings per cron+zone+hour: every policy sharing a schedule, and every re-plan within the hour, reuses them. */
-const hourCache = new Map<string, CronHour>();
-const HOUR_CACHE_LIMIT = 4_096;
-const CACHE_HORIZON_MS = OVERLAP_HORIZON_MS + DAY_MS + HOUR_MS;
+/**
+ * Known firings per cron+zone, extended forward as `now` advances: every policy sharing a schedule and every
+ * re-plan (the controller's next cycle) reuses them, so cron-parser (slow: time-zone maths through luxon) runs
+ * only for new time. Entries are keyed by expression and zone, so the cache is bounded by the distinct schedules.
+ */
+const rangeCache = new Map<string, CronRange>();
+const RANGE_CACHE_LIMIT = 2_048;
+const CACHE_HORIZON_MS = OVERLAP_HORIZON_MS + DAY_MS;
+/** Extend by a week more than needed, so hourly re-plans extend rarely. */
+const EXTEND_SLACK_MS = 7 * DAY_MS;
 
-function cronHour(spec: CronSpec, t: number): CronHour {
-  const hour = Math.floor(t / HOUR_MS) * HOUR_MS;
-  const key = `${spec.expr}\u0000${spec.tz}\u0000${hour}`;
-  let entry = hourCache.get(key);
-  if (entry === undefined) {
-    const until = hour + CACHE_HORIZON_MS;
-    const firings = firingsBetween(spec, hour, until);
-    const capped = firings.length >= MAX_FIRINGS;
-    entry = {
-      latest: latestAtOrBefore(spec, hour),
+function build(spec: CronSpec, from: number, until: number): CronRange {
+  const firings = firingsBetween(spec, from, until);
+  const capped = firings.length >= MAX_FIRINGS;
+  return {
+    latest: latestAtOrBefore(spec, from),
+    from,
+    firings,
+    until: capped ? (firings[firings.length - 1] as number) : until,
+    capped,
+  };
+}
+
+function cronRange(spec: CronSpec, t: number): CronRange {
+  const key = `${spec.expr}\u0000${spec.tz}`;
+  const need = t + CACHE_HORIZON_MS;
+  let r = rangeCache.get(key);
+  if (r !== undefined && (t < r.from || t > r.until)) r = undefined;
+  if (r !== undefined && r.until < need && !r.capped) {
+    // Drop what lies before t (keeping the latest firing at or before t) and extend forward.
+    const i = upperBound(r.firings, t);
+    const latest = i > 0 ? r.firings[i - 1] : r.latest;
+    const more = firingsBetween(spec, r.until, need + EXTEND_SLACK_MS, MAX_FIRINGS);
+    const firings = r.firings.slice(i).concat(more);
+    const capped = firings.length >= MAX_FIRINGS || more.length >= MAX_FIRINGS;
+    r = {
+      latest,
+      from: t,
       firings,
-      coveredUntil: capped ? (firings[firings.length - 1] as number) : until,
+      until: capped ? (firings[firings.length - 1] as number) : need + EXTEND_SLACK_MS,
+      capped,
     };
-    if (hourCache.size >= HOUR_CACHE_LIMIT) {
-      const oldest = hourCache.keys().next().value;
-      if (oldest !== undefined) hourCache.delete(oldest);
-    }
-    hourCache.set(key, entry);
+    rangeCache.set(key, r);
   }
-  return entry;
+  if (r === undefined) {
+    r = build(spec, t, need + EXTEND_SLACK_MS);
+    if (rangeCache.size >= RANGE_CACHE_LIMIT) {
+      const oldest = rangeCache.keys().next().value;
+      if (oldest !== undefined) rangeCache.delete(oldest);
+    }
+    rangeCache.set(key, r);
+  }
+  return r;
 }
 
 /** Index of the first element > t in an ascending array. */
@@ -169,11 +199,16 @@ function upperBound(a: readonly number[], t: number): number {
   return lo;
 }
 
-/** Latest firing at or before t and the firings after t, from the hour cache. */
-function around(spec: CronSpec, t: number): { latest: number | undefined; after: number[]; coveredUntil: number } {
-  const h = cronHour(spec, t);
-  const i = upperBound(h.firings, t);
-  return { latest: i > 0 ? h.firings[i - 1] : h.latest, after: h.firings.slice(i), coveredUntil: h.coveredUntil };
+/** Latest firing at or before t and the firings in (t, until], from the cache. */
+function around(
+  spec: CronSpec,
+  t: number,
+  until = t,
+): { latest: number | undefined; after: number[]; coveredUntil: number } {
+  const r = cronRange(spec, t);
+  const i = upperBound(r.firings, t);
+  const j = until > t ? upperBound(r.firings, until) : i;
+  return { latest: i > 0 ? r.firings[i - 1] : r.latest, after: r.firings.slice(i, j), coveredUntil: r.until };
 }
 
 export interface CompiledWindow {
@@ -249,8 +284,8 @@ export function timeline(
   // events[time] -> per window: 1 start, 2 end, 3 both
   const events = new Map<number, Map<number, number>>();
   windows.forEach((w, i) => {
-    const s = around(w.start, now);
-    const e = around(w.end, now);
+    const s = around(w.start, now, now + horizonMs);
+    const e = around(w.end, now, now + horizonMs);
     open[i] = s.latest !== undefined && (e.latest === undefined || s.latest > e.latest);
     for (const latest of [s.latest, e.latest]) {
       if (latest !== undefined && (lastEdge === undefined || latest > lastEdge)) lastEdge = latest;
