@@ -3,20 +3,37 @@
  * (ajv, see validate.ts) and the generated CRD (crds/lambdapolicies.lambdapolicy.io.yaml, see crd.ts) all come
  * from these schemas, so the CLI and the API server can never disagree on what a valid policy is.
  *
- * Cross-field rules that JSON Schema cannot express are attached as `x-kubernetes-validations` (CEL) and are
- * mirrored by hand in rules.ts for the CLI; the invalid-policy corpus under test/fixtures proves both agree.
+ * Cross-field rules that JSON Schema cannot express are attached as `x-kubernetes-validations` (CEL, from cel.ts)
+ * and are mirrored in rules.ts for the CLI; the invalid-policy corpus under test/fixtures proves both agree.
+ *
+ * Two annotations are private to this project and never reach the CRD: `x-error-message` replaces ajv's wording
+ * for a failed `pattern` or `anyOf` with one a person can act on.
  */
 import Type, { type Static } from 'typebox';
+import { CEL_RULES, DURATION_PATTERN, MAX_RESERVED_CONCURRENCY } from './cel.ts';
 
 export const API_GROUP = 'lambdapolicy.io';
 export const API_VERSION = 'v1alpha1';
 export const KIND = 'LambdaPolicy';
 export const PLURAL = 'lambdapolicies';
+/** `apiVersion` as it appears in manifests. */
+export const GROUP_VERSION = `${API_GROUP}/${API_VERSION}`;
+
+/** Lowercase RFC 1123 label, the shape of a namespace or a window name. */
+export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/** Lowercase RFC 1123 subdomain, the shape of an object name. */
+export const DNS_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+
+const DNS_LABEL_MESSAGE =
+  "must be a lowercase RFC 1123 label: lower case alphanumeric characters or '-', starting and ending with an alphanumeric character";
+const DNS_SUBDOMAIN_MESSAGE =
+  "must be a lowercase RFC 1123 subdomain: lower case alphanumeric characters, '-' or '.', starting and ending with an alphanumeric character";
 
 export const TagExpressionSchema = Type.Object(
   {
     key: Type.String({ minLength: 1, maxLength: 128, description: 'Tag key the expression tests.' }),
-    operator: Type.Union([Type.Literal('In'), Type.Literal('NotIn'), Type.Literal('Exists'), Type.Literal('DoesNotExist')], {
+    operator: Type.Enum(['In', 'NotIn', 'Exists', 'DoesNotExist'], {
+      type: 'string',
       description: 'In | NotIn | Exists | DoesNotExist, as in a Kubernetes label selector.',
     }),
     values: Type.Optional(
@@ -26,25 +43,42 @@ export const TagExpressionSchema = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    'x-kubernetes-validations': [CEL_RULES.tagExpressionValuesRequired, CEL_RULES.tagExpressionValuesForbidden],
+  },
 );
+
+const FunctionNameGlob = Type.String({
+  minLength: 1,
+  maxLength: 170,
+  pattern: '^[A-Za-z0-9_*?-]+$',
+  'x-error-message': "must be a function name glob: letters, digits, '-', '_', '*' (any run) and '?' (one character)",
+});
 
 export const SelectorSchema = Type.Object(
   {
     regions: Type.Optional(
-      Type.Array(Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-\\d$', maxLength: 32 }), {
-        maxItems: 32,
-        description: "AWS regions to look in. Default: the controller's configured regions.",
-      }),
+      Type.Array(
+        Type.String({
+          pattern: '^[a-z]{2}(-[a-z]+)+-\\d$',
+          maxLength: 32,
+          'x-error-message': 'must be an AWS region name such as eu-central-1',
+        }),
+        {
+          maxItems: 32,
+          description: "AWS regions to look in. Default: the controller's configured regions.",
+        },
+      ),
     ),
     functionNames: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, maxLength: 170 }), {
+      Type.Array(FunctionNameGlob, {
         maxItems: 256,
         description: 'Function name globs (* any run of characters, ? one character). Absent: any name.',
       }),
     ),
     excludeFunctionNames: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, maxLength: 170 }), {
+      Type.Array(FunctionNameGlob, {
         maxItems: 256,
         description: 'Function name globs that never match, even when another criterion does.',
       }),
@@ -63,23 +97,46 @@ export const SelectorSchema = Type.Object(
     additionalProperties: false,
     description:
       'Which functions the policy governs. At least one of functionNames, tags or tagExpressions is required, so a policy never matches everything by accident (functionNames: ["*"] says so on purpose).',
+    'x-kubernetes-validations': [CEL_RULES.selectorNotEmpty],
   },
 );
+
+const CronExpression = (description: string) =>
+  Type.String({
+    maxLength: 100,
+    description,
+    'x-kubernetes-validations': [CEL_RULES.cronShape, CEL_RULES.cronDayFields],
+  });
 
 export const WindowSchema = Type.Object(
   {
     name: Type.String({
       minLength: 1,
       maxLength: 63,
-      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+      pattern: DNS_LABEL_PATTERN,
       description: 'Window name, unique within the policy (a DNS label); part of the scheduled action names.',
+      'x-error-message': DNS_LABEL_MESSAGE,
     }),
-    start: Type.String({ minLength: 9, maxLength: 100, description: '5-field cron expression: when the window opens.' }),
-    end: Type.String({ minLength: 9, maxLength: 100, description: '5-field cron expression: when the window closes.' }),
-    timezone: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone of start and end. Default UTC.' }),
+    start: CronExpression(
+      '5-field cron expression (minute hour day-of-month month day-of-week): when the window opens.',
     ),
-    value: Type.Integer({ minimum: 0, maximum: 100000, description: 'Provisioned concurrency while the window is open.' }),
+    end: CronExpression(
+      '5-field cron expression (minute hour day-of-month month day-of-week): when the window closes.',
+    ),
+    timezone: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        default: 'UTC',
+        description:
+          'IANA time zone of start and end, e.g. Europe/Berlin. Default UTC; daylight saving time is handled.',
+        'x-kubernetes-validations': [CEL_RULES.timezoneShape],
+      }),
+    ),
+    value: Type.Integer({
+      minimum: 0,
+      maximum: 100000,
+      description: 'Provisioned concurrency while the window is open.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -89,7 +146,11 @@ export const ProvisionedConcurrencySchema = Type.Object(
     qualifier: Type.String({
       minLength: 1,
       maxLength: 128,
+      // $LATEST passes the pattern on purpose so the CEL rule can say why it is refused.
+      pattern: '^([A-Za-z0-9_-]+|\\$LATEST)$',
       description: 'Alias name or version number to provision. Never $LATEST.',
+      'x-error-message': "must be an alias name or a version number: letters, digits, '-' and '_'",
+      'x-kubernetes-validations': [CEL_RULES.qualifierNotLatest],
     }),
     value: Type.Integer({
       minimum: 0,
@@ -99,7 +160,11 @@ export const ProvisionedConcurrencySchema = Type.Object(
     windows: Type.Optional(
       Type.Array(WindowSchema, {
         maxItems: 20,
-        description: 'Scheduled windows with their own value; they must not overlap for one function and qualifier.',
+        description:
+          'Scheduled windows with their own value, each open from a start firing until the next end firing. Names are unique; windows must not overlap for one function and qualifier.',
+        // A list-map keyed by name makes the API server refuse duplicate names without a quadratic CEL rule.
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
       }),
     ),
   },
@@ -111,13 +176,16 @@ export const SettingsSchema = Type.Object(
     memorySize: Type.Optional(Type.Integer({ minimum: 128, maximum: 10240, description: 'Memory in MB, 128..10240.' })),
     timeout: Type.Optional(Type.Integer({ minimum: 1, maximum: 900, description: 'Timeout in seconds, 1..900.' })),
     architecture: Type.Optional(
-      Type.Union([Type.Literal('x86_64'), Type.Literal('arm64')], {
+      Type.Enum(['x86_64', 'arm64'], {
+        type: 'string',
         description: 'Instruction set: x86_64 | arm64. Zip functions are re-deployed with the same code.',
       }),
     ),
     reservedConcurrency: Type.Optional(
-      Type.Union([Type.Integer({ minimum: 0, maximum: 100000 }), Type.Literal('Unreserved')], {
+      Type.Union([Type.Integer({ minimum: 0, maximum: MAX_RESERVED_CONCURRENCY }), Type.Literal('Unreserved')], {
         description: 'Reserved concurrency (integer >= 0), or "Unreserved": the function must have none.',
+        'x-error-message': CEL_RULES.reservedConcurrencyValue.message,
+        'x-kubernetes-validations': [CEL_RULES.reservedConcurrencyValue],
       }),
     ),
     provisionedConcurrency: Type.Optional(ProvisionedConcurrencySchema),
@@ -128,7 +196,8 @@ export const SettingsSchema = Type.Object(
 export const LambdaPolicySpecSchema = Type.Object(
   {
     mode: Type.Optional(
-      Type.Union([Type.Literal('Enforce'), Type.Literal('Audit')], {
+      Type.Enum(['Enforce', 'Audit'], {
+        type: 'string',
         default: 'Enforce',
         description: 'Enforce (default) corrects drift; Audit only reports it and never writes.',
       }),
@@ -138,19 +207,179 @@ export const LambdaPolicySpecSchema = Type.Object(
         default: 0,
         minimum: -1000000,
         maximum: 1000000,
-        description: 'Decides overlaps between Enforce policies, per field: highest wins; ties go to namespace/name order.',
+        description:
+          'Decides overlaps between Enforce policies, per field: highest wins; ties go to namespace/name order.',
       }),
     ),
-    suspend: Type.Optional(Type.Boolean({ default: false, description: 'true: no reads, no writes; status says Suspended.' })),
+    suspend: Type.Optional(
+      Type.Boolean({ default: false, description: 'true: no reads, no writes; status says Suspended.' }),
+    ),
     interval: Type.Optional(
       Type.String({
         default: '5m',
-        pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$',
-        description: 'How often AWS is re-checked for drift (Go duration, e.g. 30s, 5m, 1h). Default 5m, minimum 30s.',
+        maxLength: 20,
+        pattern: DURATION_PATTERN,
+        description:
+          'How often AWS is re-checked for drift (Go duration, e.g. 30s, 5m, 1h30m). Default 5m, minimum 30s.',
+        'x-error-message': 'must be a duration such as 30s, 5m or 1h30m (units ms, s, m, h)',
+        'x-kubernetes-validations': [CEL_RULES.intervalMinimum],
       }),
     ),
     selector: SelectorSchema,
     settings: SettingsSchema,
+  },
+  { additionalProperties: false, description: 'What the policy selects and the settings it wants.' },
+);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Status (section 4 of the product contract). Written only by the controller through the status subresource.
+
+export const FUNCTION_STATES = ['Compliant', 'Drifted', 'Remediated', 'Overridden', 'Failed', 'Infeasible'] as const;
+export const MAX_STATUS_FUNCTIONS = 50;
+export const MAX_STATUS_MESSAGE = 256;
+
+const Count = (description: string) => Type.Integer({ minimum: 0, description });
+const Timestamp = (description: string) => Type.String({ format: 'date-time', description });
+
+export const ConditionSchema = Type.Object(
+  {
+    type: Type.String({ minLength: 1, maxLength: 316, description: 'Ready, Reconciling or Stalled (kstatus).' }),
+    status: Type.Enum(['True', 'False', 'Unknown'], { type: 'string' }),
+    reason: Type.Optional(Type.String({ maxLength: 1024, description: 'CamelCase reason for the last transition.' })),
+    message: Type.Optional(Type.String({ maxLength: 32768 })),
+    observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: 'int64' })),
+    lastTransitionTime: Type.Optional(Timestamp('When the condition last changed status.')),
+  },
+  { additionalProperties: false },
+);
+
+export const DriftStatusSchema = Type.Object(
+  {
+    field: Type.String({ maxLength: 64, description: 'memorySize, timeout, architecture, reservedConcurrency, ...' }),
+    // Values are numbers, strings or small objects depending on the field; only here is the shape left open.
+    desired: Type.Optional(Type.Unknown({ 'x-kubernetes-preserve-unknown-fields': true })),
+    actual: Type.Optional(Type.Unknown({ 'x-kubernetes-preserve-unknown-fields': true })),
+  },
+  { additionalProperties: false },
+);
+
+export const FunctionStatusSchema = Type.Object(
+  {
+    region: Type.String({ maxLength: 32 }),
+    name: Type.String({ maxLength: 170 }),
+    state: Type.Enum([...FUNCTION_STATES], { type: 'string' }),
+    drift: Type.Optional(Type.Array(DriftStatusSchema, { maxItems: 16 })),
+    message: Type.Optional(Type.String({ maxLength: MAX_STATUS_MESSAGE })),
+  },
+  { additionalProperties: false },
+);
+
+export const LambdaPolicyStatusSchema = Type.Object(
+  {
+    observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: 'int64' })),
+    conditions: Type.Optional(
+      Type.Array(ConditionSchema, {
+        maxItems: 16,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['type'],
+        description: 'kstatus conditions: Ready, Reconciling, Stalled.',
+      }),
+    ),
+    summary: Type.Optional(
+      Type.Object(
+        {
+          matched: Count('Functions the policy selects.'),
+          compliant: Count('Matched functions whose governed settings hold.'),
+          drifted: Count('Matched functions with drift.'),
+          remediated: Count('Functions corrected since the policy was created.'),
+          overridden: Count('Matched functions where a higher-priority policy wins a field.'),
+          failed: Count('Functions whose correction failed.'),
+          infeasible: Type.Optional(Count('Functions where AWS would refuse the desired settings.')),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    functions: Type.Optional(
+      Type.Array(FunctionStatusSchema, {
+        maxItems: MAX_STATUS_FUNCTIONS,
+        description: 'At most 50 functions, non-compliant first, then by region and name.',
+      }),
+    ),
+    truncated: Type.Optional(Type.Boolean({ description: 'true when more functions matched than are listed.' })),
+    problems: Type.Optional(
+      Type.Array(Type.String({ maxLength: MAX_STATUS_MESSAGE }), {
+        maxItems: 20,
+        description: 'Policy-level problems (e.g. an unknown time zone).',
+      }),
+    ),
+    lastCheckTime: Type.Optional(Timestamp('When AWS was last read for this policy.')),
+    nextCheckTime: Type.Optional(Timestamp('When AWS will be read next.')),
+    provisionedConcurrency: Type.Optional(
+      Type.Object(
+        {
+          desiredNow: Type.Integer({ minimum: 0 }),
+          window: Type.Optional(Type.String({ maxLength: 63, description: 'The window open now, if any.' })),
+          nextChange: Type.Optional(
+            Type.Object(
+              { at: Timestamp('When the desired value changes next.'), value: Type.Integer({ minimum: 0 }) },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    cost: Type.Optional(
+      Type.Object(
+        {
+          provisionedConcurrencyMonthlyUSD: Type.Optional(Type.Number({ minimum: 0 })),
+          architectureMonthlySavingUSD: Type.Optional(Type.Number()),
+        },
+        { additionalProperties: false, description: "From AWS's price table; the same figures appear in plan." },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: 'What the controller observed; written only by the controller.' },
+);
+
+// ---------------------------------------------------------------------------------------------------------------
+// The whole object, as the CLI validates a manifest file. The API server validates metadata itself.
+
+export const ObjectMetaSchema = Type.Object(
+  {
+    name: Type.String({
+      minLength: 1,
+      maxLength: 253,
+      pattern: DNS_SUBDOMAIN_PATTERN,
+      'x-error-message': DNS_SUBDOMAIN_MESSAGE,
+    }),
+    namespace: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 63, pattern: DNS_LABEL_PATTERN, 'x-error-message': DNS_LABEL_MESSAGE }),
+    ),
+    labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+    annotations: Type.Optional(Type.Record(Type.String(), Type.String())),
+    // Fields the server sets; present when a manifest was exported with `kubectl get -o yaml`.
+    generation: Type.Optional(Type.Integer()),
+    uid: Type.Optional(Type.String()),
+    resourceVersion: Type.Optional(Type.String()),
+    creationTimestamp: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    deletionTimestamp: Type.Optional(Type.String()),
+    deletionGracePeriodSeconds: Type.Optional(Type.Integer()),
+    finalizers: Type.Optional(Type.Array(Type.String())),
+    ownerReferences: Type.Optional(Type.Array(Type.Unknown())),
+    managedFields: Type.Optional(Type.Array(Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+
+export const LambdaPolicySchema = Type.Object(
+  {
+    apiVersion: Type.Literal(GROUP_VERSION),
+    kind: Type.Literal(KIND),
+    metadata: ObjectMetaSchema,
+    spec: LambdaPolicySpecSchema,
+    // A manifest may carry a status (exported objects do); the CLI ignores it, the API server drops it on create.
+    status: Type.Optional(Type.Unknown()),
   },
   { additionalProperties: false },
 );
@@ -162,6 +391,11 @@ export type ProvisionedConcurrency = Static<typeof ProvisionedConcurrencySchema>
 export type Settings = Static<typeof SettingsSchema>;
 export type LambdaPolicySpec = Static<typeof LambdaPolicySpecSchema>;
 export type Mode = 'Enforce' | 'Audit';
+
+export type Condition = Static<typeof ConditionSchema>;
+export type FunctionState = (typeof FUNCTION_STATES)[number];
+export type FunctionStatus = Static<typeof FunctionStatusSchema>;
+export type LambdaPolicyStatus = Static<typeof LambdaPolicyStatusSchema>;
 
 export interface ObjectMeta {
   name: string;
