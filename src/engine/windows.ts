@@ -13,6 +13,10 @@
  *   `next()` as the single source of truth (it matches Vixie cron: a job in the skipped hour still runs, a job in the
  *   repeated hour runs once) and only use `prev()` to find an anchor, then walk forward with `next()` from three
  *   hours before it (longer than any DST shift) to find the true latest firing.
+ * - `next()` is not self-consistent either: started after a spring-forward gap (or inside a repeated fall-back
+ *   hour) it skips the shifted firing (or yields the second occurrence) that it produces when started earlier.
+ *   So every iteration starts three hours before the instant asked about and drops what lies at or before it:
+ *   the firing set no longer depends on where a query starts.
  * - `prev()` is strictly before `currentDate`; "at or before t" therefore asks from t + 1 ms.
  * - An unknown time zone is only rejected when iterating; 6-field (seconds) and `@daily`-style expressions are
  *   accepted. The schema says 5 fields, so we check the field count and the zone (Intl) ourselves.
@@ -92,7 +96,9 @@ function parseUncached(expr: string, tz: string): CronSpec | ScheduleError {
 export function firingsBetween(spec: CronSpec, after: number, until: number, cap = MAX_FIRINGS): number[] {
   const out: number[] = [];
   const it = spec.expression;
-  it.reset(new Date(after));
+  // Start before any DST transition that could shift a firing past `after` (see the module comment).
+  it.reset(new Date(after - DST_SLACK_MS));
+  let skipped = 0;
   while (out.length < cap) {
     let t: number;
     try {
@@ -101,7 +107,8 @@ export function firingsBetween(spec: CronSpec, after: number, until: number, cap
       break; // no further firing (cron-parser's loop limit for impossible dates)
     }
     if (t > until) break;
-    out.push(t);
+    if (t > after) out.push(t);
+    else if (++skipped > 4 * MAX_FIRINGS) break; // an every-minute cron: 180 firings to skip at most
   }
   return out;
 }
