@@ -127,5 +127,7 @@ function nameOf(value: unknown): string | undefined {
 function yamlMessage(error: { message: string; linePos?: [{ line: number; col: number }, ...unknown[]] }): string {
   const position = error.linePos?.[0];
   const where = position ? ` (line ${position.line}, column ${position.col})` : '';
-  return `invalid YAML${where}: ${error.message.split('\n')[0]}`;
+  // yaml's pretty message repeats the position and appends a code frame; keep the sentence only.
+  const sentence = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+  return `invalid YAML${where}: ${sentence}`;
 }

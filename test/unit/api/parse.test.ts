@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { PolicyDocumentError, PolicyParseError } from '../../../src/api/errors.ts';
+import { parsePolicies, parsePoliciesOrThrow, toPolicyInput } from '../../../src/api/parse.ts';
+import type { LambdaPolicy } from '../../../src/api/schema.ts';
+
+const doc = (name: string, extra = '') => `apiVersion: lambdapolicy.io/v1alpha1
+kind: LambdaPolicy
+metadata:
+  name: ${name}
+spec:
+  selector:
+    functionNames: ["orders-*"]
+  settings:
+    memorySize: 1024${extra}
+`;
+
+describe('parsePolicies', () => {
+  it('reads every document of a multi-document file, with defaults applied', () => {
+    const text = `${doc('a')}---\n${doc('b')}`;
+
+    const { policies, errors } = parsePolicies(text, 'policies/api.yaml');
+
+    expect(errors).toEqual([]);
+    expect(policies.map((parsed) => [parsed.policy.metadata.name, parsed.docIndex, parsed.source])).toEqual([
+      ['a', 0, 'policies/api.yaml'],
+      ['b', 1, 'policies/api.yaml'],
+    ]);
+    expect(policies[0]?.policy.spec.mode).toBe('Enforce');
+    expect(policies[0]?.policy.metadata.namespace).toBe('default');
+  });
+
+  it('names file, document and policy in each error, and keeps the valid documents', () => {
+    const text = `${doc('good')}---\n${doc('bad', '\n    timeout: 901')}`;
+
+    const { policies, errors } = parsePolicies(text, 'policies/api.yaml');
+
+    expect(policies.map((parsed) => parsed.policy.metadata.name)).toEqual(['good']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(PolicyDocumentError);
+    expect(errors[0]?.message).toBe('policies/api.yaml#1 bad: spec.settings.timeout: must be <= 900');
+    expect(errors[0]).toMatchObject({
+      code: 'PolicyInvalid',
+      source: 'policies/api.yaml',
+      docIndex: 1,
+      policyName: 'bad',
+    });
+  });
+
+  it('names a namespaced policy as namespace/name', () => {
+    const text = doc('bad', '\n    timeout: 0').replace('  name: bad', '  name: bad\n  namespace: platform');
+
+    const { errors } = parsePolicies(text, 'p.yaml');
+
+    expect(errors[0]?.message).toBe('p.yaml#0 platform/bad: spec.settings.timeout: must be >= 1');
+  });
+
+  it('prints one line per issue of a document', () => {
+    const text = doc('bad', '\n    timeout: 0\n    architecture: arm');
+
+    const { errors } = parsePolicies(text, 'p.yaml');
+
+    expect(errors[0]?.message.split('\n')).toEqual([
+      'p.yaml#0 bad: spec.settings.timeout: must be >= 1',
+      'p.yaml#0 bad: spec.settings.architecture: must be one of: x86_64, arm64',
+    ]);
+  });
+
+  it('reports YAML syntax errors with the document and line', () => {
+    const text = `${doc('a')}---\nspec: [unclosed\n`;
+
+    const { policies, errors } = parsePolicies(text, 'broken.yaml');
+
+    expect(policies).toHaveLength(1);
+    expect(errors[0]?.code).toBe('YamlSyntax');
+    expect(errors[0]?.message).toMatch(/^broken\.yaml#1: invalid YAML \(line \d+, column \d+\): /);
+  });
+
+  it('refuses duplicate keys, which YAML parsers would otherwise resolve silently', () => {
+    const { errors } = parsePolicies(doc('a', '\n    memorySize: 2048'), 'dup.yaml');
+
+    expect(errors[0]?.code).toBe('YamlSyntax');
+  });
+
+  it('skips empty documents and comments-only files', () => {
+    expect(parsePolicies(`---\n${doc('a')}---\n# nothing\n---\n`, 'f.yaml').policies).toHaveLength(1);
+    expect(parsePolicies('', 'empty.yaml')).toEqual({ policies: [], errors: [] });
+    expect(parsePolicies('# just a comment\n', 'c.yaml')).toEqual({ policies: [], errors: [] });
+  });
+
+  it('reports other kinds unless told to skip them', () => {
+    const text = `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n---\n${doc('a')}`;
+
+    expect(parsePolicies(text, 'mixed.yaml').errors[0]?.message).toContain(
+      'mixed.yaml#0 x: apiVersion: must be "lambdapolicy.io/v1alpha1"',
+    );
+    expect(parsePolicies(text, 'mixed.yaml', { ignoreOtherKinds: true })).toMatchObject({
+      errors: [],
+      policies: [{ docIndex: 1 }],
+    });
+  });
+
+  it('throws every error at once from parsePoliciesOrThrow', () => {
+    const text = `${doc('a', '\n    timeout: 0')}---\n${doc('b', '\n    timeout: 1000')}`;
+
+    expect(() => parsePoliciesOrThrow(text, 'f.yaml')).toThrow(PolicyParseError);
+    try {
+      parsePoliciesOrThrow(text, 'f.yaml');
+    } catch (error) {
+      expect((error as PolicyParseError).errors.map((e) => e.docIndex)).toEqual([0, 1]);
+    }
+    expect(parsePoliciesOrThrow(doc('ok'), 'f.yaml').map((policy) => policy.metadata.name)).toEqual(['ok']);
+  });
+});
+
+describe('toPolicyInput', () => {
+  it('identifies the policy as namespace/name and converts the interval to seconds', () => {
+    const [policy] = parsePoliciesOrThrow(
+      doc('api-tier')
+        .replace('  name: api-tier', '  name: api-tier\n  namespace: platform')
+        .replace('spec:\n', 'spec:\n  interval: 1h30m\n  priority: 5\n'),
+      'f.yaml',
+    );
+
+    const input = toPolicyInput(policy as LambdaPolicy);
+
+    expect(input).toEqual({
+      id: 'platform/api-tier',
+      namespace: 'platform',
+      name: 'api-tier',
+      mode: 'Enforce',
+      priority: 5,
+      suspend: false,
+      intervalSeconds: 5400,
+      selector: { functionNames: ['orders-*'] },
+      settings: { memorySize: 1024 },
+    });
+  });
+
+  it('resolves documented defaults even for a policy that skipped validation', () => {
+    const policy: LambdaPolicy = {
+      apiVersion: 'lambdapolicy.io/v1alpha1',
+      kind: 'LambdaPolicy',
+      metadata: { name: 'raw' },
+      spec: { selector: { tags: { a: 'b' } }, settings: {} },
+    };
+
+    expect(toPolicyInput(policy)).toMatchObject({
+      id: 'default/raw',
+      namespace: 'default',
+      mode: 'Enforce',
+      priority: 0,
+      suspend: false,
+      intervalSeconds: 300,
+    });
+  });
+
+  it.each([
+    ['90s', 90],
+    ['1.5m', 90],
+    ['30s', 30],
+    ['2h', 7200],
+  ])('interval %s is %d seconds', (interval, seconds) => {
+    const [policy] = parsePoliciesOrThrow(doc('p').replace('spec:\n', `spec:\n  interval: ${interval}\n`), 'f.yaml');
+
+    expect(toPolicyInput(policy as LambdaPolicy).intervalSeconds).toBe(seconds);
+  });
+});
