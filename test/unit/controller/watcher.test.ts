@@ -105,7 +105,10 @@ describe('PolicyWatcher', () => {
   it.each([
     [
       'an ERROR event with 410',
-      (s: Session) => (s.emit('ERROR', { kind: 'Status', code: 410, reason: 'Expired' }), s.close()),
+      (s: Session) => {
+        s.emit('ERROR', { kind: 'Status', code: 410, reason: 'Expired' });
+        s.close();
+      },
     ],
     ['a 410 response', (s: Session) => s.close(Object.assign(new Error('Gone'), { statusCode: 410 }))],
   ])('relists without backoff after %s, diffing against the cache', async (_name, expire) => {

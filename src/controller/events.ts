@@ -1,0 +1,230 @@
+/**
+ * Kubernetes Events (events.k8s.io/v1) for remediations and failures, aggregated so a fleet of thousands of
+ * functions never floods the API server:
+ * - one event per policy, per reason, per check, with a count and a summary ("remediated 14 functions: ...");
+ * - an event identical to one recorded recently (same object, type, reason, action and note) is not created
+ *   again: the existing Event's `series` is bumped (count + lastObservedTime) with a merge patch, as client-go's
+ *   events recorder does; if that Event has expired meanwhile a new one is created.
+ *
+ * `cycleEvents` is pure (what to record for one check); `EventRecorder` talks to the API server.
+ */
+import { type EventsV1Api, PatchStrategy, setHeaderOptions, V1MicroTime } from '@kubernetes/client-node';
+import type { FunctionState, LambdaPolicy } from '../api/schema.ts';
+import type { FunctionPlan } from '../engine/model.ts';
+import { truncate } from './conditions.ts';
+import { describeError, type Logger, silentLogger } from './logger.ts';
+import { type ExecutedFunction, functionStatusFor, httpCode, policyId } from './status.ts';
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface PolicyEventRecord {
+  type: EventType;
+  /** CamelCase, e.g. Remediated, RemediationFailed, Infeasible. */
+  reason: string;
+  /** What the controller did or tried, e.g. Remediate. */
+  action: string;
+  /** Human summary, at most 1 KiB (the API's limit). */
+  note: string;
+}
+
+/** events.k8s.io/v1 limits `note` to 1 KiB. */
+export const MAX_EVENT_NOTE = 1024;
+/** How many function names an event lists before "and N more". */
+const NAMES_SHOWN = 10;
+
+function listNames(names: readonly string[]): string {
+  const shown = names.slice(0, NAMES_SHOWN).join(', ');
+  return names.length > NAMES_SHOWN ? `${shown} and ${names.length - NAMES_SHOWN} more` : shown;
+}
+
+/**
+ * The events one check of one policy deserves: at most one per reason. Remediations (Normal/Remediated),
+ * failures (Warning/RemediationFailed) and refusals (Warning/Infeasible, only for Enforce policies, only when
+ * something was attempted or is refused; repeats become a series bump, not new objects).
+ */
+export function cycleEvents(
+  policy: LambdaPolicy,
+  functions: readonly FunctionPlan[],
+  executions: readonly ExecutedFunction[] | undefined,
+): PolicyEventRecord[] {
+  const id = policyId(policy);
+  const mode = policy.spec.mode ?? 'Enforce';
+  if (mode === 'Audit' || policy.spec.suspend) return [];
+  const byFunction = new Map((executions ?? []).map((e) => [`${e.region}\u0000${e.name}`, e]));
+  const groups = new Map<FunctionState, { name: string; detail: string }[]>();
+  const sorted = [...functions].sort((a, b) =>
+    a.region === b.region ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.region < b.region ? -1 : 1,
+  );
+  for (const fn of sorted) {
+    const st = functionStatusFor(id, mode, fn, byFunction.get(`${fn.region}\u0000${fn.name}`));
+    const list = groups.get(st.state) ?? [];
+    list.push({ name: `${fn.region}/${fn.name}`, detail: st.message ?? '' });
+    groups.set(st.state, list);
+  }
+  const out: PolicyEventRecord[] = [];
+  const remediated = groups.get('Remediated') ?? [];
+  if (remediated.length > 0) {
+    const fields = new Set(remediated.flatMap((r) => r.detail.replace(/^remediated /, '').split(', ')));
+    out.push({
+      type: 'Normal',
+      reason: 'Remediated',
+      action: 'Remediate',
+      note: truncate(
+        `remediated ${remediated.length} function${remediated.length === 1 ? '' : 's'} (${[...fields].join(', ')}): ${listNames(remediated.map((r) => r.name))}`,
+        MAX_EVENT_NOTE,
+      ),
+    });
+  }
+  const failed = groups.get('Failed') ?? [];
+  if (failed.length > 0) {
+    const first = failed[0];
+    out.push({
+      type: 'Warning',
+      reason: 'RemediationFailed',
+      action: 'Remediate',
+      note: truncate(
+        `${failed.length} function${failed.length === 1 ? '' : 's'} failed: ${listNames(failed.map((f) => f.name))}; first error: ${first?.detail ?? ''}`,
+        MAX_EVENT_NOTE,
+      ),
+    });
+  }
+  const infeasible = groups.get('Infeasible') ?? [];
+  if (infeasible.length > 0) {
+    out.push({
+      type: 'Warning',
+      reason: 'Infeasible',
+      action: 'Plan',
+      note: truncate(
+        `${infeasible.length} function${infeasible.length === 1 ? '' : 's'} cannot be brought in line: ${listNames(infeasible.map((f) => `${f.name} (${f.detail})`))}`,
+        MAX_EVENT_NOTE,
+      ),
+    });
+  }
+  return out;
+}
+
+export interface EventRecorderOptions {
+  /** `reportingController`; default lambdapolicy.io/controller. */
+  controller?: string;
+  /** `reportingInstance`, e.g. the pod name; default the hostname+pid identity. */
+  instance: string;
+  /** Identical events within this window bump the series instead of creating a new Event. Default 30 min. */
+  seriesWindowMs?: number;
+  now?: () => Date;
+  logger?: Logger;
+}
+
+interface Known {
+  namespace: string;
+  name: string;
+  count: number;
+  lastSeen: number;
+}
+
+/** Entries kept for series detection; old ones are dropped first. */
+const MAX_KNOWN = 4096;
+
+export class EventRecorder {
+  private readonly api: EventsV1Api;
+  private readonly controller: string;
+  private readonly instance: string;
+  private readonly windowMs: number;
+  private readonly now: () => Date;
+  private readonly log: Logger;
+  private readonly known = new Map<string, Known>();
+  /** Requests sent (tests and metrics). */
+  readonly sent = { created: 0, patched: 0, failed: 0 };
+
+  constructor(api: EventsV1Api, options: EventRecorderOptions) {
+    this.api = api;
+    this.controller = options.controller ?? 'lambdapolicy.io/controller';
+    this.instance = options.instance;
+    this.windowMs = options.seriesWindowMs ?? 30 * 60_000;
+    this.now = options.now ?? (() => new Date());
+    this.log = options.logger ?? silentLogger;
+  }
+
+  /** Records each event; never throws (an Event is best effort and must not fail a reconcile). */
+  async recordAll(policy: LambdaPolicy, events: readonly PolicyEventRecord[]): Promise<void> {
+    for (const e of events) await this.record(policy, e);
+  }
+
+  async record(policy: LambdaPolicy, event: PolicyEventRecord): Promise<void> {
+    const namespace = policy.metadata.namespace ?? 'default';
+    const ident = [
+      policy.metadata.uid ?? `${namespace}/${policy.metadata.name}`,
+      event.type,
+      event.reason,
+      event.action,
+      event.note,
+    ].join('\u0000');
+    const now = this.now();
+    const known = this.known.get(ident);
+    try {
+      if (known && now.getTime() - known.lastSeen <= this.windowMs) {
+        const count = known.count + 1;
+        try {
+          await this.api.patchNamespacedEvent(
+            {
+              name: known.name,
+              namespace: known.namespace,
+              body: { series: { count, lastObservedTime: new V1MicroTime(now.getTime()) } },
+            },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          );
+          this.sent.patched++;
+          known.count = count;
+          known.lastSeen = now.getTime();
+          this.touch(ident, known);
+          return;
+        } catch (error) {
+          if (httpCode(error) !== 404) throw error;
+          // The Event expired (default TTL 1 h): start a new one.
+        }
+      }
+      const name = `${policy.metadata.name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xfff)
+        .toString(16)
+        .padStart(3, '0')}`;
+      await this.api.createNamespacedEvent({
+        namespace,
+        body: {
+          apiVersion: 'events.k8s.io/v1',
+          kind: 'Event',
+          metadata: { name, namespace },
+          eventTime: new V1MicroTime(now.getTime()),
+          reportingController: this.controller,
+          reportingInstance: this.instance,
+          action: event.action,
+          reason: event.reason,
+          type: event.type,
+          note: truncate(event.note, MAX_EVENT_NOTE),
+          regarding: {
+            apiVersion: policy.apiVersion,
+            kind: policy.kind,
+            name: policy.metadata.name,
+            namespace,
+            uid: policy.metadata.uid,
+            resourceVersion: policy.metadata.resourceVersion,
+          },
+        },
+      });
+      this.sent.created++;
+      this.touch(ident, { namespace, name, count: 1, lastSeen: now.getTime() });
+    } catch (error) {
+      this.sent.failed++;
+      this.log.warn(
+        { ...describeError(error), reason: event.reason, policy: `${namespace}/${policy.metadata.name}` },
+        'recording an event failed',
+      );
+    }
+  }
+
+  private touch(ident: string, known: Known): void {
+    this.known.delete(ident);
+    this.known.set(ident, known);
+    if (this.known.size > MAX_KNOWN) {
+      const oldest = this.known.keys().next().value;
+      if (oldest !== undefined) this.known.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * Leader election on a coordination.k8s.io/v1 Lease, with client-go's algorithm and defaults (lease 15 s, renew
+ * deadline 10 s, retry 2 s):
+ * - a candidate reads the Lease every retry period; it takes it when it is free (no holder: released), or when
+ *   the holder has not renewed for a lease duration *as observed locally* (our clock, not the holder's
+ *   renewTime, so clock skew between pods cannot steal a lease);
+ * - every write is a replace carrying the resourceVersion that was read, so two candidates can never both win;
+ * - the leader renews every retry period; when it has not managed to renew for the renew deadline it stops
+ *   leading and calls `onStoppedLeading` (the manager exits the process, as controller-runtime does: a leader
+ *   that lost the lease must not keep writing);
+ * - `stop()` releases the lease by clearing holderIdentity, so a standby takes over at its next retry instead
+ *   of waiting a full lease duration.
+ */
+import { hostname } from 'node:os';
+import { type CoordinationV1Api, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import { type Clock, systemClock, type TimerHandle } from './clock.ts';
+import { describeError, type Logger, silentLogger } from './logger.ts';
+import { httpCode } from './status.ts';
+
+export interface LeaseRecord {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: Date;
+  renewTime?: Date;
+  leaseTransitions?: number;
+}
+
+/** The Lease operations the elector needs; kubernetesLeaseClient implements them over CoordinationV1Api. */
+export interface LeaseClient {
+  /** undefined when the Lease does not exist. */
+  get(): Promise<{ record: LeaseRecord; resourceVersion: string } | undefined>;
+  /** Throws LeaseConflictError when it already exists. */
+  create(record: LeaseRecord): Promise<void>;
+  /** Throws LeaseConflictError when `resourceVersion` is stale. */
+  update(record: LeaseRecord, resourceVersion: string): Promise<void>;
+}
+
+export class LeaseConflictError extends Error {
+  override readonly name = 'LeaseConflictError';
+  readonly code = 'Conflict';
+}
+
+export function defaultIdentity(): string {
+  return `${hostname()}_${process.pid}`;
+}
+
+export interface LeaderElectorOptions {
+  identity?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+  onStartedLeading?: () => void;
+  /** Called once when leadership is lost (not on a voluntary stop): the caller should exit. */
+  onStoppedLeading?: () => void;
+  /** Called whenever the observed leader changes (including to us). */
+  onNewLeader?: (identity: string | undefined) => void;
+}
+
+export class LeaderElector {
+  readonly identity: string;
+  private readonly client: LeaseClient;
+  private readonly leaseDurationMs: number;
+  private readonly renewDeadlineMs: number;
+  private readonly retryPeriodMs: number;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly options: LeaderElectorOptions;
+
+  private leading = false;
+  private running = false;
+  private timer: TimerHandle | undefined;
+  private inFlight: Promise<void> | undefined;
+  private lastRenew = 0;
+  private observed: { key: string; at: number; record: LeaseRecord; resourceVersion: string } | undefined;
+  private currentLeader: string | undefined;
+
+  constructor(client: LeaseClient, options: LeaderElectorOptions = {}) {
+    this.client = client;
+    this.options = options;
+    this.identity = options.identity ?? defaultIdentity();
+    this.leaseDurationMs = options.leaseDurationMs ?? 15_000;
+    this.renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
+    this.retryPeriodMs = options.retryPeriodMs ?? 2_000;
+    this.clock = options.clock ?? systemClock();
+    this.log = options.logger ?? silentLogger;
+    if (!(this.leaseDurationMs > this.renewDeadlineMs && this.renewDeadlineMs > this.retryPeriodMs)) {
+      throw new RangeError('leader election needs leaseDuration > renewDeadline > retryPeriod');
+    }
+  }
+
+  isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** The holder as last observed (may be us). */
+  get leader(): string | undefined {
+    return this.currentLeader;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.tick();
+  }
+
+  /** Stops campaigning; when leading, releases the lease for a fast hand-over. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.inFlight;
+    if (this.leading) {
+      this.leading = false;
+      await this.release();
+    }
+  }
+
+  private tick(): void {
+    if (!this.running) return;
+    this.inFlight = this.tryAcquireOrRenew()
+      .then((ok) => this.afterAttempt(ok))
+      .catch((error: unknown) => {
+        this.log.warn(describeError(error), 'leader election attempt failed');
+        this.afterAttempt(false);
+      })
+      .finally(() => {
+        this.inFlight = undefined;
+        if (this.running) this.timer = this.clock.setTimeout(() => this.tick(), this.retryPeriodMs);
+      });
+  }
+
+  private afterAttempt(ok: boolean): void {
+    if (!this.running) return;
+    const now = this.clock.now();
+    if (ok) {
+      this.lastRenew = now;
+      if (!this.leading) {
+        this.leading = true;
+        this.log.info({ identity: this.identity }, 'became leader');
+        this.options.onStartedLeading?.();
+      }
+      return;
+    }
+    if (this.leading && now - this.lastRenew >= this.renewDeadlineMs) {
+      this.leading = false;
+      this.running = false;
+      this.log.error({ identity: this.identity, sinceRenewMs: now - this.lastRenew }, 'lost leader lease');
+      this.options.onStoppedLeading?.();
+    }
+  }
+
+  /** One round of client-go's tryAcquireOrRenew. */
+  private async tryAcquireOrRenew(): Promise<boolean> {
+    const now = this.clock.now();
+    const desired: LeaseRecord = {
+      holderIdentity: this.identity,
+      leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
+      acquireTime: new Date(now),
+      renewTime: new Date(now),
+      leaseTransitions: 0,
+    };
+    const current = await this.client.get();
+    if (current === undefined) {
+      try {
+        await this.client.create(desired);
+      } catch (error) {
+        if (error instanceof LeaseConflictError) return false;
+        throw error;
+      }
+      this.observe(desired, '');
+      return true;
+    }
+    this.observe(current.record, current.resourceVersion);
+    const holder = current.record.holderIdentity;
+    const observedAt = this.observed?.at ?? now;
+    const heldByOther = holder !== undefined && holder !== '' && holder !== this.identity;
+    const durationMs = (current.record.leaseDurationSeconds ?? this.leaseDurationMs / 1000) * 1000;
+    if (heldByOther && observedAt + durationMs > now) return false;
+    if (holder === this.identity) {
+      desired.acquireTime = current.record.acquireTime ?? desired.acquireTime;
+      desired.leaseTransitions = current.record.leaseTransitions ?? 0;
+    } else {
+      desired.leaseTransitions = (current.record.leaseTransitions ?? 0) + 1;
+    }
+    try {
+      await this.client.update(desired, current.resourceVersion);
+    } catch (error) {
+      if (error instanceof LeaseConflictError) return false;
+      throw error;
+    }
+    this.observe(desired, '');
+    return true;
+  }
+
+  /** Remembers when the lease record last changed, by our clock (expiry is measured from this). */
+  private observe(record: LeaseRecord, resourceVersion: string): void {
+    const key = `${record.holderIdentity ?? ''}|${record.renewTime?.getTime() ?? ''}`;
+    if (this.observed?.key !== key) {
+      this.observed = { key, at: this.clock.now(), record, resourceVersion };
+    }
+    const leader = record.holderIdentity || undefined;
+    if (leader !== this.currentLeader) {
+      this.currentLeader = leader;
+      this.options.onNewLeader?.(leader);
+    }
+  }
+
+  private async release(): Promise<void> {
+    try {
+      const current = await this.client.get();
+      if (!current || current.record.holderIdentity !== this.identity) return;
+      const now = new Date(this.clock.now());
+      await this.client.update(
+        {
+          leaseDurationSeconds: 1,
+          renewTime: now,
+          acquireTime: now,
+          leaseTransitions: current.record.leaseTransitions,
+        },
+        current.resourceVersion,
+      );
+      this.log.info({ identity: this.identity }, 'released leader lease');
+    } catch (error) {
+      // The lease then simply expires after its duration.
+      this.log.warn(describeError(error), 'releasing the leader lease failed');
+    }
+  }
+}
+
+/** LeaseClient over the real API server. */
+export function kubernetesLeaseClient(api: CoordinationV1Api, namespace: string, name: string): LeaseClient {
+  const toSpec = (r: LeaseRecord) => ({
+    holderIdentity: r.holderIdentity,
+    leaseDurationSeconds: r.leaseDurationSeconds,
+    // MicroTime: the API server rejects millisecond-precision timestamps for these fields.
+    acquireTime: r.acquireTime ? new V1MicroTime(r.acquireTime.getTime()) : undefined,
+    renewTime: r.renewTime ? new V1MicroTime(r.renewTime.getTime()) : undefined,
+    leaseTransitions: r.leaseTransitions,
+  });
+  const conflict = (error: unknown) =>
+    httpCode(error) === 409
+      ? new LeaseConflictError(`lease ${namespace}/${name} changed meanwhile`, { cause: error })
+      : error;
+  return {
+    async get() {
+      let lease: V1Lease;
+      try {
+        lease = await api.readNamespacedLease({ name, namespace });
+      } catch (error) {
+        if (httpCode(error) === 404) return undefined;
+        throw error;
+      }
+      const s = lease.spec ?? {};
+      const date = (v: unknown) => (v === undefined || v === null ? undefined : new Date(v as string | Date));
+      return {
+        resourceVersion: lease.metadata?.resourceVersion ?? '',
+        record: {
+          holderIdentity: s.holderIdentity ?? undefined,
+          leaseDurationSeconds: s.leaseDurationSeconds ?? undefined,
+          acquireTime: date(s.acquireTime),
+          renewTime: date(s.renewTime),
+          leaseTransitions: s.leaseTransitions ?? undefined,
+        },
+      };
+    },
+    async create(record) {
+      try {
+        await api.createNamespacedLease({
+          namespace,
+          body: {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name, namespace },
+            spec: toSpec(record),
+          },
+        });
+      } catch (error) {
+        throw conflict(error);
+      }
+    },
+    async update(record, resourceVersion) {
+      try {
+        await api.replaceNamespacedLease({
+          name,
+          namespace,
+          body: {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name, namespace, resourceVersion },
+            spec: toSpec(record),
+          },
+        });
+      } catch (error) {
+        throw conflict(error);
+      }
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/controller/clock.ts';
+import {
+  LeaderElector,
+  type LeaseClient,
+  LeaseConflictError,
+  type LeaseRecord,
+} from '../../../src/controller/leader.ts';
+
+/** One Lease in memory with the API server's optimistic concurrency (resourceVersion) rules. */
+class MemoryLease {
+  record: LeaseRecord | undefined;
+  rv = 0;
+  failing = new Set<string>();
+
+  client(who: string): LeaseClient {
+    const check = () => {
+      if (this.failing.has(who)) throw new Error(`${who}: API server unreachable`);
+    };
+    return {
+      get: async () => {
+        check();
+        return this.record ? { record: { ...this.record }, resourceVersion: String(this.rv) } : undefined;
+      },
+      create: async (record) => {
+        check();
+        if (this.record) throw new LeaseConflictError('exists');
+        this.record = { ...record };
+        this.rv++;
+      },
+      update: async (record, resourceVersion) => {
+        check();
+        if (resourceVersion !== String(this.rv)) throw new LeaseConflictError('stale');
+        this.record = { ...record };
+        this.rv++;
+      },
+    };
+  }
+}
+
+const flush = async () => {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+};
+
+async function advance(clock: ManualClock, ms: number, step = 500) {
+  for (let t = 0; t < ms; t += step) {
+    clock.advance(step);
+    await flush();
+  }
+}
+
+function pair() {
+  const clock = new ManualClock(0);
+  const lease = new MemoryLease();
+  const log: string[] = [];
+  const make = (id: string) =>
+    new LeaderElector(lease.client(id), {
+      identity: id,
+      clock,
+      onStartedLeading: () => log.push(`${id} leads`),
+      onStoppedLeading: () => log.push(`${id} lost`),
+    });
+  return { clock, lease, log, a: make('a'), b: make('b') };
+}
+
+describe('LeaderElector', () => {
+  it('only one of two candidates leads', async () => {
+    const { clock, log, a, b } = pair();
+    a.start();
+    await flush();
+    b.start();
+    await advance(clock, 30_000);
+    expect(a.isLeader()).toBe(true);
+    expect(b.isLeader()).toBe(false);
+    expect(b.leader).toBe('a');
+    expect(log).toEqual(['a leads']);
+    await a.stop();
+    await b.stop();
+  });
+
+  it('release on stop: the standby takes over at its next retry, not after a lease duration', async () => {
+    const { clock, lease, log, a, b } = pair();
+    a.start();
+    await flush();
+    b.start();
+    await advance(clock, 10_000);
+    await a.stop();
+    expect(lease.record?.holderIdentity).toBeUndefined();
+    await advance(clock, 2_000);
+    expect(b.isLeader()).toBe(true);
+    expect(log).toEqual(['a leads', 'b leads']);
+    expect(lease.record?.leaseTransitions).toBe(1);
+    await b.stop();
+  });
+
+  it('a crashed leader (no release) is replaced after the lease duration, observed locally', async () => {
+    const { clock, lease, a, b } = pair();
+    a.start();
+    await flush();
+    b.start();
+    await advance(clock, 4_000);
+    lease.failing.add('a'); // a can no longer reach the API server
+    await advance(clock, 12_000);
+    expect(b.isLeader()).toBe(false);
+    await advance(clock, 6_000);
+    expect(b.isLeader()).toBe(true);
+    await b.stop();
+  });
+
+  it('a leader that cannot renew within the renew deadline stops leading and says so', async () => {
+    const { clock, lease, log, a } = pair();
+    a.start();
+    await flush();
+    expect(a.isLeader()).toBe(true);
+    lease.failing.add('a');
+    await advance(clock, 9_000);
+    expect(a.isLeader()).toBe(true);
+    await advance(clock, 2_000);
+    expect(a.isLeader()).toBe(false);
+    expect(log).toEqual(['a leads', 'a lost']);
+    await a.stop();
+  });
+
+  it('rejects inconsistent timings', () => {
+    const lease = new MemoryLease();
+    expect(() => new LeaderElector(lease.client('x'), { leaseDurationMs: 5_000, renewDeadlineMs: 10_000 })).toThrow(
+      RangeError,
+    );
+  });
+});
