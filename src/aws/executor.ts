@@ -31,6 +31,7 @@ import {
   type Plan,
   SCHEDULED_ACTION_PREFIX,
 } from '../engine/model.ts';
+import { isOwnedActionName } from '../engine/schedule.ts';
 import { mapConcurrent } from './concurrency.ts';
 import type { Aws } from './context.ts';
 import {
@@ -289,7 +290,7 @@ async function updateArchitecture(t: Target, architecture: Architecture): Promis
 }
 
 function requireOwnedName(name: string): void {
-  if (!name.startsWith(SCHEDULED_ACTION_PREFIX)) {
+  if (!isOwnedActionName(name)) {
     throw new AwsInfeasibleError(
       `scheduled action ${name} does not carry the prefix ${SCHEDULED_ACTION_PREFIX}: not ours to change`,
       undefined,

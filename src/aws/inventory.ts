@@ -22,19 +22,19 @@ import {
   type ListFunctionsCommandOutput,
 } from '@aws-sdk/client-lambda';
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
-import {
-  type Architecture,
-  type FleetSnapshot,
-  type ObservedFunction,
-  type PackageType,
-  type QualifierState,
-  type ReadRequirements,
-  type RegionAccount,
-  type RegionSnapshot,
-  SCHEDULED_ACTION_PREFIX,
-  type ScalableTargetState,
-  type ScheduledActionState,
+import type {
+  Architecture,
+  FleetSnapshot,
+  ObservedFunction,
+  PackageType,
+  QualifierState,
+  ReadRequirements,
+  RegionAccount,
+  RegionSnapshot,
+  ScalableTargetState,
+  ScheduledActionState,
 } from '../engine/model.ts';
+import { isOwnedActionName } from '../engine/schedule.ts';
 import { CallCounter, type CallCounts } from './calls.ts';
 import { mapConcurrent } from './concurrency.ts';
 import type { Aws } from './context.ts';
@@ -210,7 +210,7 @@ export async function listOwnedScheduledActions(aws: Aws, region: string): Promi
     );
     for (const a of page.ScheduledActions ?? []) {
       const name = a.ScheduledActionName;
-      if (name === undefined || !name.startsWith(SCHEDULED_ACTION_PREFIX)) continue;
+      if (name === undefined || !isOwnedActionName(name)) continue;
       if (a.ScalableDimension !== undefined && a.ScalableDimension !== PROVISIONED_DIMENSION) continue;
       const action: ScheduledActionState = {
         name,
