@@ -17,7 +17,7 @@ function fleet(count: number, region: string): SeedFunction[] {
     name: `fn-${String(i).padStart(4, '0')}`,
     region,
     memorySize: 128 + (i % 8) * 128,
-    tags: i % 3 === 0 ? {} : { tier: i % 3 === 1 ? 'api' : 'worker', team: 'orders' },
+    tags: i % 3 === 0 ? {} : ({ tier: i % 3 === 1 ? 'api' : 'worker', team: 'orders' } as Record<string, string>),
   }));
 }
 
