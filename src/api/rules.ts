@@ -42,6 +42,14 @@ export function checkCrossFieldRules(spec: unknown, basePath = 'spec'): Validati
   return issues;
 }
 
+/**
+ * The issues the API server cannot see (a cron field that does not parse, an unknown time zone): a policy that
+ * reached the controller through the API server can still carry them, and the controller reports them in status.
+ */
+export function cliOnlyIssues(spec: unknown, basePath = 'spec'): ValidationIssue[] {
+  return checkCrossFieldRules(spec, basePath).filter((issue) => issue.source === 'cli');
+}
+
 type Report = (path: string, message: string, source: IssueSource) => void;
 
 function checkInterval(interval: unknown, path: string, report: Report): void {

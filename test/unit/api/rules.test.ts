@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CEL_RULES, CRON_PATTERN, celString, TIMEZONE_PATTERN } from '../../../src/api/cel.ts';
-import { checkCrossFieldRules, cronProblem, isKnownTimeZone } from '../../../src/api/rules.ts';
+import { checkCrossFieldRules, cliOnlyIssues, cronProblem, isKnownTimeZone } from '../../../src/api/rules.ts';
 
 const window = (fields: Record<string, unknown>) => ({
   selector: { functionNames: ['*'] },
@@ -172,5 +172,16 @@ describe('CEL source', () => {
     expect(celString("a\\sb'c")).toBe("'a\\\\sb\\'c'");
     expect(CEL_RULES.cronShape.rule).toBe(`self.matches(${celString(CRON_PATTERN)})`);
     expect(CEL_RULES.timezoneShape.rule).toContain(celString(TIMEZONE_PATTERN));
+  });
+});
+
+describe('cliOnlyIssues', () => {
+  it('keeps only what the API server could not have refused', () => {
+    const spec = window({ start: '0 8 * * FRY', end: '0 8 * *' });
+
+    expect(cliOnlyIssues(spec).map((issue) => issue.path)).toEqual([
+      'spec.settings.provisionedConcurrency.windows[0].start',
+    ]);
+    expect(checkCrossFieldRules(spec)).toHaveLength(2);
   });
 });
