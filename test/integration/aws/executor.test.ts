@@ -268,7 +268,8 @@ describe('executeFunctionActions: architecture', () => {
     const [write] = await writes(h);
     expect(write?.api).toBe('UpdateFunctionCode');
     expect(write?.params.Architectures).toEqual(['arm64']);
-    expect((write?.params.ZipFile as { bytes: number }).bytes).toBeGreaterThan(0);
+    const zip = write?.params.ZipFile as { bytes?: number } | undefined;
+    expect(zip?.bytes).toBeGreaterThan(0);
     const after = state(h, 'zippy');
     expect(after.architecture).toBe('arm64');
     expect(after.codeSha256).toBe(before.codeSha256);
@@ -324,7 +325,7 @@ describe('executeFunctionActions: architecture', () => {
       },
     );
 
-    expect((outcomes[0]?.error as AwsInfeasibleError).reason).toBe('CodeTooLarge');
+    expect(outcomes[0]?.error).toMatchObject({ code: 'Infeasible', reason: 'CodeTooLarge' });
     expect(await writes(h)).toEqual([]);
     expect(state(h, 'huge').architecture).toBe('x86_64');
   });
@@ -442,7 +443,7 @@ describe('executeFunctionActions: provisioned concurrency and schedules', () => 
       'DeleteProvisionedConcurrencyConfig:applied',
       'DeleteScheduledAction:failed',
     ]);
-    expect((outcomes[4]?.error as AwsInfeasibleError).reason).toBe('NotOwned');
+    expect(outcomes[4]?.error).toMatchObject({ code: 'Infeasible', reason: 'NotOwned' });
     const log = await writes(h);
     expect(log.filter((w) => w.params.ScheduledActionName === 'someone-elses-action')).toEqual([]);
     expect(countBy(log, (w) => w.api)).toMatchObject({ DeleteScheduledAction: 2 });
