@@ -269,4 +269,24 @@ describe('readRegion under AWS throttling', () => {
     // Every throttled attempt was retried: successes = one per function.
     expect(h.events.filter((e) => e.api === 'GetFunction' && e.outcome === 'ok')).toHaveLength(60);
   });
+
+  it('reads Retry-After from JSON 1.1 throttles (tagging API) too', async () => {
+    await h.admin('POST', 'quotas', { tagging: 1, burstSeconds: 1 });
+    h.events.length = 0;
+
+    const [first, second] = await Promise.all([
+      readRegion(h.aws, REGION, () => []),
+      readRegion(h.aws, REGION, () => []),
+    ]);
+
+    expect(first.functions).toHaveLength(60);
+    expect(second.functions).toHaveLength(60);
+    const throttled = h.events.filter((e) => e.api === 'GetResources' && e.outcome === 'throttled');
+    expect(throttled.length).toBeGreaterThan(0);
+    expect(throttled[0]?.error).toMatchObject({
+      code: 'Throttled',
+      awsCode: 'ThrottlingException',
+      retryAfterMs: 1000,
+    });
+  });
 });
