@@ -35,6 +35,9 @@ export interface LeaseClient {
   update(record: LeaseRecord, resourceVersion: string): Promise<void>;
 }
 
+/** The controller's Lease (deploy/rbac.yaml limits get/update to this name). */
+export const DEFAULT_LEASE_NAME = 'lambda-policy-controller-leader';
+
 export class LeaseConflictError extends Error {
   override readonly name = 'LeaseConflictError';
   readonly code = 'Conflict';
