@@ -55,7 +55,7 @@ describe('emulator admin endpoints', () => {
     expect(throttled[0]).toBeInstanceOf(TooManyRequestsException);
     expect(throttled[0]?.retryAfterSeconds).toBe('1');
     expect(throttled[0]?.Reason).toBe('CallerRateLimitExceeded');
-    expect((throttled[0]?.$metadata as { httpStatusCode: number }).httpStatusCode).toBe(429);
+    expect(throttled[0]?.$metadata.httpStatusCode).toBe(429);
     expect(getFunction.Configuration?.FunctionName).toBe('orders-api');
     expect(calls.throttled.byApi.GetFunctionConfiguration).toBe(throttled.length);
   });

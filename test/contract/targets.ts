@@ -1,0 +1,146 @@
+/**
+ * The two AWS peers the contract suite runs against: the project's emulator and moto (someone else's reading of
+ * the AWS API). Each target knows how to start, reset and stop itself, and which documented differences from AWS
+ * it has (docs/emulator-vs-moto.md): a contract test asserts AWS's behaviour unless the target declares the
+ * difference, in which case it asserts the target's known behaviour, so a change on either side is noticed.
+ */
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { type MotoServer, startMoto } from '../e2e/harness/moto.ts';
+
+/** Keys of docs/emulator-vs-moto.md's table: each is one way a target departs from AWS. */
+export type Difference =
+  /** ListFunctions returns every function in one page; MaxItems/Marker are ignored. */
+  | 'listFunctionsNotPaged'
+  /** ListFunctions items carry State and LastUpdateStatus (AWS leaves them out). */
+  | 'listFunctionsIncludesState'
+  /** MemorySize/Timeout out of range are accepted instead of ValidationException. */
+  | 'noRangeValidation'
+  /** An update answers LastUpdateStatus Successful at once (AWS: InProgress). */
+  | 'updatesCompleteImmediately'
+  /** UpdateFunctionCode ignores Architectures. */
+  | 'codeIgnoresArchitectures'
+  /** DeregisterScalableTarget of an unknown target is ValidationException (AWS: ObjectNotFoundException). */
+  | 'deregisterUnknownIsValidation'
+  /** DeregisterScalableTarget keeps the target's scheduled actions (AWS deletes them). */
+  | 'deregisterKeepsActions'
+  /** DeleteScheduledAction of an unknown action succeeds (AWS: ObjectNotFoundException). */
+  | 'deleteUnknownActionSucceeds'
+  /** PutScheduledAction accepts any schedule and timezone text and a target that is not registered. */
+  | 'noScheduleValidation'
+  /** RegisterScalableTarget accepts a function or qualifier that does not exist. */
+  | 'registerUnknownFunction'
+  /** DescribeScheduledActions ignores MaxResults and returns everything. */
+  | 'scheduledActionsNotPaged';
+
+export interface ContractTarget {
+  readonly name: 'emulator' | 'moto';
+  readonly region: string;
+  readonly lambda: LambdaClient;
+  readonly autoscaling: ApplicationAutoScalingClient;
+  /** An IAM role ARN CreateFunction accepts on this target. */
+  readonly role: string;
+  differs(difference: Difference): boolean;
+  /** Forget every resource (between tests). */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const REGION = 'us-east-1';
+const ROLE_NAME = 'contract-lambda-role';
+const ROLE_ARN = `arn:aws:iam::123456789012:role/${ROLE_NAME}`;
+
+export const MOTO_DIFFERENCES: ReadonlySet<Difference> = new Set<Difference>([
+  'listFunctionsNotPaged',
+  'listFunctionsIncludesState',
+  'noRangeValidation',
+  'updatesCompleteImmediately',
+  'codeIgnoresArchitectures',
+  'deregisterUnknownIsValidation',
+  'deregisterKeepsActions',
+  'deleteUnknownActionSucceeds',
+  'noScheduleValidation',
+  'registerUnknownFunction',
+  'scheduledActionsNotPaged',
+]);
+
+function clients(endpoint: string) {
+  const config = {
+    endpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    maxAttempts: 1,
+  };
+  return { lambda: new LambdaClient(config), autoscaling: new ApplicationAutoScalingClient(config) };
+}
+
+export async function emulatorTarget(): Promise<ContractTarget> {
+  const emulator: Emulator = await startEmulator({ port: 0 });
+  const c = clients(emulator.url);
+  return {
+    name: 'emulator',
+    region: REGION,
+    ...c,
+    role: ROLE_ARN,
+    differs: () => false,
+    async reset() {
+      const response = await fetch(`${emulator.url}/_emulator/seed`, { method: 'POST', body: '{}' });
+      await response.body?.cancel();
+    },
+    stop: () => emulator.stop(),
+  };
+}
+
+/**
+ * moto's CreateFunction needs the execution role to exist in moto's IAM. @aws-sdk/client-iam is not a dependency,
+ * and moto does not check signatures, so a plain query-protocol request with an IAM credential scope does it.
+ */
+async function createMotoRole(url: string): Promise<void> {
+  const form = new URLSearchParams({
+    Action: 'CreateRole',
+    Version: '2010-05-08',
+    RoleName: ROLE_NAME,
+    AssumeRolePolicyDocument: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    }),
+  });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${REGION}/iam/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: form.toString(),
+  });
+  const text = await response.text();
+  if (!response.ok && !text.includes('EntityAlreadyExists')) {
+    throw new Error(`moto CreateRole failed: HTTP ${response.status} ${text.slice(0, 300)}`);
+  }
+}
+
+export async function motoTarget(): Promise<ContractTarget> {
+  // LPC_MOTO_BIN_DIR lets a developer use a moto_server outside the pinned cache (hack/ensure-test-infra.sh).
+  const binDir = process.env.LPC_MOTO_BIN_DIR;
+  const moto: MotoServer = await startMoto({ region: REGION, ...(binDir ? { binDir } : {}) });
+  const c = clients(moto.url);
+  await createMotoRole(moto.url);
+  return {
+    name: 'moto',
+    region: REGION,
+    ...c,
+    role: ROLE_ARN,
+    differs: (difference) => MOTO_DIFFERENCES.has(difference),
+    async reset() {
+      await moto.reset();
+      await createMotoRole(moto.url);
+    },
+    stop: () => moto.stop(),
+  };
+}
+
+export const TARGETS: readonly { name: ContractTarget['name']; start: () => Promise<ContractTarget> }[] = [
+  { name: 'emulator', start: emulatorTarget },
+  { name: 'moto', start: motoTarget },
+];
