@@ -2,9 +2,8 @@
  * Talking to a test control plane: kubectl and helm with its kubeconfig, and kubeconfigs for other identities
  * (a ServiceAccount's token, or admin impersonating someone) to prove RBAC is enough, and not more.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { testInfraBinary, testInfraBinDir } from './binaries.ts';
 import { type CommandResult, type RunOptions, runCommand } from './exec.ts';
 import { type AdminKubeconfig, readAdminKubeconfig, writeKubeconfig } from './kubeconfig.ts';
@@ -30,13 +29,15 @@ export interface ServiceAccountKubeconfig {
   readonly username: string;
 }
 
+let attachedClients = 0;
+
 export class ClusterClient {
   /** https://127.0.0.1:<port> */
   readonly server: string;
   /** Admin kubeconfig (CN=admin, O=system:masters). */
   readonly kubeconfigPath: string;
   readonly binDir: string;
-  /** Scratch folder for generated kubeconfigs and helm's cache/config/data. */
+  /** Scratch folder for generated kubeconfigs and helm's cache/config/data (default: beside the kubeconfig). */
   readonly scratchDir: string;
   protected readonly admin: AdminKubeconfig;
   private generated = 0;
@@ -46,7 +47,9 @@ export class ClusterClient {
     this.admin = readAdminKubeconfig(options.kubeconfigPath);
     this.server = this.admin.server;
     this.binDir = options.binDir ?? testInfraBinDir();
-    this.scratchDir = options.scratchDir ?? mkdtempSync(join(tmpdir(), 'lpc-e2e-client-'));
+    // By default next to the kubeconfig: for a harness control plane that is its work folder, removed with it.
+    this.scratchDir =
+      options.scratchDir ?? join(dirname(options.kubeconfigPath), `client-${process.pid}-${++attachedClients}`);
     mkdirSync(this.scratchDir, { recursive: true });
   }
 
@@ -74,13 +77,14 @@ export class ClusterClient {
   /** `helm <args>` against this cluster, with helm's cache/config/data kept in the scratch folder. */
   helm(args: readonly string[], options: ClusterCommandOptions = {}): Promise<CommandResult> {
     const helmHome = join(this.scratchDir, 'helm');
+    const base = this.commandOptions(options);
     return runCommand(testInfraBinary('helm', this.binDir), args, {
-      ...this.commandOptions(options),
+      ...base,
       env: {
         HELM_CACHE_HOME: join(helmHome, 'cache'),
         HELM_CONFIG_HOME: join(helmHome, 'config'),
         HELM_DATA_HOME: join(helmHome, 'data'),
-        ...this.commandOptions(options).env,
+        ...base.env,
       },
     });
   }

@@ -120,7 +120,8 @@ async function startServers(context: {
   const { binDir, workDir, pki, readyTimeoutMs } = context;
   const started: ManagedProcess[] = [];
   try {
-    const etcdUrl = await startEtcd(binDir, workDir, readyTimeoutMs, started);
+    const orphanCleanupDir = context.keepWorkDir ? undefined : workDir;
+    const etcdUrl = await startEtcd(binDir, workDir, readyTimeoutMs, started, orphanCleanupDir);
     const server = await startApiServer(binDir, workDir, pki, etcdUrl, readyTimeoutMs, started, context.options);
     const kubeconfigPath = writeKubeconfig(join(workDir, 'kubeconfig.yaml'), {
       server,
@@ -146,7 +147,13 @@ async function startServers(context: {
   }
 }
 
-async function startEtcd(binDir: string, workDir: string, timeoutMs: number, started: ManagedProcess[]) {
+async function startEtcd(
+  binDir: string,
+  workDir: string,
+  timeoutMs: number,
+  started: ManagedProcess[],
+  orphanCleanupDir: string | undefined,
+) {
   const clientPort = await freeLoopbackPort();
   const peerPort = await freeLoopbackPort();
   const clientUrl = `http://127.0.0.1:${clientPort}`;
@@ -168,6 +175,7 @@ async function startEtcd(binDir: string, workDir: string, timeoutMs: number, sta
       '--log-level=warn',
     ],
     logFile: join(workDir, 'etcd.log'),
+    ...(orphanCleanupDir ? { orphanCleanupDir } : {}),
   });
   started.push(etcd);
   await waitUntil(

@@ -88,6 +88,7 @@ async function startOnce(
     args: ['-H', '127.0.0.1', '-p', String(port)],
     env: { ...MOTO_DEFAULT_ENV, AWS_DEFAULT_REGION: region, ...options.env },
     logFile,
+    ...(keepWorkDir ? {} : { orphanCleanupDir: workDir }),
   });
   try {
     await waitUntil(

@@ -19,6 +19,8 @@ export interface StartProcessOptions {
   readonly logFile: string;
   readonly env?: Readonly<Record<string, string>>;
   readonly cwd?: string;
+  /** Removed by the watchdog if this Node process dies without stopping the server (a SIGKILLed worker). */
+  readonly orphanCleanupDir?: string;
 }
 
 export interface ExitInfo {
@@ -88,15 +90,18 @@ export class ManagedProcess {
     this.child.once('error', () => {
       // Reported through the 'exit' event / log; never crash the test run from here.
     });
+    // Exits quietly once the server is gone; acts only if this Node process vanished first.
     this.watchdog = spawn(
       'sh',
       [
         '-c',
-        'while kill -0 "$1" 2>/dev/null && kill -0 -"$2" 2>/dev/null; do sleep 1; done; ' +
-          'kill -TERM -"$2" 2>/dev/null; sleep 5; kill -KILL -"$2" 2>/dev/null; exit 0',
+        'while kill -0 "$1" 2>/dev/null; do kill -0 -"$2" 2>/dev/null || exit 0; sleep 1; done; ' +
+          'kill -TERM -"$2" 2>/dev/null; sleep 5; kill -KILL -"$2" 2>/dev/null; ' +
+          'if [ -n "$3" ]; then rm -rf -- "$3"; fi; exit 0',
         'lpc-e2e-watchdog',
         String(process.pid),
         String(pid),
+        options.orphanCleanupDir ?? '',
       ],
       { detached: true, stdio: 'ignore' },
     );
