@@ -107,6 +107,22 @@ describe('executeFunctionActions: asynchronous updates', () => {
     expect(state(h, 'busy').memorySize).toBe(2048);
   });
 
+  it('gives up waiting after maxWaitMs with a typed timeout and writes nothing', async () => {
+    h = await startHarness({ seed: { functions: [seedFn('slow')] } });
+    await h.admin('POST', `functions/${REGION}/slow`, { lastUpdateStatus: 'InProgress', inProgressMs: 60_000 });
+
+    const outcomes = await executeFunctionActions(
+      h.aws,
+      REGION,
+      fn('slow'),
+      [{ api: 'UpdateFunctionConfiguration', memorySize: 2048 }],
+      { ...FAST, maxWaitMs: 200 },
+    );
+
+    expect(outcomes[0]?.error).toMatchObject({ code: 'WaitTimeout' });
+    expect(await writes(h)).toEqual([]);
+  });
+
   it('retries after ResourceConflictException (bounded) and reports it as applied', async () => {
     h = await startHarness({ seed: { functions: [seedFn('conflicted')] } });
     await h.admin('POST', 'faults', {
