@@ -149,6 +149,40 @@ function parseYears(field: string, body: string): YearFilter {
   };
 }
 
+/** DST shifts are at most 2 h anywhere: iterating from 3 h before a point makes the firings independent of it. */
+const DST_SLACK_MS = 3 * 3_600_000;
+
+/**
+ * Cron firings in (afterMs, untilMs], in order. cron-parser's `next()` is not self-consistent around DST changes
+ * (started inside or just after a shifted hour it skips or repeats firings it yields when started earlier), so every
+ * iteration starts DST_SLACK_MS early and drops what lies at or before `afterMs`.
+ */
+function* cronFirings(schedule: Extract<Schedule, { kind: 'cron' }>, afterMs: number, untilMs: number) {
+  let start = afterMs - DST_SLACK_MS;
+  for (let restarts = 0; restarts < 1000; restarts++) {
+    const iterator = CronExpressionParser.parse(schedule.expression, {
+      currentDate: new Date(start),
+      tz: schedule.timezone,
+    });
+    let restarted = false;
+    while (!restarted) {
+      const candidate = iterator.next().getTime();
+      if (candidate > untilMs) return;
+      if (candidate <= afterMs) continue;
+      const year = yearIn(candidate, schedule.timezone);
+      if (schedule.years.matches(year)) {
+        yield candidate;
+        continue;
+      }
+      const nextYear = schedule.years.nextAllowed(year + 1);
+      if (nextYear === undefined) return;
+      // Jump to the first allowed year instead of walking every firing in between.
+      start = zonedToUtc(nextYear, 1, 1, 0, 0, 0, schedule.timezone) - DST_SLACK_MS;
+      restarted = true;
+    }
+  }
+}
+
 /**
  * The first firing strictly after `afterMs` and at or before `untilMs` (both epoch ms), or undefined.
  * `anchorMs` is where a rate schedule starts counting (the action's StartTime or creation time).
@@ -160,22 +194,7 @@ export function nextFiring(schedule: Schedule, afterMs: number, untilMs: number,
     const next = anchorMs + Math.max(1, periods) * schedule.everyMs;
     return next <= untilMs ? next : undefined;
   }
-  let cursor = afterMs;
-  // Bounded: each turn either returns, stops at `untilMs`, or jumps to the next allowed year.
-  for (let guard = 0; guard < 1000; guard++) {
-    const iterator = CronExpressionParser.parse(schedule.expression, {
-      currentDate: new Date(cursor),
-      tz: schedule.timezone,
-    });
-    const candidate = iterator.next().getTime();
-    if (candidate > untilMs) return undefined;
-    const year = yearIn(candidate, schedule.timezone);
-    if (schedule.years.matches(year)) return candidate;
-    const nextYear = schedule.years.nextAllowed(year + 1);
-    if (nextYear === undefined) return undefined;
-    // Restart just before the first instant of that year in the schedule's zone.
-    cursor = zonedToUtc(nextYear, 1, 1, 0, 0, 0, schedule.timezone) - 1000;
-  }
+  for (const firing of cronFirings(schedule, afterMs, untilMs)) return firing;
   return undefined;
 }
 
@@ -187,42 +206,51 @@ export function lastFiringIn(
   anchorMs = 0,
   limit = 100_000,
 ): { last: number; count: number } | undefined {
-  if (schedule.kind === 'rate') {
+  if (schedule.kind !== 'cron') {
     const first = nextFiring(schedule, afterMs, untilMs, anchorMs);
     if (first === undefined) return undefined;
+    if (schedule.kind === 'at') return { last: first, count: 1 };
     const count = Math.floor((untilMs - first) / schedule.everyMs) + 1;
     return { last: first + (count - 1) * schedule.everyMs, count };
   }
   let last: number | undefined;
   let count = 0;
-  let cursor = afterMs;
-  while (count < limit) {
-    const next = nextFiring(schedule, cursor, untilMs, anchorMs);
-    if (next === undefined) break;
-    last = next;
-    count++;
-    cursor = next;
+  for (const firing of cronFirings(schedule, afterMs, untilMs)) {
+    last = firing;
+    if (++count >= limit) break;
   }
   return last === undefined ? undefined : { last, count };
 }
 
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Intl formatters are costly to build; one per zone serves every firing. */
+function formatterFor(timezone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timezone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timezone, formatter);
+  }
+  return formatter;
+}
+
 function yearIn(epochMs: number, timezone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: timezone, year: 'numeric' }).formatToParts(epochMs);
+  const parts = formatterFor(timezone).formatToParts(epochMs);
   return Number(parts.find((p) => p.type === 'year')?.value);
 }
 
 /** Offset of `timezone` from UTC at the instant `epochMs`, in ms (positive east of Greenwich). */
 function zoneOffsetMs(epochMs: number, timezone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: timezone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(epochMs);
+  const parts = formatterFor(timezone).formatToParts(epochMs);
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
   return asUtc - Math.floor(epochMs / 1000) * 1000;
