@@ -239,12 +239,12 @@ export class RateLimiter {
           throttledAttempts += 1;
           if (throttledAttempts >= this.retry.maxThrottledAttempts) throw error;
           const retryAfterMs = error instanceof AwsThrottledError ? error.retryAfterMs : undefined;
-          if (retryAfterMs !== undefined && retryAfterMs > 0) {
-            // AWS told us when the bucket refills: everyone in this region's bucket waits, not just this call.
-            bucket.pause(retryAfterMs);
-          } else {
-            await this.clock.sleep(this.backoffMs(throttledAttempts - 1));
-          }
+          // A throttle means the account's quota bucket is empty (perhaps because of other tools in the account),
+          // so everyone sharing this bucket waits, not just this call: AWS's Retry-After when it sent one, else
+          // full-jitter exponential backoff. Pauses overlap by keeping the later end.
+          bucket.pause(
+            retryAfterMs !== undefined && retryAfterMs > 0 ? retryAfterMs : this.backoffMs(throttledAttempts - 1),
+          );
           continue;
         }
         this.emit({ ...spec, outcome: 'error', durationMs, attempt, error }, observe);

@@ -163,6 +163,29 @@ describe('RateLimiter.call', () => {
     expect(events[0]?.error).toBeInstanceOf(AwsThrottledError);
   });
 
+  it('a throttle without Retry-After slows the whole bucket down by the backoff, not only the throttled call', async () => {
+    const clock = new FakeClock();
+    const l = new RateLimiter({ clock, random: () => 0.5, rates: { lambda: 1000 }, retry: { baseDelayMs: 400 } });
+    const start = clock.now();
+    let first = true;
+    let otherAt = -1;
+
+    const a = l.call(spec, async () => {
+      if (first) {
+        first = false;
+        throw throttle();
+      }
+    });
+    await flush();
+    const b = l.call(spec, async () => {
+      otherAt = clock.now() - start;
+    });
+    await clock.run(Promise.all([a, b]));
+
+    // uniform(0, 400) with random = 0.5 -> 200 ms pause for everyone
+    expect(otherAt).toBeGreaterThanOrEqual(200);
+  });
+
   it('caps the backoff ceiling at maxDelayMs', () => {
     const l = new RateLimiter({ random: () => 0.999999, retry: { baseDelayMs: 100, maxDelayMs: 1_000 } });
     expect(l.backoffMs(0)).toBe(99);
