@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   attachControlPlane,
@@ -134,6 +135,30 @@ describe('control plane', () => {
     expect(before.stdout.trim()).toBe('no');
     expect(after.stdout.trim()).toBe('yes');
     expect(whoami.status.userInfo.username).toBe('system:serviceaccount:rbac-check:reader');
+  });
+
+  it('gives @kubernetes/client-node a working ServiceAccount kubeconfig, limited by RBAC', async () => {
+    const sa = await cluster.serviceAccountKubeconfig({ namespace: 'client-node', name: 'lister' });
+    await cluster.kubectl(['create', 'configmap', 'visible', '-n', 'client-node', '--from-literal=k=v']);
+    await cluster.kubectl(['create', 'role', 'cm-lister', '-n', 'client-node', '--verb=list', '--resource=configmaps']);
+    await cluster.kubectl([
+      'create',
+      'rolebinding',
+      'cm-lister',
+      '-n',
+      'client-node',
+      '--role=cm-lister',
+      '--serviceaccount=client-node:lister',
+    ]);
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(sa.kubeconfigPath);
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+
+    const listed = await core.listNamespacedConfigMap({ namespace: 'client-node' });
+    const secrets = core.listNamespacedSecret({ namespace: 'client-node' });
+
+    expect(listed.items.map((item) => item.metadata?.name)).toEqual(['visible']);
+    await expect(secrets).rejects.toMatchObject({ code: 403 });
   });
 
   it('impersonates another identity, which RBAC then judges', async () => {
