@@ -11,6 +11,7 @@ import { EventRecorder } from '../../../src/controller/events.ts';
 import { FINALIZER, Finalizers } from '../../../src/controller/finalizer.ts';
 import { DEFAULT_LEASE_NAME, kubernetesLeaseClient, LeaderElector } from '../../../src/controller/leader.ts';
 import { buildStatus, StatusWriter } from '../../../src/controller/status.ts';
+import { kubernetesPolicyTransport, PolicyWatcher } from '../../../src/controller/watcher.ts';
 import type { FunctionPlan, PolicyReport } from '../../../src/engine/model.ts';
 import { type ControlPlane, REPO_ROOT } from '../harness/index.ts';
 import { eventually, kubeConfigFor, newNamespace, policyManifest, startClusterWithCrd } from './support.ts';
@@ -60,7 +61,7 @@ const drifted = (ns: string, actual: number): FunctionPlan => ({
 });
 
 describe('controller writes as its ServiceAccount', () => {
-  it('the RBAC does not allow writing spec', async () => {
+  it('the RBAC allows list/watch and status patches, but never writing spec', async () => {
     const ns = await newNamespace(cluster, 'rbac');
     const as = ['--as', `system:serviceaccount:${CONTROLLER_NS}:lambda-policy-controller`];
     const can = async (...args: string[]) =>
@@ -69,6 +70,24 @@ describe('controller writes as its ServiceAccount', () => {
     expect(await can('update', 'lambdapolicies.lambdapolicy.io')).toBe('no');
     expect(await can('delete', 'lambdapolicies.lambdapolicy.io')).toBe('no');
     expect(await can('create', 'lambdapolicies.lambdapolicy.io')).toBe('no');
+
+    // The watcher's list+watch works as the ServiceAccount, across all namespaces and for one.
+    await cluster.apply(policyManifest('api', ns));
+    for (const namespace of [undefined, ns]) {
+      const watcher = new PolicyWatcher(kubernetesPolicyTransport(controllerKc, { namespace }));
+      watcher.start();
+      try {
+        await watcher.waitForSync();
+        expect(watcher.get(`${ns}/api`)?.spec.settings.memorySize).toBe(1024);
+        await cluster.apply(policyManifest('api', ns, 2048));
+        await eventually('watch event', () => watcher.get(`${ns}/api`)?.spec.settings.memorySize === 2048);
+        await cluster.apply(policyManifest('api', ns, 1024));
+        await eventually('watch event', () => watcher.get(`${ns}/api`)?.spec.settings.memorySize === 1024);
+        expect(watcher.stats.errors).toBe(0);
+      } finally {
+        await watcher.stop();
+      }
+    }
   });
 
   it('status: merge patch on the subresource, written only when it changed, stale fields removed', async () => {
