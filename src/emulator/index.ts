@@ -31,6 +31,7 @@ export interface EmulatorOptions {
   updateDelayMs?: number;
   /** How long provisioned concurrency stays IN_PROGRESS before READY (default 0). */
   provisionDelayMs?: number;
+  /** Enforced when given (unless `enabled: false`); off by default. */
   quotas?: QuotaOptions;
   faults?: FaultOptions;
   /** Start the emulator clock at this time (it keeps running from there). */
@@ -66,7 +67,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     ...(options.seed?.unreservedFloor !== undefined ? { unreservedFloor: options.seed.unreservedFloor } : {}),
     ...(options.updateDelayMs !== undefined ? { updateDelayMs: options.updateDelayMs } : {}),
     ...(options.provisionDelayMs !== undefined ? { provisionDelayMs: options.provisionDelayMs } : {}),
-    ...(options.quotas ? { quotas: options.quotas } : {}),
+    // Passing quotas means enforcing them unless `enabled: false` says otherwise (same as POST /_emulator/quotas).
+    ...(options.quotas ? { quotas: { enabled: true, ...options.quotas } } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
   if (options.faults) runtime.faults.configure(options.faults);

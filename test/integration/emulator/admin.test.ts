@@ -60,6 +60,20 @@ describe('emulator admin endpoints', () => {
     expect(calls.throttled.byApi.GetFunctionConfiguration).toBe(throttled.length);
   });
 
+  it('enforces quotas passed to startEmulator', async () => {
+    const limited = await startEmulator({ port: 0, quotas: { lambda: 1 }, seed: { functions: [] } });
+    try {
+      const client = clientsFor(limited.url, REGION);
+
+      await client.lambda.send(new ListFunctionsCommand({}));
+      const second = await failure(client.lambda.send(new ListFunctionsCommand({})));
+
+      expect(second).toBeInstanceOf(TooManyRequestsException);
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it('keeps quota buckets per region', async () => {
     await admin(emulator.url, 'quotas', { body: { lambda: 1 } });
     const us = clientsFor(emulator.url, 'us-east-1');
