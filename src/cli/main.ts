@@ -32,7 +32,7 @@ function positiveInt(value: string): number {
 
 function awsOptions(cmd: Command): Command {
   return cmd
-    .option('--regions <list>', "regions of policies without selector.regions (default: AWS_REGION)", commaList)
+    .option('--regions <list>', 'regions of policies without selector.regions (default: AWS_REGION)', commaList)
     .option('--aws-endpoint <url>', 'send AWS calls to this endpoint (e.g. the emulator at http://127.0.0.1:4566)')
     .option('--seed <file>', 'run against an embedded emulator seeded from this fleet file instead of AWS');
 }
@@ -47,7 +47,9 @@ export function buildProgram(exit: { code: number }): Command {
   awsOptions(
     program
       .command('plan')
-      .description('read policies and AWS, print the drift and the actions apply would take (exit 0 compliant, 2 drift, 1 error)')
+      .description(
+        'read policies and AWS, print the drift and the actions apply would take (exit 0 compliant, 2 drift, 1 error)',
+      )
       .requiredOption('-f, --filename <path>', 'policy file or directory (repeatable)', collect)
       .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
       .option('--now <iso>', 'evaluate schedules at this instant', isoInstant),
@@ -59,7 +61,9 @@ export function buildProgram(exit: { code: number }): Command {
   awsOptions(
     program
       .command('apply')
-      .description('enforce the plan once: the same pass as plan, then the writes (exit 0 compliant, 2 drift left, 1 error)')
+      .description(
+        'enforce the plan once: the same pass as plan, then the writes (exit 0 compliant, 2 drift left, 1 error)',
+      )
       .requiredOption('-f, --filename <path>', 'policy file or directory (repeatable)', collect)
       .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
       .option('--now <iso>', 'evaluate schedules at this instant', isoInstant)
@@ -78,7 +82,7 @@ export function buildProgram(exit: { code: number }): Command {
     .option('--update-delay-ms <ms>', 'how long LastUpdateStatus stays InProgress after an update', (v) => Number(v))
     .action(async (opts) => {
       const { runEmulatorCommand } = await import('../emulator/index.ts');
-      exit.code = await runEmulatorCommand({
+      await runEmulatorCommand({
         port: opts.port,
         host: opts.host,
         seedPath: opts.seed,

@@ -2,6 +2,7 @@
  * `plan` and `apply`: one pass over policy files against AWS (or an embedded emulator), printed for people or as
  * the stable JSON document. Exit codes: 0 compliant, 2 drift (left), 1 error.
  */
+import { toPolicyInput } from '../api/parse.ts';
 import { type Aws, createAws, type FunctionExecution } from '../aws/index.ts';
 import { reconcileFleet } from '../controller/reconciler.ts';
 import type { Plan } from '../engine/model.ts';
@@ -53,6 +54,7 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
     for (const e of loaded.errors) process.stderr.write(`error: ${e}\n`);
     return EXIT_ERROR;
   }
+  const policies = loaded.policies.map(toPolicyInput);
   let embedded: EmbeddedAws | undefined;
   let aws: Aws | undefined;
   const progress = new Progress(process.stderr);
@@ -61,7 +63,7 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
     const endpoint = embedded?.url ?? opts.awsEndpoint;
     const defaultRegions = opts.regions ?? embedded?.regions ?? envRegions();
     aws = createAws({ regions: defaultRegions, endpoint, onCall: (call) => progress.onCall(call) });
-    const pass = await reconcileFleet(aws, loaded.policies, {
+    const pass = await reconcileFleet(aws, policies, {
       defaultRegions,
       now: opts.now,
       enforce: opts.enforce,
@@ -70,7 +72,7 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
     let final = pass.plan;
     if (opts.enforce && pass.executions.length > 0) {
       progress.phase('re-checking after apply');
-      final = (await reconcileFleet(aws, loaded.policies, { defaultRegions, now: opts.now, enforce: false })).plan;
+      final = (await reconcileFleet(aws, policies, { defaultRegions, now: opts.now, enforce: false })).plan;
     }
     progress.done();
     if (opts.output === 'json') {

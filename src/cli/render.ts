@@ -65,7 +65,9 @@ export function planToJson(plan: Plan): PlanJson {
         json.provisionedConcurrency = {
           desiredNow: view.desiredNow,
           ...(view.window ? { window: view.window } : {}),
-          ...(view.nextChange ? { nextChange: { at: view.nextChange.at.toISOString(), value: view.nextChange.value } } : {}),
+          ...(view.nextChange
+            ? { nextChange: { at: view.nextChange.at.toISOString(), value: view.nextChange.value } }
+            : {}),
         };
       }
       if (p.cost) json.cost = p.cost;
@@ -83,7 +85,14 @@ function show(value: unknown): string {
 function table(rows: string[][]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** A human summary: one line per drifted field, then policies and totals. Compliant functions are counted only. */
@@ -110,7 +119,9 @@ export function planToTable(plan: Plan): string {
   }
   if (rows.length > 1) out.push(table(rows), '');
   else out.push('No drift.', '');
-  const policyRows: string[][] = [['POLICY', 'MODE', 'MATCHED', 'COMPLIANT', 'DRIFTED', 'OVERRIDDEN', 'INFEASIBLE', 'PC $/MONTH']];
+  const policyRows: string[][] = [
+    ['POLICY', 'MODE', 'MATCHED', 'COMPLIANT', 'DRIFTED', 'OVERRIDDEN', 'INFEASIBLE', 'PC $/MONTH'],
+  ];
   for (const p of plan.policies) {
     policyRows.push([
       p.id,
@@ -137,7 +148,11 @@ const FIELD_APIS: Record<string, Action['api'][]> = {
   timeout: ['UpdateFunctionConfiguration'],
   architecture: ['UpdateFunctionCode'],
   reservedConcurrency: ['PutFunctionConcurrency', 'DeleteFunctionConcurrency'],
-  provisionedConcurrency: ['PutProvisionedConcurrencyConfig', 'DeleteProvisionedConcurrencyConfig', 'RegisterScalableTarget'],
+  provisionedConcurrency: [
+    'PutProvisionedConcurrencyConfig',
+    'DeleteProvisionedConcurrencyConfig',
+    'RegisterScalableTarget',
+  ],
   scheduledActions: ['PutScheduledAction', 'DeleteScheduledAction', 'RegisterScalableTarget'],
 };
 

@@ -1,0 +1,109 @@
+/**
+ * `lambda-policy-controller run`: the controller in a cluster. Watches LambdaPolicy, reconciles one key per region,
+ * writes status/events/finalizers; optional leader election; /healthz, /readyz and /metrics; pino JSON logs;
+ * graceful shutdown on SIGTERM (leadership released for a fast hand-over).
+ */
+import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { createAws } from '../aws/index.ts';
+import { controllerReadiness, HealthServer } from '../controller/health.ts';
+import { KubernetesStatusSink } from '../controller/kubernetes-sink.ts';
+import { DEFAULT_LEASE_NAME, defaultIdentity, kubernetesLeaseClient, LeaderElector } from '../controller/leader.ts';
+import { Manager } from '../controller/manager.ts';
+import { ControllerMetrics } from '../controller/metrics.ts';
+import { KubernetesPolicySource } from '../sources/kubernetes.ts';
+import { EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
+
+export interface RunOptions {
+  kubeconfig?: string;
+  namespace?: string;
+  regions?: string[];
+  awsEndpoint?: string;
+  metricsAddr: string;
+  healthAddr: string;
+  leaderElect: boolean;
+  leaderElectionNamespace?: string;
+  workers: number;
+  /** Resolves to stop (tests); default SIGINT/SIGTERM. */
+  until?: Promise<unknown>;
+}
+
+export async function runController(opts: RunOptions): Promise<number> {
+  const logger = pino({ name: 'lambda-policy-controller', level: process.env.LOG_LEVEL ?? 'info' });
+  const regions = opts.regions ?? [process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? ''].filter(Boolean);
+  if (regions.length === 0) {
+    logger.error({}, 'no default region: pass --regions or set AWS_REGION');
+    return EXIT_ERROR;
+  }
+  const kc = new KubeConfig();
+  if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+  else kc.loadFromDefault();
+
+  const identity = defaultIdentity();
+  const metrics = new ControllerMetrics();
+  const aws = createAws({ regions, endpoint: opts.awsEndpoint, onCall: (call) => metrics.observeAwsCall(call) });
+  const source = new KubernetesPolicySource(kc, { ...(opts.namespace ? { namespace: opts.namespace } : {}), logger });
+  const sink = new KubernetesStatusSink(kc, { instance: identity, logger, metrics });
+  const manager = new Manager({ source, aws, defaultRegions: regions, sink, workers: opts.workers, logger, metrics });
+
+  let lost: (() => void) | undefined;
+  const leadershipLost = new Promise<void>((resolve) => {
+    lost = resolve;
+  });
+  const elector = opts.leaderElect
+    ? new LeaderElector(
+        kubernetesLeaseClient(
+          kc.makeApiClient(CoordinationV1Api),
+          opts.leaderElectionNamespace ?? process.env.POD_NAMESPACE ?? 'default',
+          DEFAULT_LEASE_NAME,
+        ),
+        {
+          identity,
+          logger,
+          onStartedLeading: () => {
+            metrics.setLeader(true);
+            logger.info({ identity }, 'started leading');
+            manager.start();
+          },
+          onStoppedLeading: () => {
+            metrics.setLeader(false);
+            logger.error({ identity }, 'leadership lost; exiting');
+            lost?.();
+          },
+        },
+      )
+    : undefined;
+
+  const health = new HealthServer({
+    address: opts.healthAddr,
+    readiness: controllerReadiness({
+      watcherReady: () => source.watcher.ready(),
+      ...(elector ? { isLeader: () => elector.isLeader() } : {}),
+    }),
+    liveness: { process: () => ({ ok: true }) },
+  });
+  const metricsServer = new HealthServer({ address: opts.metricsAddr, metrics: () => metrics.render() });
+  const healthAt = await health.start();
+  const metricsAt = await metricsServer.start();
+  logger.info({ health: healthAt.url, metrics: metricsAt.url, regions, identity }, 'controller starting');
+
+  await source.start();
+  if (elector) elector.start();
+  else manager.start();
+
+  const stop =
+    opts.until ??
+    new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+  const reason = await Promise.race([stop.then(() => 'signal' as const), leadershipLost.then(() => 'lost' as const)]);
+  logger.info({ reason }, 'shutting down');
+  await manager.stop();
+  await elector?.stop();
+  await source.stop();
+  await health.stop();
+  await metricsServer.stop();
+  aws.destroy();
+  return reason === 'lost' ? EXIT_ERROR : EXIT_OK;
+}

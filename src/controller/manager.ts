@@ -1,0 +1,320 @@
+/**
+ * The reconcile loop: a deduplicating work queue keyed by fleet (one key per region of the controller's account)
+ * plus one key per deleted policy, fed by a PolicySource (Kubernetes or files) and by each key's own schedule (the
+ * shortest policy interval, or the next provisioned-concurrency window edge, whichever comes first).
+ *
+ * A region key re-reads the world (level-based): the current policy set, then one bulk read of the region, one
+ * plan, the writes, and the status of every policy that reaches into the region. A policy key for a deleted policy
+ * removes the scheduled actions it owns and releases its finalizer.
+ */
+
+import { formatIssue } from '../api/errors.ts';
+import { toPolicyInput } from '../api/parse.ts';
+import { cliOnlyIssues } from '../api/rules.ts';
+import type { LambdaPolicy, LambdaPolicyStatus } from '../api/schema.ts';
+import { deletePolicyScheduledActions } from '../aws/cleanup.ts';
+import type { Aws, ExecutePlanOptions, FunctionExecution } from '../aws/index.ts';
+import type { FunctionPlan, PolicyInput, PolicyReport } from '../engine/model.ts';
+import { policyRegions } from '../engine/select.ts';
+import type { PolicySet, PolicySource } from '../sources/policy-set.ts';
+import { policyKey } from '../sources/policy-set.ts';
+import { cycleEvents, type PolicyEventRecord } from './events.ts';
+import { isBeingDeleted } from './finalizer.ts';
+import { describeError, type Logger, silentLogger } from './logger.ts';
+import type { ControllerMetrics } from './metrics.ts';
+import { WorkQueue } from './queue.ts';
+import { type PassResult, reconcileFleet } from './reconciler.ts';
+import { mergePolicyReports } from './reports.ts';
+import { buildStatus, functionStatusFor } from './status.ts';
+import { type ReconcileResult, runWorkers } from './worker.ts';
+
+/** Where statuses, events and finalizers go: the Kubernetes API, or the demo's memory. */
+export interface PolicyStatusSink {
+  /** Writes `status` when it differs from `previous`; returns whether it wrote. */
+  writeStatus(policy: LambdaPolicy, previous: unknown, status: LambdaPolicyStatus): Promise<boolean>;
+  recordEvents(policy: LambdaPolicy, events: readonly PolicyEventRecord[]): Promise<void>;
+  /** Adds the finalizer when missing (no request when present). */
+  ensureFinalizer(policy: LambdaPolicy): Promise<void>;
+  removeFinalizer(policy: LambdaPolicy): Promise<void>;
+}
+
+export interface ManagerOptions {
+  source: PolicySource;
+  aws: Aws;
+  /** Regions of policies without `selector.regions`. */
+  defaultRegions: string[];
+  sink: PolicyStatusSink;
+  /** Keys reconciled at once (different regions in parallel; one key never twice at once). Default 4. */
+  workers?: number;
+  logger?: Logger;
+  metrics?: ControllerMetrics;
+  now?: () => Date;
+  execute?: ExecutePlanOptions;
+  /**
+   * After a pass that wrote to AWS, check the region again this soon, to confirm the fix and report it (default
+   * 10 s; the demo uses less). Without it, a remediation would be confirmed only at the next interval.
+   */
+  recheckAfterWritesMs?: number;
+  /** After each region pass (the demo's live view, tests). */
+  onPass?: (region: string, pass: PassResult) => void;
+}
+
+interface RegionResult {
+  pass: PassResult;
+  at: Date;
+}
+
+const REGION_KEY = 'region/';
+const DELETE_KEY = 'delete/';
+/** Visit a region shortly after a window edge so status shows the new desired value. */
+const EDGE_SLACK_MS = 5_000;
+
+export class Manager {
+  private readonly options: ManagerOptions;
+  private readonly log: Logger;
+  private readonly now: () => Date;
+  readonly queue: WorkQueue;
+  private readonly results = new Map<string, RegionResult>();
+  /** Last status written per policy uid: fresher than the watch cache right after our own write. */
+  private readonly lastStatus = new Map<string, LambdaPolicyStatus>();
+  private known = new Map<string, LambdaPolicy>();
+  private unsubscribe: (() => void) | undefined;
+  private workers: Promise<void> | undefined;
+
+  constructor(options: ManagerOptions) {
+    this.options = options;
+    this.log = options.logger ?? silentLogger;
+    this.now = options.now ?? (() => new Date());
+    this.queue = new WorkQueue({ onDepthChange: (depth) => options.metrics?.queueDepth.set(depth) });
+  }
+
+  /** Starts the workers over the source's current set; the source must have been started. */
+  start(): void {
+    this.unsubscribe = this.options.source.onChange((set) => this.onPolicySet(set));
+    this.onPolicySet(this.options.source.current());
+    this.workers = runWorkers(this.queue, this.options.workers ?? 4, (key) => this.reconcile(key), {
+      onResult: (key, outcome, durationMs, error) => {
+        this.options.metrics?.observeReconcile(outcome, durationMs);
+        if (error) this.log.warn({ key, ...describeError(error) }, 'reconcile failed; retrying with backoff');
+        else this.log.debug({ key, outcome, durationMs: Math.round(durationMs) }, 'reconciled');
+      },
+    });
+  }
+
+  /** Stops taking keys, lets running reconciles finish. */
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.queue.shutdown();
+    await this.workers;
+  }
+
+  /** Latest region passes (the demo's view). */
+  latest(): ReadonlyMap<string, RegionResult> {
+    return this.results;
+  }
+
+  /** Enqueues what a new policy set affects: regions of changed/removed policies, deletions. */
+  private onPolicySet(set: PolicySet): void {
+    const next = new Map(set.policies.map((p) => [policyKey(p), p]));
+    const regions = new Set<string>();
+    const touch = (p: LambdaPolicy) => {
+      for (const r of this.regionsOf(p)) regions.add(r);
+    };
+    for (const [key, policy] of next) {
+      const before = this.known.get(key);
+      if (isBeingDeleted(policy)) this.queue.add(DELETE_KEY + key);
+      if (before === undefined || fingerprint(before) !== fingerprint(policy)) {
+        touch(policy);
+        if (before) touch(before);
+      }
+    }
+    for (const [key, before] of this.known) {
+      if (!next.has(key)) {
+        touch(before);
+        this.options.metrics?.forgetPolicy(key);
+      }
+    }
+    this.known = next;
+    for (const r of regions) this.queue.add(REGION_KEY + r);
+  }
+
+  private regionsOf(policy: LambdaPolicy): string[] {
+    return policyRegions(policy.spec.selector ?? {}, this.options.defaultRegions);
+  }
+
+  private async reconcile(key: string): Promise<ReconcileResult | undefined> {
+    if (key.startsWith(REGION_KEY)) return this.reconcileRegion(key.slice(REGION_KEY.length));
+    if (key.startsWith(DELETE_KEY)) return this.reconcileDeletion(key.slice(DELETE_KEY.length));
+    return undefined;
+  }
+
+  private async reconcileRegion(region: string): Promise<ReconcileResult | undefined> {
+    const now = this.now();
+    const set = this.options.source.current();
+    const live = set.policies.filter((p) => !isBeingDeleted(p));
+    const inRegion = live.filter((p) => this.regionsOf(p).includes(region));
+    if (inRegion.length === 0) {
+      this.results.delete(region);
+      return undefined;
+    }
+    const { valid, invalid } = this.toInputs(live);
+    for (const { policy, problems } of invalid) {
+      if (this.regionsOf(policy).includes(region)) await this.writeInvalid(policy, problems, now);
+    }
+    for (const policy of inRegion) {
+      const input = valid.get(policyKey(policy));
+      if (input && input.mode === 'Enforce' && !input.suspend) await this.options.sink.ensureFinalizer(policy);
+    }
+    const pass = await reconcileFleet(this.options.aws, [...valid.values()], {
+      defaultRegions: this.options.defaultRegions,
+      onlyRegions: [region],
+      now,
+      enforce: true,
+      execute: this.options.execute,
+    });
+    this.results.set(region, { pass, at: now });
+    this.options.onPass?.(region, pass);
+    for (const policy of inRegion) {
+      if (valid.has(policyKey(policy))) await this.publish(policy, region, pass, now);
+    }
+    const next = this.nextVisitMs(inRegion, valid, pass, now);
+    const wrote = pass.executions.some((e) => e.outcomes.some((o) => o.status === 'applied'));
+    return { requeueAfterMs: wrote ? Math.min(next, this.options.recheckAfterWritesMs ?? 10_000) : next };
+  }
+
+  private toInputs(policies: readonly LambdaPolicy[]): {
+    valid: Map<string, PolicyInput>;
+    invalid: { policy: LambdaPolicy; problems: string[] }[];
+  } {
+    const valid = new Map<string, PolicyInput>();
+    const invalid: { policy: LambdaPolicy; problems: string[] }[] = [];
+    for (const policy of policies) {
+      // The API server enforced the schema and CEL; what only the CLI can check (cron parse, known time zone)
+      // is checked here, and a policy failing it is reported (Stalled), never planned.
+      const problems = cliOnlyIssues(policy.spec).map(formatIssue);
+      if (problems.length === 0) {
+        try {
+          valid.set(policyKey(policy), toPolicyInput(policy));
+          continue;
+        } catch (error) {
+          problems.push(error instanceof Error ? error.message : String(error));
+        }
+      }
+      invalid.push({ policy, problems });
+    }
+    return { valid, invalid };
+  }
+
+  private previousStatus(policy: LambdaPolicy): unknown {
+    const uid = policy.metadata.uid ?? policyKey(policy);
+    return this.lastStatus.get(uid) ?? policy.status;
+  }
+
+  private async write(policy: LambdaPolicy, status: LambdaPolicyStatus): Promise<void> {
+    const written = await this.options.sink.writeStatus(policy, this.previousStatus(policy), status);
+    if (written) this.lastStatus.set(policy.metadata.uid ?? policyKey(policy), status);
+  }
+
+  private async writeInvalid(policy: LambdaPolicy, problems: string[], now: Date): Promise<void> {
+    const id = policyKey(policy);
+    const report: PolicyReport = {
+      id,
+      mode: policy.spec.mode ?? 'Enforce',
+      matched: 0,
+      compliant: 0,
+      drifted: 0,
+      overridden: 0,
+      infeasible: 0,
+      problems,
+    };
+    await this.write(policy, buildStatus(policy, report, [], [], this.previousStatus(policy), now));
+  }
+
+  /** Status and events of one policy after a pass over `region`, combining its other regions' latest passes. */
+  private async publish(policy: LambdaPolicy, region: string, pass: PassResult, now: Date): Promise<void> {
+    const id = policyKey(policy);
+    const mode = policy.spec.mode ?? 'Enforce';
+    const functions: FunctionPlan[] = [];
+    const executions: FunctionExecution[] = [];
+    const reports: PolicyReport[] = [];
+    for (const r of this.regionsOf(policy)) {
+      const result = r === region ? { pass } : this.results.get(r);
+      if (!result) continue;
+      functions.push(...result.pass.plan.functions.filter((f) => f.policies.includes(id)));
+      executions.push(...result.pass.executions);
+      const report = result.pass.plan.policies.find((p) => p.id === id);
+      if (report) reports.push(report);
+    }
+    const report = mergePolicyReports(id, mode, reports);
+    const previous = this.previousStatus(policy);
+    const status = buildStatus(policy, report, functions, executions, previous, now);
+    // `remediated` is cumulative: count only what this pass fixed, not other regions' earlier passes again.
+    const here = pass.plan.functions.filter((f) => f.policies.includes(id));
+    const byName = new Map(pass.executions.map((e) => [e.name, e]));
+    const fixedHere = here.filter((f) => functionStatusFor(id, mode, f, byName.get(f.name)).state === 'Remediated');
+    if (status.summary) {
+      const before = (previous as LambdaPolicyStatus | undefined)?.summary?.remediated ?? 0;
+      status.summary.remediated = before + fixedHere.length;
+    }
+    await this.write(policy, status);
+    await this.options.sink.recordEvents(policy, cycleEvents(policy, here, pass.executions));
+    if (status.summary) {
+      const s = status.summary;
+      this.options.metrics?.setFunctionStates(id, {
+        Compliant: s.compliant,
+        Drifted: s.drifted,
+        Failed: s.failed,
+        Infeasible: s.infeasible,
+        Overridden: s.overridden,
+      });
+    }
+  }
+
+  /** The shortest interval of the region's policies, or sooner when a window edge comes first. */
+  private nextVisitMs(
+    policies: readonly LambdaPolicy[],
+    valid: ReadonlyMap<string, PolicyInput>,
+    pass: PassResult,
+    now: Date,
+  ): number {
+    let ms = Number.POSITIVE_INFINITY;
+    for (const policy of policies) {
+      const input = valid.get(policyKey(policy));
+      if (input && !input.suspend) ms = Math.min(ms, input.intervalSeconds * 1000);
+    }
+    for (const report of pass.plan.policies) {
+      const edge = report.provisionedConcurrency?.nextChange?.at;
+      if (edge) ms = Math.min(ms, Math.max(0, edge.getTime() - now.getTime()) + EDGE_SLACK_MS);
+    }
+    return Number.isFinite(ms) ? ms : 300_000;
+  }
+
+  private async reconcileDeletion(id: string): Promise<ReconcileResult | undefined> {
+    const policy = this.options.source.current().policies.find((p) => policyKey(p) === id);
+    if (!policy || !isBeingDeleted(policy)) return undefined;
+    const namespace = policy.metadata.namespace ?? 'default';
+    for (const region of this.regionsOf(policy)) {
+      const results = await deletePolicyScheduledActions(this.options.aws, region, namespace, policy.metadata.name);
+      const failed = results.find((r) => !r.ok);
+      if (failed) {
+        const outcome = failed.outcomes.find((o) => !o.ok);
+        throw new Error(
+          `cannot delete scheduled actions of ${id} in ${region}: ${outcome?.error?.message ?? 'failed'}`,
+          {
+            cause: outcome?.error,
+          },
+        );
+      }
+      if (results.length > 0)
+        this.log.info({ policy: id, region, functions: results.length }, 'removed owned scheduled actions');
+    }
+    await this.options.sink.removeFinalizer(policy);
+    this.lastStatus.delete(policy.metadata.uid ?? id);
+    for (const region of this.regionsOf(policy)) this.queue.add(REGION_KEY + region);
+    return undefined;
+  }
+}
+
+function fingerprint(p: LambdaPolicy): string {
+  return JSON.stringify([p.metadata.generation ?? null, p.metadata.deletionTimestamp ?? null, p.spec]);
+}
