@@ -73,3 +73,23 @@ export async function runWorkers(
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, () => worker()));
 }
+
+/** The subset of PolicyWatcher the queue bridge needs. */
+export interface KeyEventSource<E extends { key: string }> {
+  on(listener: (event: E) => void): () => void;
+}
+
+/**
+ * Feeds a watcher's key-level events into the queue, keeping only those `relevant` says should wake a reconcile
+ * (pass watcher.ts' `needsReconcile`, so our own status and finalizer writes never wake us). Returns the
+ * unsubscribe function. Only the key is queued: the reconciler re-reads the object from the watcher's cache.
+ */
+export function enqueueEvents<E extends { key: string }>(
+  source: KeyEventSource<E>,
+  queue: WorkQueue,
+  relevant: (event: E) => boolean,
+): () => void {
+  return source.on((event) => {
+    if (relevant(event)) queue.add(event.key);
+  });
+}

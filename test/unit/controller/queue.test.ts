@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/controller/clock.ts';
 import { ExponentialBackoff, WorkQueue } from '../../../src/controller/queue.ts';
-import { runWorkers, TerminalError } from '../../../src/controller/worker.ts';
+import { enqueueEvents, runWorkers, TerminalError } from '../../../src/controller/worker.ts';
 
 /** Takes every key that is ready right now, without waiting. */
 async function drainReady(q: WorkQueue): Promise<string[]> {
@@ -308,5 +308,26 @@ describe('runWorkers', () => {
     expect(runs).toBe(2);
     q.shutdown();
     await running;
+  });
+});
+
+describe('enqueueEvents', () => {
+  it('queues the keys of relevant events only', async () => {
+    const listeners: Array<(e: { key: string; relevant: boolean }) => void> = [];
+    const source = {
+      on: (l: (e: { key: string; relevant: boolean }) => void) => {
+        listeners.push(l);
+        return () => {};
+      },
+    };
+    const q = new WorkQueue({ clock: new ManualClock() });
+    enqueueEvents(source, q, (e) => e.relevant);
+    for (const l of listeners) {
+      l({ key: 'ns/a', relevant: true });
+      l({ key: 'ns/b', relevant: false });
+      l({ key: 'ns/a', relevant: true });
+    }
+    expect(q.depth).toBe(1);
+    expect(await q.get()).toBe('ns/a');
   });
 });
