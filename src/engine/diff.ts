@@ -81,6 +81,16 @@ function sameAction(declared: DeclaredAction, existing: ScheduledActionState): b
   );
 }
 
+function refuse(
+  refusals: Refusal[],
+  field: FieldName,
+  reason: RefusalReason,
+  message: string,
+  policy: PolicyInput,
+): void {
+  refusals.push({ field, reason, message, policy: policy.id });
+}
+
 /** Drift, refusals and ordered actions of one function under merged Enforce settings. */
 export function diffEnforced(
   fn: ObservedFunction,
@@ -92,9 +102,6 @@ export function diffEnforced(
   const refusals: Refusal[] = [];
   // Fields are examined in action order (configuration, code, reserved, provisioned), so one list stays ordered.
   const actions: Action[] = [];
-  const refuse = (field: FieldName, reason: RefusalReason, message: string, policy: PolicyInput): void => {
-    refusals.push({ field, reason, message, policy: policy.id });
-  };
 
   // Memory and timeout: one UpdateFunctionConfiguration.
   const update: { memorySize?: number; timeout?: number } = {};
@@ -125,6 +132,7 @@ export function diffEnforced(
     drift.push({ field: 'architecture', desired: arch.value, actual: fn.architecture, policy: arch.policy.id });
     if (fn.packageType === 'Image') {
       refuse(
+        refusals,
         'architecture',
         'ImageArchitecture',
         `image functions need an image built for ${arch.value}; report only`,
@@ -141,7 +149,7 @@ export function diffEnforced(
   if (res) {
     const actual = fn.reservedConcurrency;
     if (actual === undefined) {
-      refuse('reservedConcurrency', 'NotRead', 'reserved concurrency was not read', res.policy);
+      refuse(refusals, 'reservedConcurrency', 'NotRead', 'reserved concurrency was not read', res.policy);
     } else {
       const desired = res.value === 'Unreserved' ? null : res.value;
       if (desired !== actual) {
@@ -159,9 +167,16 @@ export function diffEnforced(
           actions.push({ api: 'PutFunctionConcurrency', reservedConcurrentExecutions: desired });
           effectiveReserved = desired;
         } else if (ctx.account === undefined || ctx.unreservedLeft === undefined) {
-          refuse('reservedConcurrency', 'NotRead', `account settings of ${ctx.region} were not read`, res.policy);
+          refuse(
+            refusals,
+            'reservedConcurrency',
+            'NotRead',
+            `account settings of ${ctx.region} were not read`,
+            res.policy,
+          );
         } else if (ctx.unreservedLeft - increase < ctx.account.unreservedFloor) {
           refuse(
+            refusals,
             'reservedConcurrency',
             'UnreservedFloor',
             `reserving ${desired} would leave ${ctx.unreservedLeft - increase} unreserved in ${ctx.region}, below the minimum of ${ctx.account.unreservedFloor}`,
@@ -184,13 +199,14 @@ export function diffEnforced(
     const q = prov.value.qualifier;
     const qs = fn.qualifiers?.[q];
     if (analysis.refusal) {
-      refuse('provisionedConcurrency', analysis.refusal.reason, analysis.refusal.message, prov.policy);
+      refuse(refusals, 'provisionedConcurrency', analysis.refusal.reason, analysis.refusal.message, prov.policy);
     } else if (qs === undefined) {
-      refuse('provisionedConcurrency', 'NotRead', `qualifier ${q} was not read`, prov.policy);
+      refuse(refusals, 'provisionedConcurrency', 'NotRead', `qualifier ${q} was not read`, prov.policy);
     } else if (!qs.exists) {
-      refuse('provisionedConcurrency', 'QualifierNotFound', `qualifier ${q} does not exist`, prov.policy);
+      refuse(refusals, 'provisionedConcurrency', 'QualifierNotFound', `qualifier ${q} does not exist`, prov.policy);
     } else if (effectiveReserved === undefined) {
       refuse(
+        refusals,
         'provisionedConcurrency',
         'NotRead',
         'reserved concurrency was not read; provisioned must fit in it',
@@ -198,6 +214,7 @@ export function diffEnforced(
       );
     } else if (effectiveReserved !== null && analysis.maxValue > effectiveReserved) {
       refuse(
+        refusals,
         'provisionedConcurrency',
         'ProvisionedExceedsReserved',
         `provisioned concurrency up to ${analysis.maxValue} exceeds reserved concurrency ${effectiveReserved}`,
@@ -232,11 +249,10 @@ export function diffEnforced(
           });
         }
       }
-      const existingByName = new Map(owned.filter((a) => a.resourceId === resourceId).map((a) => [a.name, a]));
       const declaredNames = new Set<string>();
       for (const d of analysis.declared) {
         declaredNames.add(d.name);
-        const existing = existingByName.get(d.name);
+        const existing = owned.find((a) => a.resourceId === resourceId && a.name === d.name);
         if (existing && sameAction(d, existing)) continue;
         drift.push({
           field: 'scheduledActions',

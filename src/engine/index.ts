@@ -9,7 +9,16 @@ export {
   provisionedMonthlyUSD,
   roundCents,
 } from './cost.ts';
+export {
+  type CronFields,
+  cronFields,
+  cronFiringsBetween,
+  cronLatestAtOrBefore,
+  ZoneClock,
+  zoneClock,
+} from './cron.ts';
 export { diffAudit, diffEnforced, type FunctionDiff, RegionContext } from './diff.ts';
+export { ScheduleError } from './errors.ts';
 export {
   compareIds,
   comparePrecedence,
@@ -60,7 +69,6 @@ export {
   nextChange,
   OVERLAP_HORIZON_MS,
   parseCron,
-  ScheduleError,
   type Segment,
   type Timeline,
   timeline,

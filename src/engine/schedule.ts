@@ -9,24 +9,14 @@
  * day-of-week when both are restricted; AWS cannot express that, so such windows are refused.
  */
 import type { ProvisionedConcurrency } from '../api/schema.ts';
+import { ScheduleError } from './errors.ts';
 import { SCHEDULED_ACTION_PREFIX } from './model.ts';
-import { type CompiledWindow, type CronSpec, parseCron, ScheduleError } from './windows.ts';
+import { type CompiledWindow, type CronSpec, parseCron } from './windows.ts';
 
 const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
 /** AAS scheduled action names: 1..256 characters, no `:`, `/` or `|`. */
 export const MAX_ACTION_NAME = 256;
 const FORBIDDEN_IN_NAME = /[:/|]/;
-
-function numbers(values: readonly (number | string)[], field: string, expr: string): number[] {
-  const out: number[] = [];
-  for (const v of values) {
-    if (typeof v !== 'number') {
-      throw new ScheduleError(`cron "${expr}": "${String(v)}" in ${field} cannot be expressed as an AWS cron`);
-    }
-    out.push(v);
-  }
-  return [...new Set(out)].sort((a, b) => a - b);
-}
 
 /** Ascending distinct values as `a-b` runs joined by commas; `*` when they cover [min, max]. */
 function compact(values: readonly number[], min: number, max: number, show: (n: number) => string = String): string {
@@ -44,34 +34,24 @@ function compact(values: readonly number[], min: number, max: number, show: (n: 
   return parts.join(',');
 }
 
+const sorted = (values: Iterable<number>): number[] => [...values].sort((a, b) => a - b);
+
 /** Converts a 5-field Unix cron (already parsed) to AWS's `cron(...)` schedule. Throws ScheduleError. */
 export function toAwsCron(spec: CronSpec): string {
-  const f = spec.expression.fields;
-  const raw = spec.expr.split(' ');
-  const rawDom = raw[2] ?? '*';
-  const rawDow = raw[4] ?? '*';
-  // No day name contains L or #, so these characters can only be the nth/last-weekday operators.
-  if (/[#L]/i.test(rawDow)) {
-    throw new ScheduleError(`cron "${spec.expr}": L/#/W in day-of-week are not translated to AWS cron`);
+  const f = spec.fields;
+  const minutes = compact(f.minutes, 0, 59);
+  const hours = compact(f.hours, 0, 23);
+  const month = compact(sorted(f.months), 1, 12);
+  if (f.lastDay && f.daysOfMonth.size > 0) {
+    throw new ScheduleError(`cron "${spec.expr}": L cannot be combined with other days of month in an AWS cron`);
   }
-  if (/W/i.test(rawDom))
-    throw new ScheduleError(`cron "${spec.expr}": W in day-of-month is not translated to AWS cron`);
-  const minutes = compact(numbers(f.minute.values, 'minutes', spec.expr), 0, 59);
-  const hours = compact(numbers(f.hour.values, 'hours', spec.expr), 0, 23);
-  const month = compact(numbers(f.month.values, 'month', spec.expr), 1, 12);
-  const domValues = f.dayOfMonth.values;
-  const lastDay = domValues.length === 1 && domValues[0] === 'L';
-  const dom = lastDay ? 'L' : compact(numbers(domValues, 'day-of-month', spec.expr), 1, 31);
-  // cron-parser folds 7 into 0 (both Sunday).
-  const dowNums = [...new Set(numbers(f.dayOfWeek.values, 'day-of-week', spec.expr).map((d) => d % 7))].sort(
-    (a, b) => a - b,
-  );
-  const dow = compact(dowNums, 0, 6, (d) => DAY_NAMES[d] as string);
-  if (dom !== '*' && dow !== '*') {
+  if (f.domRestricted && f.dowRestricted) {
     throw new ScheduleError(
       `cron "${spec.expr}" restricts both day-of-month and day-of-week (Unix cron ORs them); AWS cron allows only one`,
     );
   }
+  const dom = !f.domRestricted ? '*' : f.lastDay ? 'L' : compact(sorted(f.daysOfMonth), 1, 31);
+  const dow = !f.dowRestricted ? '*' : compact(sorted(f.daysOfWeek), 0, 6, (d) => DAY_NAMES[d] as string);
   const [awsDom, awsDow] = dow === '*' ? [dom, '?'] : ['?', dow];
   return `cron(${minutes} ${hours} ${awsDom} ${month} ${awsDow} *)`;
 }

@@ -174,7 +174,8 @@ interface RegionIndex {
   prefixLengths: number[];
   bySuffix: Map<string, Entry[]>;
   suffixLengths: number[];
-  byTag: Map<string, Entry[]>;
+  /** tag key -> tag value -> entries (nested, so a lookup allocates no key string). */
+  byTag: Map<string, Map<string, Entry[]>>;
   byTagKey: Map<string, Entry[]>;
   rest: Entry[];
 }
@@ -185,7 +186,14 @@ function push<K>(map: Map<K, Entry[]>, key: K, entry: Entry): void {
   else map.set(key, [entry]);
 }
 
-const tagKey = (key: string, value: string): string => `${key}\u0000${value}`;
+function pushTag(idx: RegionIndex, key: string, value: string, entry: Entry): void {
+  let values = idx.byTag.get(key);
+  if (!values) {
+    values = new Map();
+    idx.byTag.set(key, values);
+  }
+  push(values, value, entry);
+}
 const lengths = (m: Map<string, Entry[]>): number[] =>
   [...new Set([...m.keys()].map((k) => k.length))].sort((a, b) => a - b);
 
@@ -243,7 +251,7 @@ export class PolicyIndex {
     }
     const firstTag = entry.compiled.tags[0];
     if (firstTag) {
-      push(idx.byTag, tagKey(firstTag[0], firstTag[1]), entry);
+      pushTag(idx, firstTag[0], firstTag[1], entry);
       return;
     }
     let narrowest: CompiledExpression | undefined;
@@ -252,7 +260,7 @@ export class PolicyIndex {
     }
     if (narrowest) {
       // An In with no values matches nothing: filing it nowhere is exact.
-      for (const v of narrowest.values) push(idx.byTag, tagKey(narrowest.key, v), entry);
+      for (const v of narrowest.values) pushTag(idx, narrowest.key, v, entry);
       return;
     }
     const exists = entry.compiled.expressions.find((e) => e.operator === 'Exists');
@@ -292,7 +300,7 @@ export class PolicyIndex {
     if (idx.byTag.size > 0 || idx.byTagKey.size > 0) {
       for (const key in fn.tags) {
         if (!Object.hasOwn(fn.tags, key)) continue;
-        this.#consider(idx.byTag.get(tagKey(key, fn.tags[key] as string)), fn, found);
+        this.#consider(idx.byTag.get(key)?.get(fn.tags[key] as string), fn, found);
         this.#consider(idx.byTagKey.get(key), fn, found);
       }
     }

@@ -6,43 +6,46 @@
  * or before t. When start and end fire at the same instant the window is closed there (the end wins: a zero-length
  * window). Across windows the rule needs no tie-break, because at most one window may be open.
  *
- * cron-parser (v5.10) quirks this module works around (tests in test/unit/engine/windows.test.ts pin them):
+ * cron-parser (v5.10) is used to parse and expand the fields only; firings are computed in cron.ts, because its
+ * iteration has DST bugs (tests in test/unit/engine/windows.test.ts pin them):
  * - `prev()` and `next()` disagree around DST transitions. On a spring-forward day `next()` fires a time inside the
  *   skipped hour shifted by the gap (02:30 -> 03:30 local), while `prev()` skips that day entirely; in the repeated
- *   fall-back hour `next()` fires a fixed time once (the first occurrence) while `prev()` yields both. We take
- *   `next()` as the single source of truth (it matches Vixie cron: a job in the skipped hour still runs, a job in the
- *   repeated hour runs once) and only use `prev()` to find an anchor, then walk forward with `next()` from three
- *   hours before it (longer than any DST shift) to find the true latest firing.
+ *   fall-back hour `next()` fires a fixed time once (the first occurrence) while `prev()` yields both.
  * - `next()` is not self-consistent either: started after a spring-forward gap (or inside a repeated fall-back
  *   hour) it skips the shifted firing (or yields the second occurrence) that it produces when started earlier.
- *   So every iteration starts three hours before the instant asked about and drops what lies at or before it:
- *   the firing set no longer depends on where a query starts.
- * - `prev()` is strictly before `currentDate`; "at or before t" therefore asks from t + 1 ms.
- * - An unknown time zone is only rejected when iterating; 6-field (seconds) and `@daily`-style expressions are
- *   accepted. The schema says 5 fields, so we check the field count and the zone (Intl) ourselves.
+ * - `prev()` is strictly before `currentDate`; an unknown time zone is only rejected when iterating; 6-field
+ *   (seconds) and `@daily`-style expressions are accepted although the schema says 5 fields.
+ * - Iterating goes through luxon at about 0.2 ms per firing, too slow for hundreds of distinct schedules.
+ * cron.ts keeps next()'s intended semantics (skipped times shifted by the gap, repeated times once) for every
+ * start point, and the field count and the zone (Intl) are checked here.
  */
-import { type CronExpression, CronExpressionParser } from 'cron-parser';
+import { CronExpressionParser } from 'cron-parser';
 import type { Window } from '../api/schema.ts';
+import {
+  type CronFields,
+  cronFields,
+  cronFiringsBetween,
+  cronLatestAtOrBefore,
+  type ZoneClock,
+  zoneClock,
+} from './cron.ts';
+import { ScheduleError } from './errors.ts';
+
+export { ScheduleError } from './errors.ts';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 /** How far ahead windows are simulated: overlap detection and next change look 5 weeks ahead. */
 export const OVERLAP_HORIZON_MS = 35 * DAY_MS;
-/** DST shifts are at most 2 h anywhere; walking forward from 3 h before an anchor always covers them. */
-const DST_SLACK_MS = 3 * HOUR_MS;
 /** Bound on firings per cron and horizon, so a `* * * * *` window cannot make planning slow. */
 const MAX_FIRINGS = 5_000;
-
-export class ScheduleError extends Error {
-  readonly code = 'InvalidSchedule';
-  override readonly name = 'ScheduleError';
-}
 
 export interface CronSpec {
   expr: string;
   tz: string;
-  expression: CronExpression;
+  fields: CronFields;
+  clock: ZoneClock;
 }
 
 const zoneCache = new Map<string, boolean>();
@@ -51,7 +54,7 @@ export function isValidTimeZone(tz: string): boolean {
   let ok = zoneCache.get(tz);
   if (ok === undefined) {
     try {
-      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      zoneClock(tz); // its Intl.DateTimeFormat throws RangeError for an unknown zone
       ok = true;
     } catch {
       ok = false;
@@ -81,11 +84,13 @@ function parseUncached(expr: string, tz: string): CronSpec | ScheduleError {
     return new ScheduleError(`cron "${expr}" must have 5 fields (minute hour day-of-month month day-of-week)`);
   }
   if (!isValidTimeZone(tz)) return new ScheduleError(`unknown time zone "${tz}"`);
+  const normalized = fields.join(' ');
   try {
-    const expression = CronExpressionParser.parse(fields.join(' '), { tz, currentDate: 0 });
-    expression.next(); // the zone and the fields only fail here for some inputs
-    return { expr: fields.join(' '), tz, expression };
+    // Parsed in UTC: only the expanded fields are used (firings come from cron.ts in the window's zone).
+    const expression = CronExpressionParser.parse(normalized, { currentDate: 0 });
+    return { expr: normalized, tz, fields: cronFields(expression, normalized), clock: zoneClock(tz) };
   } catch (cause) {
+    if (cause instanceof ScheduleError) return cause;
     return new ScheduleError(`invalid cron "${expr}": ${cause instanceof Error ? cause.message : String(cause)}`, {
       cause,
     });
@@ -94,38 +99,12 @@ function parseUncached(expr: string, tz: string): CronSpec | ScheduleError {
 
 /** Firings strictly after `after` and at or before `until`, at most `cap` of them. */
 export function firingsBetween(spec: CronSpec, after: number, until: number, cap = MAX_FIRINGS): number[] {
-  const out: number[] = [];
-  const it = spec.expression;
-  // Start before any DST transition that could shift a firing past `after` (see the module comment).
-  it.reset(new Date(after - DST_SLACK_MS));
-  let skipped = 0;
-  while (out.length < cap) {
-    let t: number;
-    try {
-      t = it.next().getTime();
-    } catch {
-      break; // no further firing (cron-parser's loop limit for impossible dates)
-    }
-    if (t > until) break;
-    if (t > after) out.push(t);
-    else if (++skipped > 4 * MAX_FIRINGS) break; // an every-minute cron: 180 firings to skip at most
-  }
-  return out;
+  return cronFiringsBetween(spec.fields, spec.clock, after, until, cap);
 }
 
-/** The latest firing at or before t (see the module comment on why prev() alone is not trusted). */
+/** The latest firing at or before t. */
 export function latestAtOrBefore(spec: CronSpec, t: number): number | undefined {
-  const it = spec.expression;
-  let anchor: number;
-  try {
-    it.reset(new Date(t + 1));
-    anchor = it.prev().getTime();
-  } catch {
-    return undefined;
-  }
-  let latest: number | undefined;
-  for (const f of firingsBetween(spec, anchor - DST_SLACK_MS, t)) latest = f;
-  return latest ?? anchor;
+  return cronLatestAtOrBefore(spec.fields, spec.clock, t);
 }
 
 interface CronRange {

@@ -36,14 +36,18 @@ describe('awsCronOf: Unix 5-field cron -> AWS cron(Minutes Hours Day-of-month Mo
     ['0 0 L * *', 'cron(0 0 L * ? *)'],
     ['0 0 ? * 1', 'cron(0 0 ? * MON *)'],
     ['0 8 1-31 * *', 'cron(0 8 * * ? *)'],
+    ['0 8 * 2 *', 'cron(0 8 * 2 ? *)'], // cron-parser expands * to 1-29 in February: still unrestricted
+    ['0 8 * 2 SUN', 'cron(0 8 ? 2 SUN *)'],
   ])('%s -> %s', (unix, aws) => {
     expect(awsCronOf(unix)).toBe(aws);
   });
 
   it.each([
     ['0 8 1 * 1', /restricts both day-of-month and day-of-week/],
-    ['0 8 * * 5L', /L\/#\/W/],
-    ['0 8 * * 5#2', /L\/#\/W/],
+    ['0 8 1-31 * 1', /restricts both day-of-month and day-of-week/], // Unix cron: every day (OR)
+    ['0 8 * * 5L', /not supported/],
+    ['0 8 * * 5#2', /not supported/],
+    ['0 8 L,15 * *', /L cannot be combined/],
   ])('%s cannot be expressed', (unix, message) => {
     expect(() => awsCronOf(unix)).toThrowError(ScheduleError);
     expect(() => awsCronOf(unix)).toThrowError(message);

@@ -1,4 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Window } from '../../../src/api/schema.ts';
 import {
@@ -102,6 +103,49 @@ describe('firingsBetween does not depend on where the query starts', () => {
       expect(firingsBetween(spec, after, end)).toEqual(all.filter((t) => t > after));
     }
   });
+});
+
+describe('cron.ts agrees with cron-parser next() away from DST transitions', () => {
+  const field = (...xs: string[]) => fc.constantFrom(...xs);
+  const cron = fc
+    .tuple(
+      field('0', '30', '*/15', '5-10', '0,45', '*/7', '59'),
+      field('*', '8', '0-5', '*/6', '22,23', '12'),
+      field('*', '1', '15-20', 'L', '*/10', '31', '29'),
+      field('*', '2', '1-3', 'JAN,dec', '*/4', '11'),
+      field('*', '1-5', '0', '7', 'SAT,sun', '*/2', '3'),
+    )
+    .map((parts) => parts.join(' '));
+  it('same firings for 40 days (UTC, Asia/Tokyo, Europe/Berlin in winter, America/New_York in summer)', () => {
+    fc.assert(
+      fc.property(
+        cron,
+        fc.constantFrom(
+          ['UTC', '2026-01-05T00:00:00Z'],
+          ['Asia/Tokyo', '2026-03-01T00:00:00Z'],
+          ['Europe/Berlin', '2026-11-05T00:00:00Z'],
+          ['America/New_York', '2026-05-01T00:00:00Z'],
+          ['Asia/Kolkata', '2028-02-10T00:00:00Z'],
+        ),
+        (expr, [tz, from]) => {
+          const start = T(from as string);
+          const end = start + 40 * DAY_MS;
+          let it: ReturnType<typeof CronExpressionParser.parse>;
+          try {
+            it = CronExpressionParser.parse(expr, { tz: tz as string, currentDate: new Date(start) });
+          } catch {
+            expect(() => parseCron(expr, tz)).toThrowError(ScheduleError); // e.g. day 31 in November only
+            return;
+          }
+          const expected: number[] = [];
+          for (let t = it.next().getTime(); t <= end && expected.length < 2000; t = it.next().getTime())
+            expected.push(t);
+          expect(firingsBetween(parseCron(expr, tz), start, end, 2000)).toEqual(expected);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  }, 120_000);
 });
 
 describe('parseCron', () => {
