@@ -156,6 +156,11 @@ export interface Refusal {
   policy: string;
 }
 
+/**
+ * One difference. Values: numbers/strings for settings; reserved concurrency shows `null` (none) as "Unreserved";
+ * `scheduledActions` entries are one per action as `"<name> <schedule> <timezone> <capacity>"` or `"absent"`
+ * (a missing scalable target: desired `"scalable target function:NAME:QUALIFIER"`, actual `"absent"`).
+ */
 export interface Drift {
   field: FieldName;
   desired: unknown;
@@ -175,8 +180,9 @@ export interface Overridden {
 export interface FunctionPlan {
   region: string;
   name: string;
-  /** Enforce and Audit policies that match the function. */
+  /** Enforce and Audit policies that match the function (ids, sorted). */
   policies: string[];
+  /** No drift, no Audit drift and no refusal (a field that could not be read is not compliant). */
   compliant: boolean;
   /** Drift against the merged Enforce settings (fixable or not). */
   drift: Drift[];
@@ -194,6 +200,11 @@ export interface ProvisionedWindowView {
   nextChange?: { at: Date; value: number };
 }
 
+/**
+ * One policy's view. matched = compliant + drifted + overridden + infeasible, each function counted once with
+ * precedence infeasible (a refusal for this policy) > drifted (drift for this policy) > overridden > compliant.
+ * `problems`: policy-level problems (selector, schedule) and refusals aggregated by reason with an example.
+ */
 export interface PolicyReport {
   id: string;
   mode: Mode;
@@ -213,6 +224,10 @@ export interface CostEstimate {
   architectureMonthlySavingUSD?: number;
 }
 
+/**
+ * summary: policies = non-suspended policies; matched = functions listed; compliant/drifted/overridden/infeasible
+ * count functions that are compliant / have (Audit) drift / have an Overridden entry / have a refusal.
+ */
 export interface Plan {
   now: Date;
   functions: FunctionPlan[];
