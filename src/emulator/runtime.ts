@@ -19,6 +19,8 @@ export interface WriteLogEntry {
   api: string;
   function?: string;
   resourceId?: string;
+  /** The SigV4 access key id the call was signed with (absent for unsigned calls). */
+  accessKeyId?: string;
   params: Record<string, unknown>;
   ok: boolean;
   error?: string;

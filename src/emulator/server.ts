@@ -22,10 +22,16 @@ type Service = 'lambda' | 'autoscaling' | 'tagging' | 'sts';
 const MAX_BODY_BYTES = 80 * 1024 * 1024;
 const DEFAULT_REGION = 'us-east-1';
 
-/** Region and service from `Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-central-1/lambda/aws4_request`. */
-export function credentialScope(authorization: string | undefined): { region: string; service: string } | undefined {
-  const m = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/.exec(authorization ?? '');
-  return m ? { region: m[1] ?? DEFAULT_REGION, service: m[2] ?? '' } : undefined;
+/**
+ * Access key, region and service from
+ * `Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-central-1/lambda/aws4_request`. The access key is
+ * kept for the write log, so tests can tell which of several clients (e.g. two controller replicas) wrote.
+ */
+export function credentialScope(
+  authorization: string | undefined,
+): { accessKeyId: string; region: string; service: string } | undefined {
+  const m = /Credential=([^/]+)\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/.exec(authorization ?? '');
+  return m ? { accessKeyId: m[1] ?? '', region: m[2] ?? DEFAULT_REGION, service: m[3] ?? '' } : undefined;
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -160,7 +166,7 @@ export function createRequestHandler(rt: EmulatorRuntime) {
           throw new AwsError('UnknownOperationException', 404, `No Lambda operation for ${method} ${url.pathname}`);
       }
 
-      const response = await runOperation(rt, service, region, op, body, url.searchParams);
+      const response = await runOperation(rt, service, region, op, body, url.searchParams, scope?.accessKeyId);
       send(res, response, requestId, service);
     } catch (error) {
       const awsError =
@@ -194,6 +200,7 @@ async function runOperation(
   op: Operation,
   body: Record<string, unknown>,
   query: URLSearchParams,
+  accessKeyId: string | undefined,
 ): Promise<ApiResponse> {
   rt.countCall(region, op.api);
   // Scheduled actions due by now fire before the call sees the state (the real-time timer may lag a tick).
@@ -206,6 +213,7 @@ async function runOperation(
       api: op.api,
       ...(op.functionName ? { function: op.functionName } : {}),
       ...(op.resourceId ? { resourceId: op.resourceId } : {}),
+      ...(accessKeyId ? { accessKeyId } : {}),
       params: summariseParams(body, query),
       ok: error === undefined,
       ...(error ? { error: error.code } : {}),
