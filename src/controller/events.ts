@@ -3,8 +3,10 @@
  * functions never floods the API server:
  * - one event per policy, per reason, per check, with a count and a summary ("remediated 14 functions: ...");
  * - an event identical to one recorded recently (same object, type, reason, action and note) is not created
- *   again: the existing Event's `series` is bumped (count + lastObservedTime) with a merge patch, as client-go's
- *   events recorder does; if that Event has expired meanwhile a new one is created.
+ *   again; it joins a series, as in client-go's events library: the first repeat patches `series` (count 2), later
+ *   repeats only count in memory and the Event is patched with the current count at most once per heartbeat
+ *   (default 30 min) or on `flush()`. A failure that repeats every check therefore costs one write per half hour,
+ *   not one per check. If the Event expired meanwhile (TTL 1 h) a new one is created.
  *
  * `cycleEvents` is pure (what to record for one check); `EventRecorder` talks to the API server.
  */
@@ -108,8 +110,10 @@ export interface EventRecorderOptions {
   controller?: string;
   /** `reportingInstance`, e.g. the pod name; default the hostname+pid identity. */
   instance: string;
-  /** Identical events within this window bump the series instead of creating a new Event. Default 30 min. */
+  /** Identical events within this window join a series instead of creating a new Event. Default 30 min. */
   seriesWindowMs?: number;
+  /** A series' count is written at most this often (ms). Default 30 min. */
+  seriesHeartbeatMs?: number;
   now?: () => Date;
   logger?: Logger;
 }
@@ -117,8 +121,12 @@ export interface EventRecorderOptions {
 interface Known {
   namespace: string;
   name: string;
+  /** Occurrences so far. */
   count: number;
+  /** The count the API server has. */
+  written: number;
   lastSeen: number;
+  lastWrite: number;
 }
 
 /** Entries kept for series detection; old ones are dropped first. */
@@ -129,6 +137,7 @@ export class EventRecorder {
   private readonly controller: string;
   private readonly instance: string;
   private readonly windowMs: number;
+  private readonly heartbeatMs: number;
   private readonly now: () => Date;
   private readonly log: Logger;
   private readonly known = new Map<string, Known>();
@@ -140,6 +149,7 @@ export class EventRecorder {
     this.controller = options.controller ?? 'lambdapolicy.io/controller';
     this.instance = options.instance;
     this.windowMs = options.seriesWindowMs ?? 30 * 60_000;
+    this.heartbeatMs = options.seriesHeartbeatMs ?? 30 * 60_000;
     this.now = options.now ?? (() => new Date());
     this.log = options.logger ?? silentLogger;
   }
@@ -162,25 +172,13 @@ export class EventRecorder {
     const known = this.known.get(ident);
     try {
       if (known && now.getTime() - known.lastSeen <= this.windowMs) {
-        const count = known.count + 1;
-        try {
-          await this.api.patchNamespacedEvent(
-            {
-              name: known.name,
-              namespace: known.namespace,
-              body: { series: { count, lastObservedTime: new V1MicroTime(now.getTime()) } },
-            },
-            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-          );
-          this.sent.patched++;
-          known.count = count;
-          known.lastSeen = now.getTime();
-          this.touch(ident, known);
-          return;
-        } catch (error) {
-          if (httpCode(error) !== 404) throw error;
-          // The Event expired (default TTL 1 h): start a new one.
-        }
+        known.count++;
+        known.lastSeen = now.getTime();
+        this.touch(ident, known);
+        // The first repeat makes it a series at once; later counts wait for the heartbeat.
+        if (known.written > 1 && now.getTime() - known.lastWrite < this.heartbeatMs) return;
+        if (await this.writeSeries(known)) return;
+        // The Event expired (default TTL 1 h): start a new one.
       }
       const name = `${policy.metadata.name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xfff)
         .toString(16)
@@ -209,7 +207,7 @@ export class EventRecorder {
         },
       });
       this.sent.created++;
-      this.touch(ident, { namespace, name, count: 1, lastSeen: now.getTime() });
+      this.touch(ident, { namespace, name, count: 1, written: 1, lastSeen: now.getTime(), lastWrite: now.getTime() });
     } catch (error) {
       this.sent.failed++;
       this.log.warn(
@@ -217,6 +215,41 @@ export class EventRecorder {
         'recording an event failed',
       );
     }
+  }
+
+  /** Writes the counts that are ahead of the API server (call on shutdown so the last repeats are not lost). */
+  async flush(): Promise<void> {
+    for (const known of this.known.values()) {
+      if (known.count > known.written) {
+        try {
+          await this.writeSeries(known);
+        } catch (error) {
+          this.sent.failed++;
+          this.log.warn(describeError(error), 'flushing an event series failed');
+        }
+      }
+    }
+  }
+
+  /** Patches the Event's series with the current count; false when the Event no longer exists. */
+  private async writeSeries(known: Known): Promise<boolean> {
+    try {
+      await this.api.patchNamespacedEvent(
+        {
+          name: known.name,
+          namespace: known.namespace,
+          body: { series: { count: known.count, lastObservedTime: new V1MicroTime(known.lastSeen) } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (error) {
+      if (httpCode(error) === 404) return false;
+      throw error;
+    }
+    this.sent.patched++;
+    known.written = known.count;
+    known.lastWrite = this.now().getTime();
+    return true;
   }
 
   private touch(ident: string, known: Known): void {

@@ -210,11 +210,16 @@ describe('controller writes as its ServiceAccount', () => {
     expect(await finalizers.remove(stale)).toBeUndefined();
   });
 
-  it('events: one Event per reason; a repeat bumps the series instead of creating another object', async () => {
+  it('events: one Event per reason; repeats join a series, written on the first repeat, then per heartbeat', async () => {
     const ns = await newNamespace(cluster, 'events');
     await cluster.apply(policyManifest('api', ns));
     const policy = await getPolicy(ns, 'api');
-    const recorder = new EventRecorder(controllerKc.makeApiClient(EventsV1Api), { instance: 'test-instance' });
+    let clock = Date.parse('2026-12-01T09:00:00Z');
+    const recorder = new EventRecorder(controllerKc.makeApiClient(EventsV1Api), {
+      instance: 'test-instance',
+      seriesHeartbeatMs: 30 * 60_000,
+      now: () => new Date(clock),
+    });
     const remediated = {
       type: 'Normal' as const,
       reason: 'Remediated',
@@ -227,21 +232,39 @@ describe('controller writes as its ServiceAccount', () => {
       action: 'Remediate',
       note: '1 function failed: c',
     };
-
-    await recorder.recordAll(policy, [remediated, failed]);
-    await recorder.recordAll(policy, [failed]);
-    await recorder.recordAll(policy, [failed]);
-    expect(recorder.sent).toEqual({ created: 2, patched: 2, failed: 0 });
-
-    const list = await cluster.kubectlJson<{
+    type EventList = {
       items: Array<{ reason: string; note: string; series?: { count: number }; regarding: { uid: string } }>;
-    }>(['get', 'events.v1.events.k8s.io', '-n', ns, '-o', 'json']);
-    const byReason = Object.fromEntries(list.items.map((e) => [e.reason, e]));
-    expect(list.items).toHaveLength(2);
-    expect(byReason.RemediationFailed?.series?.count).toBe(3);
-    expect(byReason.Remediated?.series).toBeUndefined();
-    expect(byReason.Remediated?.regarding.uid).toBe(policy.metadata.uid);
-    // kubectl describe shows them on the policy.
+    };
+    const listed = async () => {
+      const list = await cluster.kubectlJson<EventList>(['get', 'events.v1.events.k8s.io', '-n', ns, '-o', 'json']);
+      return { count: list.items.length, byReason: Object.fromEntries(list.items.map((e) => [e.reason, e])) };
+    };
+
+    await recorder.recordAll(policy, [remediated, failed]); // two Events
+    clock += 5 * 60_000;
+    await recorder.recordAll(policy, [failed]); // first repeat: series count 2 written
+    for (let i = 0; i < 4; i++) {
+      clock += 5 * 60_000;
+      await recorder.recordAll(policy, [failed]); // counted in memory only
+    }
+    expect(recorder.sent).toEqual({ created: 2, patched: 1, failed: 0 });
+    let seen = await listed();
+    expect(seen.count).toBe(2);
+    expect(seen.byReason.RemediationFailed?.series?.count).toBe(2);
+    expect(seen.byReason.Remediated?.series).toBeUndefined();
+    expect(seen.byReason.Remediated?.regarding.uid).toBe(policy.metadata.uid);
+
+    clock += 10 * 60_000; // heartbeat reached: the current count is written
+    await recorder.recordAll(policy, [failed]);
+    expect(recorder.sent.patched).toBe(2);
+    expect((await listed()).byReason.RemediationFailed?.series?.count).toBe(7);
+
+    clock += 60_000;
+    await recorder.recordAll(policy, [failed]);
+    await recorder.flush(); // shutdown: nothing counted is lost
+    seen = await listed();
+    expect(seen.byReason.RemediationFailed?.series?.count).toBe(8);
+    expect(seen.count).toBe(2);
     const described = await cluster.kubectl(['describe', 'lambdapolicy', 'api', '-n', ns]);
     expect(described.stdout).toContain('RemediationFailed');
   });
