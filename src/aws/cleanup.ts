@@ -1,9 +1,11 @@
 /**
- * Removal of the scheduled actions one policy owns in a region, for the finalizer of a deleted policy. Function
- * settings are left as they are (the contract): only actions whose names carry this policy's ownership prefix go.
+ * Removal of the scheduled actions one policy owns in a region, for the finalizer of a deleted policy. The engine
+ * decides which actions go (policyCleanup: only names with this policy's ownership prefix); this shell reads them
+ * and executes the deletes. Function settings are left as they are, as the contract says.
  */
-import type { ObservedFunction } from '../engine/model.ts';
-import { isActionOfPolicy, parseResourceId } from '../engine/schedule.ts';
+import { policyCleanup } from '../engine/cleanup.ts';
+import type { Action, ObservedFunction } from '../engine/model.ts';
+import { parseResourceId } from '../engine/schedule.ts';
 import type { Aws } from './context.ts';
 import { executeFunctionActions, type FunctionExecution } from './executor.ts';
 import { listOwnedScheduledActions } from './inventory.ts';
@@ -14,35 +16,23 @@ export async function deletePolicyScheduledActions(
   namespace: string,
   policyName: string,
 ): Promise<FunctionExecution[]> {
-  const owned = (await listOwnedScheduledActions(aws, region)).filter((a) =>
-    isActionOfPolicy(a.name, namespace, policyName),
-  );
-  const byFunction = new Map<string, typeof owned>();
-  for (const action of owned) {
+  const scheduledActions = await listOwnedScheduledActions(aws, region);
+  const fleet = { readAt: new Date(), regions: [{ region, functions: [], scalableTargets: [], scheduledActions }] };
+  const byFunction = new Map<string, Action[]>();
+  for (const { action } of policyCleanup(fleet, namespace, policyName)) {
+    if (action.api !== 'DeleteScheduledAction') continue;
     const name = parseResourceId(action.resourceId)?.functionName;
-    if (name === undefined) continue;
-    byFunction.set(name, [...(byFunction.get(name) ?? []), action]);
+    if (name !== undefined) byFunction.set(name, [...(byFunction.get(name) ?? []), action]);
   }
   const results: FunctionExecution[] = [];
   for (const [name, actions] of byFunction) {
-    // Deleting a scheduled action needs only the function's name; the executor never reads the other fields for it.
-    const fn: ObservedFunction = {
-      region,
-      name,
-      arn: '',
-      memorySize: 0,
-      timeout: 0,
-      architecture: 'x86_64',
-      packageType: 'Zip',
-      tags: {},
-    };
-    const outcomes = await executeFunctionActions(
-      aws,
-      region,
-      fn,
-      actions.map((a) => ({ api: 'DeleteScheduledAction', resourceId: a.resourceId, scheduledActionName: a.name })),
-    );
+    const outcomes = await executeFunctionActions(aws, region, functionRef(region, name), actions);
     results.push({ region, name, ok: outcomes.every((o) => o.ok), outcomes });
   }
   return results;
+}
+
+/** Deleting a scheduled action needs only the function's name; the executor reads no other field for it. */
+function functionRef(region: string, name: string): ObservedFunction {
+  return { region, name, arn: '', memorySize: 0, timeout: 0, architecture: 'x86_64', packageType: 'Zip', tags: {} };
 }
