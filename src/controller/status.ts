@@ -15,6 +15,7 @@
  */
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { parseGoDuration } from '../api/duration.ts';
 import {
   API_GROUP,
   API_VERSION,
@@ -28,7 +29,6 @@ import {
 } from '../api/schema.ts';
 import type { Action, Drift, FieldName, FunctionPlan, PolicyReport } from '../engine/model.ts';
 import { type KstatusState, kstatusConditions, toKubeTime, truncate } from './conditions.ts';
-import { intervalMs } from './duration.ts';
 
 /** One drift entry as written to status; values keep their JSON type (`null` is written as "none"). */
 export interface DriftEntry {
@@ -340,7 +340,8 @@ function checkTimes(policy: LambdaPolicy, now: Date, options: BuildStatusOptions
   if (next === undefined) {
     let ms = 300_000;
     try {
-      ms = intervalMs(policy.spec.interval);
+      // Default 5m, never below the 30 s minimum the CRD enforces.
+      ms = Math.max(parseGoDuration(policy.spec.interval ?? '5m') * 1000, 30_000);
     } catch {
       // An invalid interval is reported by validation; status still needs a time.
     }
