@@ -173,6 +173,7 @@ export class Manager {
       execute: this.options.execute,
     });
     this.results.set(region, { pass, at: now });
+    this.logPass(region, pass);
     this.options.onPass?.(region, pass);
     for (const policy of inRegion) {
       if (valid.has(policyKey(policy))) await this.publish(policy, region, pass, now);
@@ -180,6 +181,37 @@ export class Manager {
     const next = this.nextVisitMs(inRegion, valid, pass, now);
     const wrote = pass.executions.some((e) => e.outcomes.some((o) => o.status === 'applied'));
     return { requeueAfterMs: wrote ? Math.min(next, this.options.recheckAfterWritesMs ?? 10_000) : next };
+  }
+
+  /** One line per pass; one line per function whose writes failed, naming the function and its policies. */
+  private logPass(region: string, pass: PassResult): void {
+    const plans = new Map(pass.plan.functions.map((f) => [f.name, f]));
+    const applied = pass.executions.reduce((n, e) => n + e.outcomes.filter((o) => o.status === 'applied').length, 0);
+    for (const e of pass.executions) {
+      const policies = plans.get(e.name)?.policies ?? [];
+      const failed = e.outcomes.find((o) => o.status === 'failed');
+      if (failed) {
+        this.log.warn(
+          { region, function: e.name, policies, api: failed.action.api, error: failed.error?.message },
+          'remediation failed',
+        );
+      } else {
+        this.log.info(
+          { region, function: e.name, policies, actions: e.outcomes.map((o) => o.action.api) },
+          'remediated',
+        );
+      }
+    }
+    this.log.info(
+      {
+        region,
+        matched: pass.plan.functions.length,
+        drifted: pass.plan.functions.filter((f) => !f.compliant).length,
+        applied,
+        calls: pass.fleet.calls,
+      },
+      'region checked',
+    );
   }
 
   private toInputs(policies: readonly LambdaPolicy[]): {
