@@ -298,28 +298,26 @@ function overallState(
   remediatedNow: number,
   problems: readonly string[],
 ): KstatusState {
+  // The planner lists refusals (aggregated) among the problems too, so infeasible functions name the reason.
+  if (summary.infeasible > 0) {
+    const detail = problems.length > 0 ? problems.join('; ') : 'see functions[].message';
+    return {
+      kind: 'Stalled',
+      reason: 'Infeasible',
+      message: `${summary.infeasible} of ${summary.matched} matched functions cannot be brought in line: ${detail}`,
+    };
+  }
   if (problems.length > 0) {
     return { kind: 'Stalled', reason: 'InvalidPolicy', message: problems.join('; ') };
   }
   const counts = `${summary.matched} matched, ${summary.compliant} compliant`;
   if (mode === 'Audit') {
-    return summary.drifted + summary.infeasible > 0
-      ? {
-          kind: 'NotReady',
-          reason: 'Drifted',
-          message: `${counts}, ${summary.drifted + summary.infeasible} drifted (Audit: not corrected)`,
-        }
+    return summary.drifted > 0
+      ? { kind: 'NotReady', reason: 'Drifted', message: `${counts}, ${summary.drifted} drifted (Audit: not corrected)` }
       : { kind: 'Ready', reason: 'Compliant', message: counts };
   }
   if (summary.failed > 0) {
     return { kind: 'NotReady', reason: 'RemediationFailed', message: `${counts}, ${summary.failed} failed; retrying` };
-  }
-  if (summary.infeasible > 0) {
-    return {
-      kind: 'Stalled',
-      reason: 'Infeasible',
-      message: `${counts}, ${summary.infeasible} cannot be brought in line (see functions[].message)`,
-    };
   }
   if (summary.drifted > 0) {
     return { kind: 'Reconciling', reason: 'Remediating', message: `${counts}, ${summary.drifted} drifted` };

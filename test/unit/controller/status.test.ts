@@ -318,6 +318,15 @@ describe('buildStatus', () => {
       reason: 'Infeasible',
     },
     {
+      name: 'refusal also listed among the problems',
+      plans: [
+        fn('a', { refusals: [{ field: 'architecture', reason: 'ImageArchitecture', message: 'm', policy: ID }] }),
+      ],
+      problems: ['ImageArchitecture: 1 function (e.g. eu-central-1/a)'],
+      kstatus: 'Failed',
+      reason: 'Infeasible',
+    },
+    {
       name: 'policy problem',
       plans: [],
       problems: ['unknown time zone Mars/Base'],
