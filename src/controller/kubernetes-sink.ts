@@ -62,4 +62,8 @@ export class KubernetesStatusSink implements PolicyStatusSink {
   async removeFinalizer(policy: LambdaPolicy): Promise<void> {
     await this.finalizers.remove(policy);
   }
+
+  async close(): Promise<void> {
+    await this.events.flush();
+  }
 }

@@ -36,6 +36,8 @@ export interface PolicyStatusSink {
   /** Adds the finalizer when missing (no request when present). */
   ensureFinalizer(policy: LambdaPolicy): Promise<void>;
   removeFinalizer(policy: LambdaPolicy): Promise<void>;
+  /** Writes what is buffered (event series counts) before the process exits. */
+  close?(): Promise<void>;
 }
 
 export interface ManagerOptions {
@@ -106,6 +108,7 @@ export class Manager {
     this.unsubscribe?.();
     this.queue.shutdown();
     await this.workers;
+    await this.options.sink.close?.();
   }
 
   /** Latest region passes (the demo's view). */
