@@ -285,7 +285,27 @@ export function diffEnforced(
     }
   }
 
-  return { drift, refusals, actions };
+  return { drift, refusals, actions: provisionedBeforeShrinkingReserve(actions, fn) };
+}
+
+/**
+ * AWS refuses a reserved concurrency below the provisioned concurrency already configured on the function. When a
+ * plan lowers both, the provisioned change must go first, or the reserved write fails and the function never
+ * converges; otherwise the contract's order (configuration, code, concurrency, provisioned) stands.
+ */
+function provisionedBeforeShrinkingReserve(actions: Action[], fn: ObservedFunction): Action[] {
+  const reserved = actions.findIndex((a) => a.api === 'PutFunctionConcurrency');
+  const put = actions[reserved];
+  if (put?.api !== 'PutFunctionConcurrency') return actions;
+  const provisionedNow = Object.values(fn.qualifiers ?? {}).reduce((sum, q) => sum + q.provisionedRequested, 0);
+  if (put.reservedConcurrentExecutions >= provisionedNow) return actions;
+  const lastProvisioned = actions.findLastIndex(
+    (a) => a.api === 'PutProvisionedConcurrencyConfig' || a.api === 'DeleteProvisionedConcurrencyConfig',
+  );
+  if (lastProvisioned < reserved) return actions;
+  const reordered = actions.filter((_, i) => i !== reserved);
+  reordered.splice(lastProvisioned, 0, put);
+  return reordered;
 }
 
 function pick(d: DeclaredAction): { schedule: string; timezone: string; minCapacity: number; maxCapacity: number } {

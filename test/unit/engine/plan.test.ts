@@ -56,6 +56,22 @@ describe('feasibility', () => {
       ['PutFunctionConcurrency'],
     ],
     [
+      'lowering reserved below the provisioned in place: provisioned comes down first',
+      { reservedConcurrency: 10, provisionedConcurrency: { qualifier: 'live', value: 5 } },
+      fn('f', { reservedConcurrency: 50, qualifiers: live(30) }),
+      {},
+      [],
+      ['PutProvisionedConcurrencyConfig', 'PutFunctionConcurrency'],
+    ],
+    [
+      'lowering reserved that still covers the provisioned in place keeps the contract order',
+      { reservedConcurrency: 40, provisionedConcurrency: { qualifier: 'live', value: 5 } },
+      fn('f', { reservedConcurrency: 50, qualifiers: live(30) }),
+      {},
+      [],
+      ['PutFunctionConcurrency', 'PutProvisionedConcurrencyConfig'],
+    ],
+    [
       'provisioned with no reservation is not limited by it',
       { provisionedConcurrency: { qualifier: 'live', value: 20 } },
       fn('f', { reservedConcurrency: null, qualifiers: live(0) }),
