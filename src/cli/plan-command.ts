@@ -62,6 +62,14 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
     if (opts.seed) embedded = await startEmbeddedAws(opts.seed);
     const endpoint = embedded?.url ?? opts.awsEndpoint;
     const defaultRegions = opts.regions ?? embedded?.regions ?? envRegions();
+    // Without a default region, policies without selector.regions would silently match nothing and a CI check
+    // would pass having checked nothing: refuse, as the AWS CLI does without a region.
+    const unregioned = policies.filter((p) => !p.suspend && (p.selector.regions ?? []).length === 0);
+    if (defaultRegions.length === 0 && unregioned.length > 0) {
+      const ids = unregioned.map((p) => p.id).join(', ');
+      process.stderr.write(`error: no region for ${ids} (no selector.regions): pass --regions or set AWS_REGION\n`);
+      return EXIT_ERROR;
+    }
     aws = createAws({ regions: defaultRegions, endpoint, onCall: (call) => progress.onCall(call) });
     const pass = await reconcileFleet(aws, policies, {
       defaultRegions,

@@ -1,0 +1,213 @@
+/**
+ * `plan` end to end: the CLI in-process (`main(argv)`), the real AWS SDK over HTTP, the emulator seeded from a
+ * fixture. The JSON document is compared with reviewed golden files (UPDATE_GOLDEN=1 rewrites them).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  awsArgs,
+  expectGolden,
+  fixture,
+  freePort,
+  type PlanDoc,
+  parsePlan,
+  REPO,
+  runCli,
+  startTestEmulator,
+  type TestEmulator,
+} from './harness.ts';
+
+let emu: TestEmulator | undefined;
+afterEach(async () => {
+  await emu?.stop();
+  emu = undefined;
+});
+
+const ACTION_RANK: Record<string, number> = {
+  UpdateFunctionConfiguration: 0,
+  UpdateFunctionCode: 1,
+  PutFunctionConcurrency: 2,
+  DeleteFunctionConcurrency: 2,
+  RegisterScalableTarget: 3,
+  PutScheduledAction: 3,
+  DeleteScheduledAction: 3,
+  PutProvisionedConcurrencyConfig: 3,
+  DeleteProvisionedConcurrencyConfig: 3,
+};
+
+/** Contract rules every plan document keeps, whatever the fleet (checked on top of the golden comparison). */
+function expectContractInvariants(doc: PlanDoc): void {
+  const keys = doc.functions.map((f) => `${f.region}\u0000${f.name}`);
+  expect(keys, 'functions sorted by region, then name').toEqual([...keys].sort());
+  expect(new Set(keys).size, 'each function once').toBe(keys.length);
+  for (const f of doc.functions) {
+    const ranks = f.actions.map((a) => ACTION_RANK[a.api] ?? 99);
+    expect(ranks, `${f.region}/${f.name}: actions ordered configuration, code, concurrency, provisioned`).toEqual(
+      [...ranks].sort((a, b) => a - b),
+    );
+    expect(f.compliant, `${f.region}/${f.name}: compliant iff no drift/audit drift/refusal`).toBe(
+      f.drift.length === 0 && f.auditDrift.length === 0 && f.refusals.length === 0,
+    );
+    // Audit policies never cause an action; a refused field never has one either.
+    if (f.drift.length === 0) expect(f.actions).toEqual([]);
+  }
+  const s = doc.summary;
+  expect(s.matched).toBe(doc.functions.length);
+  expect(s.compliant).toBe(doc.functions.filter((f) => f.compliant).length);
+  expect(s.policies).toBe(doc.policies.length);
+}
+
+describe('plan -o json against the purpose-made fleet', () => {
+  it('prints the reviewed golden document and exits 2 (drift)', async () => {
+    // Arrange
+    emu = await startTestEmulator(fixture('small-fleet.yaml'));
+
+    // Act
+    const result = await runCli(['plan', '-f', fixture('policies'), '-o', 'json', ...awsArgs(emu.url)]);
+
+    // Assert
+    expect(result.stderr).not.toMatch(/error/i);
+    expect(result.code).toBe(2);
+    await expectGolden(result.stdout, 'small-fleet.expected.json');
+    const doc = parsePlan(result.stdout);
+    expectContractInvariants(doc);
+    const names = doc.functions.map((f) => `${f.region}/${f.name}`);
+    expect(names).not.toContain('eu-central-1/api-orders-canary');
+    expect(names).not.toContain('eu-central-1/unmatched-eu');
+    expect(names).not.toContain('us-east-1/unmatched-us');
+    // plan never writes
+    expect(await emu.writes()).toEqual([]);
+  });
+
+  it('puts progress on stderr and nothing but the JSON document on stdout', async () => {
+    emu = await startTestEmulator(fixture('small-fleet.yaml'));
+
+    const result = await runCli(['plan', '-f', fixture('policies'), '-o', 'json', ...awsArgs(emu.url)]);
+
+    expect(() => JSON.parse(result.stdout)).not.toThrow();
+    expect(result.stdout).not.toContain('reading AWS');
+    expect(result.stderr).toMatch(/^reading AWS: /m);
+  });
+
+  it('-o table prints the drift rows, the policy table and the summary line', async () => {
+    emu = await startTestEmulator(fixture('small-fleet.yaml'));
+
+    const result = await runCli(['plan', '-f', fixture('policies'), '-o', 'table', ...awsArgs(emu.url)]);
+
+    expect(result.code).toBe(2);
+    const out = result.stdout;
+    expect(out).toMatch(/^REGION\s+FUNCTION\s+FIELD\s+DESIRED\s+ACTUAL\s+POLICY\s+ACTION$/m);
+    expect(out).toMatch(
+      /^eu-central-1\s+api-orders\s+memorySize\s+1024\s+512\s+team-a\/api\s+UpdateFunctionConfiguration$/m,
+    );
+    expect(out).toMatch(
+      /^eu-central-1\s+api-orders\s+architecture\s+arm64\s+x86_64\s+team-a\/api\s+UpdateFunctionCode$/m,
+    );
+    expect(out).toMatch(/^eu-central-1\s+api-big\s+memorySize\s+2048\s+1024\s+team-a\/api-big-memory\s+/m);
+    expect(out).toMatch(
+      /^us-east-1\s+api-orders\s+reservedConcurrency\s+20\s+Unreserved\s+team-a\/api\s+PutFunctionConcurrency$/m,
+    );
+    expect(out).toMatch(
+      /^us-east-1\s+batch-nightly\s+reservedConcurrency\s+Unreserved\s+5\s+default\/batch\s+DeleteFunctionConcurrency$/m,
+    );
+    expect(out).toMatch(/^us-east-1\s+worker-slow\s+timeout\s+60\s+120\s+team-b\/workers\s+audit only$/m);
+    expect(out).toMatch(/^team-b\/workers\s+Audit\s+2\s+1\s+1\s+0\s+0\s+0\.00$/m);
+    expect(out).toContain('4 policies, 6 functions matched: 1 compliant, 5 drifted, 1 overridden, 0 infeasible\n');
+    // Unmatched functions never appear, not even as compliant rows; progress never reaches stdout.
+    expect(out).not.toMatch(/unmatched|canary/);
+    expect(out).not.toContain('reading AWS');
+    expect(result.stderr).toMatch(/^reading AWS: /m);
+  });
+
+  it('exits 0 when every matched function is compliant', async () => {
+    emu = await startTestEmulator({
+      functions: [
+        { name: 'worker-ok', region: 'eu-central-1', timeout: 60, architecture: 'arm64', tags: { tier: 'worker' } },
+      ],
+    });
+
+    const result = await runCli([
+      'plan',
+      '-f',
+      fixture('policies/workers-audit.yaml'),
+      '-o',
+      'json',
+      ...awsArgs(emu.url),
+    ]);
+
+    expect(result.code).toBe(0);
+    const doc = parsePlan(result.stdout);
+    expect(doc.summary).toMatchObject({ policies: 1, matched: 1, compliant: 1, drifted: 0 });
+    expect(doc.functions[0]).toMatchObject({ name: 'worker-ok', compliant: true, drift: [], actions: [] });
+  });
+});
+
+describe('plan -o json against examples/fleet.yaml with examples/policies', () => {
+  it('prints the reviewed golden document and exits 2 (drift)', async () => {
+    emu = await startTestEmulator(`${REPO}/examples/fleet.yaml`);
+
+    const result = await runCli(['plan', '-f', `${REPO}/examples/policies`, '-o', 'json', ...awsArgs(emu.url)]);
+
+    expect(result.code).toBe(2);
+    await expectGolden(result.stdout, 'examples.expected.json');
+    expectContractInvariants(parsePlan(result.stdout));
+    expect(await emu.writes()).toEqual([]);
+  });
+});
+
+describe('plan errors exit 1', () => {
+  it('an invalid policy file: stderr names the file and the field path, AWS is never called', async () => {
+    emu = await startTestEmulator(fixture('small-fleet.yaml'));
+    const bad = fixture('invalid/bad-memory.yaml');
+
+    const result = await runCli(['plan', '-f', bad, '-o', 'json', ...awsArgs(emu.url)]);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(bad);
+    expect(result.stderr).toContain('spec.settings.memorySize');
+    const calls = await emu.admin<{ total: number }>('GET', 'calls');
+    expect(calls.total).toBe(0);
+  });
+
+  it('a missing policy path', async () => {
+    const result = await runCli(['plan', '-f', fixture('no-such-dir'), '--regions', 'eu-central-1']);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('no-such-dir');
+  });
+
+  it('an unreachable AWS endpoint: a one-line error on stderr, nothing on stdout', async () => {
+    const port = await freePort(); // bound and released: nothing listens there
+
+    const result = await runCli([
+      'plan',
+      '-f',
+      fixture('policies'),
+      '-o',
+      'json',
+      ...awsArgs(`http://127.0.0.1:${port}`),
+    ]);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^error: .*ECONNREFUSED/m);
+  });
+
+  it('no region for a policy without selector.regions (no --regions, no AWS_REGION) is an error, not an empty match', async () => {
+    emu = await startTestEmulator(fixture('small-fleet.yaml'));
+    const saved = { region: process.env.AWS_REGION, defaultRegion: process.env.AWS_DEFAULT_REGION };
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    try {
+      const result = await runCli(['plan', '-f', fixture('policies'), '--aws-endpoint', emu.url]);
+
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toContain('--regions');
+      expect(result.stderr).toContain('default/batch');
+    } finally {
+      if (saved.region !== undefined) process.env.AWS_REGION = saved.region;
+      if (saved.defaultRegion !== undefined) process.env.AWS_DEFAULT_REGION = saved.defaultRegion;
+    }
+  });
+});
