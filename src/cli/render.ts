@@ -117,6 +117,13 @@ export function planToTable(plan: Plan): string {
         refused ? `refused: ${refused}` : actionFor(fn, d.field),
       ]);
     }
+    // A refused field the engine reports without a drift entry (e.g. ProvisionedExceedsReserved) still gets a row,
+    // so an infeasible function is never invisible in the table.
+    const driftFields = new Set(fn.drift.map((d) => d.field));
+    for (const r of fn.refusals) {
+      if (!driftFields.has(r.field))
+        rows.push([fn.region, fn.name, r.field, '-', '-', r.policy, `refused: ${r.reason}`]);
+    }
     for (const d of fn.auditDrift) {
       rows.push([fn.region, fn.name, d.field, show(d.desired), show(d.actual), d.policy, 'audit only']);
     }
