@@ -7,6 +7,7 @@ import {
   awsArgs,
   fixture,
   parsePlan,
+  REPO,
   runCli,
   startTestEmulator,
   type TestEmulator,
@@ -139,5 +140,38 @@ describe('apply against the purpose-made fleet', () => {
     expect(result.stdout).toContain('applied 19 changes to 4 functions; 0 failed\n');
     expect(result.stdout).toContain('after apply: 5/6 compliant, 1 drifted, 0 infeasible\n');
     expect(result.stdout).not.toContain('re-checking');
+  });
+});
+
+describe('apply against examples/fleet.yaml with examples/policies', () => {
+  it('writes only where the plan had actions, then only Audit drift is left', async () => {
+    // Arrange
+    emu = await startTestEmulator(`${REPO}/examples/fleet.yaml`);
+    const policies = `${REPO}/examples/policies`;
+    const planned = parsePlan((await runCli(['plan', '-f', policies, '-o', 'json', ...awsArgs(emu.url)])).stdout);
+    const withActions = planned.functions.filter((f) => f.actions.length > 0).map((f) => `${f.region}/${f.name}`);
+
+    // Act
+    const applied = await runCli(['apply', '-f', policies, '-o', 'json', ...awsArgs(emu.url)]);
+
+    // Assert: one write per planned action, all accepted, on exactly the functions that had actions
+    const log = await emu.writes();
+    expect(log.filter((w) => !w.ok)).toEqual([]);
+    expect(log).toHaveLength(planned.functions.reduce((n, f) => n + f.actions.length, 0));
+    expect(Object.keys(writesPerFunction(log)).sort()).toEqual([...withActions].sort());
+    // Never a write to a function only the Audit policy matches, nor to one no policy matches
+    const listed = new Set(planned.functions.map((f) => `${f.region}/${f.name}`));
+    const auditOnly = planned.functions
+      .filter((f) => f.drift.length === 0 && f.auditDrift.length > 0)
+      .map((f) => `${f.region}/${f.name}`);
+    expect(auditOnly.length).toBeGreaterThan(0);
+    for (const w of log) {
+      expect(listed.has(target(w))).toBe(true);
+      expect(auditOnly).not.toContain(target(w));
+    }
+    expect(applied.code).toBe(2);
+    const after = parsePlan(applied.stdout).after;
+    expect(after?.functions.flatMap((f) => f.actions)).toEqual([]);
+    expect(after?.functions.filter((f) => !f.compliant).every((f) => f.drift.length === 0)).toBe(true);
   });
 });

@@ -100,6 +100,29 @@ describe('conflicts and throttling are absorbed', () => {
   });
 });
 
+describe('an update AWS accepts but then fails', () => {
+  it('apply reports it (exit 2, ok: false with the error) and the next apply finishes the job', async () => {
+    // Arrange: the first UpdateFunctionConfiguration ends LastUpdateStatus Failed (old configuration kept)
+    emu = await startTestEmulator({ functions: [zipFn('fn-a', { architecture: 'arm64', reservedConcurrency: 20 })] });
+    await emu.admin('POST', 'faults', {
+      failUpdates: [{ api: 'UpdateFunctionConfiguration', function: 'fn-a', reason: 'EniLimitExceeded' }],
+    });
+
+    // Act
+    const first = await runCli(['apply', '-f', TUNE, '-o', 'json', ...awsArgs(emu.url)]);
+    const second = await runCli(['apply', '-f', TUNE, '-o', 'json', ...awsArgs(emu.url)]);
+
+    // Assert
+    expect(first.code).toBe(2);
+    const execution = parsePlan(first.stdout).executions?.[0];
+    expect(execution).toMatchObject({ name: 'fn-a', ok: false });
+    expect(execution?.outcomes[0]).toMatchObject({ api: 'UpdateFunctionConfiguration', status: 'failed' });
+    expect(JSON.stringify(execution?.outcomes[0])).toContain('EniLimitExceeded');
+    expect(second.code).toBe(0);
+    expect(emu.functionState(REGION, 'fn-a')).toMatchObject({ memorySize: 1024, timeout: 10 });
+  });
+});
+
 describe('architecture changes', () => {
   it('Zip: UpdateFunctionCode re-sends the same code with the new architecture (CodeSha256 unchanged)', async () => {
     emu = await startTestEmulator({
