@@ -143,6 +143,8 @@ export interface TestEmulator {
 
 export interface WriteEntry {
   seq: number;
+  /** ISO instant on the emulator clock. */
+  time: string;
   region: string;
   api: string;
   function?: string;

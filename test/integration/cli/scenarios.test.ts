@@ -81,6 +81,9 @@ describe('conflicts and throttling are absorbed', () => {
       'PutFunctionConcurrency:TooManyRequestsException',
       'PutFunctionConcurrency:ok',
     ]);
+    // Retry-After was honoured: the retry came at least the 1 s the 429 asked for after it (a lower bound only)
+    const puts = (await emu.writes()).filter((w) => w.api === 'PutFunctionConcurrency');
+    expect(Date.parse(puts[1]?.time ?? '') - Date.parse(puts[0]?.time ?? '')).toBeGreaterThanOrEqual(1000);
     const calls = await emu.admin<{ faulted: { byApi: Record<string, number> } }>('GET', 'calls');
     expect(calls.faulted.byApi).toEqual({
       ListFunctions: 1,
