@@ -18,6 +18,7 @@ import type { FunctionPlan, PolicyInput, PolicyReport } from '../engine/model.ts
 import { policyRegions } from '../engine/select.ts';
 import type { PolicySet, PolicySource } from '../sources/policy-set.ts';
 import { policyKey } from '../sources/policy-set.ts';
+import { kstatusConditions } from './conditions.ts';
 import { cycleEvents, type PolicyEventRecord } from './events.ts';
 import { isBeingDeleted } from './finalizer.ts';
 import { describeError, type Logger, silentLogger } from './logger.ts';
@@ -64,6 +65,8 @@ export interface ManagerOptions {
 interface RegionResult {
   pass: PassResult;
   at: Date;
+  /** Policy key -> the uid/generation the pass planned it at (see publish: Ready needs every region current). */
+  planned: Map<string, string>;
 }
 
 const REGION_KEY = 'region/';
@@ -175,7 +178,7 @@ export class Manager {
       enforce: true,
       execute: this.options.execute,
     });
-    this.results.set(region, { pass, at: now });
+    this.results.set(region, { pass, at: now, planned: new Map(inRegion.map((p) => [policyKey(p), planVersion(p)])) });
     this.logPass(region, pass);
     this.options.onPass?.(region, pass);
     for (const policy of inRegion) {
@@ -272,8 +275,10 @@ export class Manager {
     const functions: FunctionPlan[] = [];
     const executions: FunctionExecution[] = [];
     const reports: PolicyReport[] = [];
+    const pending: string[] = [];
     for (const r of this.regionsOf(policy)) {
       const result = r === region ? { pass } : this.results.get(r);
+      if (r !== region && this.results.get(r)?.planned.get(id) !== planVersion(policy)) pending.push(r);
       if (!result) continue;
       functions.push(...result.pass.plan.functions.filter((f) => f.policies.includes(id)));
       executions.push(...result.pass.executions);
@@ -283,6 +288,7 @@ export class Manager {
     const report = mergePolicyReports(id, mode, reports);
     const previous = this.previousStatus(policy);
     const status = buildStatus(policy, report, functions, executions, previous, now);
+    if (pending.length > 0) holdBackReady(status, policy, previous, pending, now);
     // `remediated` is cumulative: count only what this pass fixed, not other regions' earlier passes again.
     const here = pass.plan.functions.filter((f) => f.policies.includes(id));
     const byName = new Map(pass.executions.map((e) => [e.name, e]));
@@ -348,6 +354,38 @@ export class Manager {
     for (const region of this.regionsOf(policy)) this.queue.add(REGION_KEY + region);
     return undefined;
   }
+}
+
+function planVersion(p: LambdaPolicy): string {
+  return `${p.metadata.uid ?? ''}/${p.metadata.generation ?? ''}`;
+}
+
+/**
+ * A policy over several regions is Ready only once every one of them has been checked at its current generation:
+ * before that (first visit, right after an edit, a region's AWS failing) the other regions' figures are missing
+ * or were planned for the old spec, and Ready=True with observedGeneration=generation would tell `kubectl wait`,
+ * Argo CD and kstatus that the new spec is in effect everywhere. Reconciling says it is on its way.
+ */
+function holdBackReady(
+  status: LambdaPolicyStatus,
+  policy: LambdaPolicy,
+  previous: unknown,
+  pending: readonly string[],
+  now: Date,
+): void {
+  const ready = status.conditions?.find((c) => c.type === 'Ready');
+  if (ready?.status !== 'True') return;
+  const before = (previous as LambdaPolicyStatus | undefined)?.conditions;
+  status.conditions = kstatusConditions(
+    before,
+    {
+      kind: 'Reconciling',
+      reason: 'RegionsPending',
+      message: `${ready.message}; not yet checked at generation ${policy.metadata.generation ?? '?'}: ${pending.join(', ')}`,
+    },
+    policy.metadata.generation,
+    now,
+  ).conditions;
 }
 
 function fingerprint(p: LambdaPolicy): string {

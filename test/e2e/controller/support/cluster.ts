@@ -1,0 +1,146 @@
+/**
+ * The Kubernetes side of the controller e2e tests: a real control plane with the generated CRD, a namespace per
+ * test, policies applied with kubectl the way a user (or Argo CD) does it, and reads of what the controller wrote.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { KubeConfig, Watch } from '@kubernetes/client-node';
+import type { LambdaPolicy, LambdaPolicySpec, LambdaPolicyStatus } from '../../../../src/api/schema.ts';
+import { parsePrintedTable } from '../../api/printed-table.ts';
+import { type ClusterClient, type ControlPlane, REPO_ROOT, startControlPlane } from '../../harness/index.ts';
+
+export const CRD_PATH = join(REPO_ROOT, 'crds', 'lambdapolicies.lambdapolicy.io.yaml');
+export const RBAC_PATH = join(REPO_ROOT, 'deploy', 'rbac.yaml');
+
+export async function startClusterWithCrd(): Promise<ControlPlane> {
+  const cluster = await startControlPlane();
+  try {
+    await cluster.kubectl(['apply', '-f', CRD_PATH]);
+    await cluster.kubectl([
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      'crd/lambdapolicies.lambdapolicy.io',
+    ]);
+    return cluster;
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+}
+
+export async function newNamespace(cluster: ClusterClient, prefix: string): Promise<string> {
+  const ns = `${prefix}-${randomBytes(3).toString('hex')}`;
+  await cluster.kubectl(['create', 'namespace', ns]);
+  return ns;
+}
+
+export function policyManifest(namespace: string, name: string, spec: LambdaPolicySpec): string {
+  return JSON.stringify({
+    apiVersion: 'lambdapolicy.io/v1alpha1',
+    kind: 'LambdaPolicy',
+    metadata: { name, namespace },
+    spec,
+  });
+}
+
+/** `kubectl apply` of a policy (create or edit). */
+export async function applyPolicy(
+  cluster: ClusterClient,
+  namespace: string,
+  name: string,
+  spec: LambdaPolicySpec,
+): Promise<void> {
+  await cluster.apply(policyManifest(namespace, name, spec));
+}
+
+export async function getPolicy(cluster: ClusterClient, namespace: string, name: string): Promise<LambdaPolicy> {
+  return cluster.kubectlJson<LambdaPolicy>(['get', 'lambdapolicy', name, '-n', namespace]);
+}
+
+/** The policy, or undefined once the API server no longer has it. */
+export async function findPolicy(
+  cluster: ClusterClient,
+  namespace: string,
+  name: string,
+): Promise<LambdaPolicy | undefined> {
+  const result = await cluster.kubectl(
+    ['get', 'lambdapolicy', name, '-n', namespace, '-o', 'json', '--ignore-not-found'],
+    {
+      check: true,
+    },
+  );
+  return result.stdout.trim() === '' ? undefined : (JSON.parse(result.stdout) as LambdaPolicy);
+}
+
+/** `kubectl get lp` as a user sees it: one row per policy, cells by column header. */
+export async function printedPolicies(cluster: ClusterClient, namespace: string): Promise<Record<string, string>[]> {
+  const result = await cluster.kubectl(['get', 'lp', '-n', namespace]);
+  return [...parsePrintedTable(result.stdout).rows];
+}
+
+/** The policy's status as the controller wrote it (typed; the API type leaves it unknown). */
+export function statusOf(policy: LambdaPolicy): LambdaPolicyStatus {
+  return (policy.status ?? {}) as LambdaPolicyStatus;
+}
+
+export function condition(policy: LambdaPolicy, type: string) {
+  return statusOf(policy).conditions?.find((c) => c.type === type);
+}
+
+/**
+ * The policy once the controller has reported on its current generation with Ready=True (and, when given, the
+ * summary matches), else undefined: the probe of "it converged".
+ */
+export function readyAtGeneration(policy: LambdaPolicy, summary: Partial<Record<string, number>> = {}) {
+  const ready = condition(policy, 'Ready');
+  const status = statusOf(policy);
+  if (status.observedGeneration !== policy.metadata.generation) return undefined;
+  if (ready?.status !== 'True' || ready.observedGeneration !== policy.metadata.generation) return undefined;
+  const actual = (status.summary ?? {}) as Record<string, number>;
+  if (!Object.entries(summary).every(([k, v]) => actual[k] === v)) return undefined;
+  return policy;
+}
+
+/** A short description of a policy's status for wait-timeout messages. */
+export function describeStatus(policy: LambdaPolicy | undefined): string {
+  if (!policy) return 'policy not found';
+  const ready = condition(policy, 'Ready');
+  return JSON.stringify({
+    generation: policy.metadata.generation,
+    observedGeneration: statusOf(policy).observedGeneration,
+    ready: ready && `${ready.status} ${ready.reason}: ${ready.message}`,
+    summary: statusOf(policy).summary,
+    finalizers: policy.metadata.finalizers,
+  });
+}
+
+export interface ObservedPolicy<T> {
+  policy: LambdaPolicy;
+  /** What the test captured the moment the event arrived (e.g. the emulator's state). */
+  seen: T;
+}
+
+/**
+ * Watches one policy and captures, for every change, `capture()` at the moment the change arrives: lets a test
+ * check what each status the controller wrote claimed against what AWS looked like then (not only the last one).
+ */
+export async function watchPolicy<T>(
+  cluster: ClusterClient,
+  namespace: string,
+  name: string,
+  capture: () => T,
+): Promise<{ events: ObservedPolicy<T>[]; stop: () => void }> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(cluster.kubeconfigPath);
+  const events: ObservedPolicy<T>[] = [];
+  const controller = await new Watch(kc).watch(
+    `/apis/lambdapolicy.io/v1alpha1/namespaces/${namespace}/lambdapolicies`,
+    { fieldSelector: `metadata.name=${name}` },
+    (_phase: string, object: unknown) => {
+      events.push({ policy: object as LambdaPolicy, seen: capture() });
+    },
+    () => {},
+  );
+  return { events, stop: () => controller.abort() };
+}
