@@ -37,7 +37,7 @@ export interface PolicyJson {
 
 export function planToJson(plan: Plan): PlanJson {
   return {
-    now: plan.now.toISOString(),
+    now: isoSeconds(plan.now),
     summary: plan.summary,
     functions: plan.functions.map((f) => ({
       region: f.region,
@@ -66,7 +66,7 @@ export function planToJson(plan: Plan): PlanJson {
           desiredNow: view.desiredNow,
           ...(view.window ? { window: view.window } : {}),
           ...(view.nextChange
-            ? { nextChange: { at: view.nextChange.at.toISOString(), value: view.nextChange.value } }
+            ? { nextChange: { at: isoSeconds(view.nextChange.at), value: view.nextChange.value } }
             : {}),
         };
       }
@@ -74,6 +74,11 @@ export function planToJson(plan: Plan): PlanJson {
       return json;
     }),
   };
+}
+
+/** ISO 8601 without milliseconds when there are none, as in the contract's example (`2026-12-01T09:00:00Z`). */
+function isoSeconds(date: Date): string {
+  return date.toISOString().replace('.000Z', 'Z');
 }
 
 function show(value: unknown): string {
