@@ -24,6 +24,7 @@ fi
 log "kubernetes v${K}: building kube-apiserver + kubectl into ${DEST} (cold build takes many minutes on 2 cores)"
 rm -rf "$DEST"
 mkdir -p "$DEST/bin"
+BUILD_LOG="$DEST/build.log"
 SRC="$DEST/src"
 
 UPSTREAM_GOMOD="$(proxy_gomod "k8s.io/kubernetes@v${K}")"

@@ -88,7 +88,9 @@ proxy_gomod() {
   scratch="$(mktemp -d)"
   out="$(cd "$scratch" && GOFLAGS=-buildvcs=false go mod download -json "$1")" || {
     rm -rf "$scratch"
-    die "go mod download $1 failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
+    # With -json, go reports the reason in an "Error" field on stdout.
+    die "go mod download $1 failed: $(printf '%s\n' "$out" | sed -n 's/.*"Error": "\(.*\)".*/\1/p')
+  (does the module proxy serve this version? check with: go list -m -versions ${1%@*}; GOPROXY=$(go env GOPROXY))"
   }
   rm -rf "$scratch"
   printf '%s\n' "$out" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p'
