@@ -304,7 +304,7 @@ describe('provisioned concurrency schedules', () => {
     const doc = parsePlan(later.stdout);
     expect(doc.functions.flatMap((f) => f.actions)).toEqual([]);
     expect(doc.policies[0]).toMatchObject({
-      provisionedConcurrency: { desiredNow: 2, nextChange: { at: '2026-12-02T07:00:00.000Z', value: 10 } },
+      provisionedConcurrency: { desiredNow: 2, nextChange: { at: '2026-12-02T07:00:00Z', value: 10 } },
     });
     expect(await emu.writes()).toEqual([]);
   });
