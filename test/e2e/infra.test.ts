@@ -25,8 +25,8 @@ import {
   testInfraBinary,
   testInfraBinDir,
   testInfraVersions,
+  waitUntil,
 } from './harness/index.ts';
-import { waitUntil } from './harness/wait.ts';
 
 const versions = testInfraVersions();
 
@@ -159,6 +159,18 @@ describe('control plane', () => {
 
     expect(listed.items.map((item) => item.metadata?.name)).toEqual(['visible']);
     await expect(secrets).rejects.toMatchObject({ code: 403 });
+  });
+
+  it('makes client-certificate kubeconfigs for any user and groups', async () => {
+    const kubeconfig = await cluster.clientCertificateKubeconfig({ user: 'alice', groups: ['devs', 'oncall'] });
+
+    const whoami = await cluster.kubectlJson<{ status: { userInfo: { username: string; groups: string[] } } }>(
+      ['auth', 'whoami'],
+      { kubeconfig },
+    );
+
+    expect(whoami.status.userInfo.username).toBe('alice');
+    expect(whoami.status.userInfo.groups).toEqual(expect.arrayContaining(['devs', 'oncall']));
   });
 
   it('impersonates another identity, which RBAC then judges', async () => {

@@ -12,7 +12,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testInfraBinary, testInfraBinDir } from './binaries.ts';
-import { type ControlPlanePki, createControlPlanePki } from './certs.ts';
+import { type ClientIdentity, type ControlPlanePki, createClientCertificate, createControlPlanePki } from './certs.ts';
 import { ClusterClient } from './cluster-client.ts';
 import { ProcessExitedError } from './errors.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
@@ -39,6 +39,7 @@ export class ControlPlane extends ClusterClient {
   private readonly keepWorkDir: boolean;
   private readonly forgetExitHook: () => void;
   private stopping: Promise<void> | undefined;
+  private certificates = 0;
 
   constructor(init: {
     kubeconfigPath: string;
@@ -58,6 +59,27 @@ export class ControlPlane extends ClusterClient {
     // Servers are killed by processes.ts on exit; the work folder is removed here.
     this.forgetExitHook = onProcessExit(() => {
       if (!this.keepWorkDir) rmSync(this.workDir, { recursive: true, force: true });
+    });
+  }
+
+  /**
+   * A kubeconfig with a client certificate for any identity, signed by this cluster's CA (the API server maps
+   * CN to the user name and O to groups). Only the process that started the control plane holds the CA key.
+   */
+  async clientCertificateKubeconfig(identity: ClientIdentity & { namespace?: string }): Promise<string> {
+    this.certificates += 1;
+    const baseName = `client-${this.certificates}`;
+    const certDir = join(this.workDir, 'certs');
+    const files = await createClientCertificate(certDir, baseName, this.pki.ca, identity);
+    return writeKubeconfig(join(this.scratchDir, `kubeconfig-${baseName}.yaml`), {
+      server: this.server,
+      caPem: this.caPem,
+      credentials: {
+        kind: 'clientCertificate',
+        certPem: readFileSync(files.certPath, 'utf8'),
+        keyPem: readFileSync(files.keyPath, 'utf8'),
+      },
+      ...(identity.namespace ? { namespace: identity.namespace } : {}),
     });
   }
 

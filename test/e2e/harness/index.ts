@@ -32,3 +32,4 @@ export {
 export { type CommandResult, type RunOptions, runCommand } from './exec.ts';
 export { type KubeconfigSpec, renderKubeconfig, writeKubeconfig } from './kubeconfig.ts';
 export { MOTO_DEFAULT_ENV, type MotoClientConfig, type MotoOptions, type MotoServer, startMoto } from './moto.ts';
+export { freeLoopbackPort, waitUntil } from './wait.ts';

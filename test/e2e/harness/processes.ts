@@ -6,7 +6,7 @@
  *   exit hooks (SIGKILL of a vitest worker, a crash).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProcessExitedError } from './errors.ts';
 
@@ -75,6 +75,8 @@ export class ManagedProcess {
       stdio: ['ignore', log, log],
       detached: true,
     });
+    // The child has its own copy of the descriptor.
+    closeSync(log);
     const pid = this.child.pid;
     if (pid === undefined) {
       throw new ProcessExitedError(options.name, null, null, options.logFile, `could not spawn ${options.command}`);
