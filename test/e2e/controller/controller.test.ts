@@ -202,23 +202,23 @@ describe('lambda-policy-controller run', () => {
     // (e.g. after checking only one of the policy's two regions, or with a region planned for the old spec)
     const desired: Record<number, string> = { 1: '1024 10 x86_64', 2: '2048 10 arm64' };
     const premature = watch.events.filter((e) => {
-      const st = statusOf(e.policy);
-      const g = e.policy.metadata.generation ?? 0;
-      if (st.observedGeneration !== g || condition(e.policy, 'Ready')?.status !== 'True') return false;
+      const st = statusOf(e.object);
+      const g = e.object.metadata.generation ?? 0;
+      if (st.observedGeneration !== g || condition(e.object, 'Ready')?.status !== 'True') return false;
       const searchApi = g === 1 ? '1024 10 arm64' : desired[g];
       const expected = MATCHED.map(([r, n]) => `${r}/${n} ${n === 'shop-search-api' ? searchApi : desired[g]}`);
       return st.summary?.matched !== 3 || JSON.stringify(e.seen) !== JSON.stringify(expected);
     });
     expect(
       premature.map((e) => ({
-        generation: e.policy.metadata.generation,
-        status: describeStatus(e.policy),
+        generation: e.object.metadata.generation,
+        status: describeStatus(e.object),
         aws: e.seen,
       })),
     ).toEqual([]);
     const pendingReasons = watch.events
-      .filter((e) => condition(e.policy, 'Reconciling')?.status === 'True')
-      .map((e) => `${e.policy.metadata.generation} ${condition(e.policy, 'Reconciling')?.reason}`);
+      .filter((e) => condition(e.object, 'Reconciling')?.status === 'True')
+      .map((e) => `${e.object.metadata.generation} ${condition(e.object, 'Reconciling')?.reason}`);
     expect(pendingReasons).toEqual(expect.arrayContaining(['1 RegionsPending', '2 RegionsPending']));
 
     // Arrange: the controller has confirmed its fixes (the re-check after writes found nothing left to do)

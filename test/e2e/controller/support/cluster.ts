@@ -115,32 +115,42 @@ export function describeStatus(policy: LambdaPolicy | undefined): string {
   });
 }
 
-export interface ObservedPolicy<T> {
-  policy: LambdaPolicy;
+export interface Observed<O, T> {
+  object: O;
   /** What the test captured the moment the event arrived (e.g. the emulator's state). */
   seen: T;
 }
 
 /**
- * Watches one policy and captures, for every change, `capture()` at the moment the change arrives: lets a test
- * check what each status the controller wrote claimed against what AWS looked like then (not only the last one).
+ * Watches one object (by collection path and name) and captures, for every change, `capture()` at the moment the
+ * change arrives: lets a test check every status the controller wrote against what AWS looked like then, or see
+ * every state a Lease went through (not only the last one, as polling would).
  */
-export async function watchPolicy<T>(
+export async function watchObject<O, T>(
   cluster: ClusterClient,
-  namespace: string,
+  collectionPath: string,
   name: string,
   capture: () => T,
-): Promise<{ events: ObservedPolicy<T>[]; stop: () => void }> {
+): Promise<{ events: Observed<O, T>[]; stop: () => void }> {
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfigPath);
-  const events: ObservedPolicy<T>[] = [];
+  const events: Observed<O, T>[] = [];
   const controller = await new Watch(kc).watch(
-    `/apis/lambdapolicy.io/v1alpha1/namespaces/${namespace}/lambdapolicies`,
+    collectionPath,
     { fieldSelector: `metadata.name=${name}` },
     (_phase: string, object: unknown) => {
-      events.push({ policy: object as LambdaPolicy, seen: capture() });
+      events.push({ object: object as O, seen: capture() });
     },
     () => {},
   );
   return { events, stop: () => controller.abort() };
+}
+
+export function watchPolicy<T>(cluster: ClusterClient, namespace: string, name: string, capture: () => T) {
+  return watchObject<LambdaPolicy, T>(
+    cluster,
+    `/apis/lambdapolicy.io/v1alpha1/namespaces/${namespace}/lambdapolicies`,
+    name,
+    capture,
+  );
 }

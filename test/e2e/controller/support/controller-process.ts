@@ -8,7 +8,7 @@
  *   await controller.metric('lpc_status_writes_total');
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFailed, onTestFinished } from 'vitest';
 import { REPO_ROOT } from '../../harness/index.ts';
@@ -50,15 +50,14 @@ export class ControllerProcess {
   readonly name: string;
   readonly accessKeyId: string;
   readonly process: ManagedProcess;
-  /** The leader-election identity the controller uses (`hostname_pid`, see leader.ts defaultIdentity). */
-  readonly identity: string;
+  /** The leader-election identity the controller uses (`hostname_pid`), as it logged it at start. */
+  identity = '';
   private endpoints: { health: string; metrics: string } | undefined;
 
   private constructor(name: string, accessKeyId: string, process: ManagedProcess) {
     this.name = name;
     this.accessKeyId = accessKeyId;
     this.process = process;
-    this.identity = `${hostname()}_${process.pid}`;
   }
 
   /**
@@ -115,6 +114,7 @@ export class ControllerProcess {
     try {
       const starting = await controller.waitForLog('controller starting', 60_000);
       controller.endpoints = { health: String(starting.health), metrics: String(starting.metrics) };
+      controller.identity = String(starting.identity);
     } catch (error) {
       await controller.stop();
       throw new Error(`controller ${options.name} did not start:\n${controller.log()}`, { cause: error });
