@@ -13,7 +13,12 @@ export interface EmbeddedAws {
 
 export async function startEmbeddedAws(seedPath: string, options: { port?: number } = {}): Promise<EmbeddedAws> {
   const seed = await loadSeedFile(seedPath);
-  const emulator = await startEmulator({ port: options.port ?? 0, seed });
+  const port = options.port ?? 0;
+  const emulator = await startEmulator({ port, seed }).catch((error: unknown) => {
+    // The well-known port is taken (say, by a standalone emulator): any free port serves the demo as well.
+    if (port !== 0 && (error as { code?: string }).code === 'EADDRINUSE') return startEmulator({ port: 0, seed });
+    throw error;
+  });
   const regions = [...new Set((seed.functions ?? []).map((f) => f.region))].sort();
   return { url: emulator.url, regions, stop: () => emulator.stop() };
 }
