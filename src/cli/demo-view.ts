@@ -106,8 +106,11 @@ export class DemoView {
     const events = this.options.sink.events.slice(-8);
     if (events.length > 0) {
       lines.push('', 'recent events:');
-      for (const e of events)
-        lines.push(`  ${e.at.toISOString().slice(11, 19)} ${e.type} ${e.reason} ${e.policy}: ${e.note}`);
+      const width = this.out.columns && this.out.columns > 40 ? this.out.columns : Number.POSITIVE_INFINITY;
+      for (const e of events) {
+        const line = `  ${e.at.toISOString().slice(11, 19)} ${e.type} ${e.reason} ${e.policy}: ${e.note}`;
+        lines.push(line.length > width ? `${line.slice(0, width - 1)}…` : line);
+      }
     }
     for (const e of this.policyErrors) lines.push(`policy error: ${e}`);
     const text = `${lines.join('\n')}\n`;
