@@ -7,7 +7,7 @@
  *   await controller.waitForLog('started leading');
  *   await controller.metric('lpc_status_writes_total');
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFailed, onTestFinished } from 'vitest';
@@ -105,9 +105,15 @@ export class ControllerProcess {
     const controller = new ControllerProcess(options.name, accessKeyId, managed);
     try {
       onTestFailed(() => {
-        console.log(`----- log of controller ${controller.name} (pid ${managed.pid}) -----\n${controller.log()}`);
+        console.log(
+          `----- log of controller ${controller.name} (pid ${managed.pid}, ${managed.logFile}) -----\n${controller.log()}`,
+        );
       });
-      onTestFinished(() => controller.stop());
+      onTestFinished(async (context) => {
+        await controller.stop();
+        // Kept when the test failed (its path is in the printed log header), removed otherwise.
+        if (context.task.result?.state !== 'fail') rmSync(workDir, { recursive: true, force: true });
+      });
     } catch {
       // Started outside a test (beforeAll): the caller stops it.
     }
