@@ -14,6 +14,7 @@ export interface AwsCallObservation {
   region: string;
   outcome: 'ok' | 'throttled' | 'error';
   durationMs: number;
+  error?: { code: string };
 }
 
 export interface MetricsOptions {
@@ -104,7 +105,9 @@ export class ControllerMetrics {
   }
 
   observeAwsCall(call: AwsCallObservation): void {
-    this.awsCalls.inc({ api: call.api, bucket: call.bucket, outcome: call.outcome });
+    // A 404 is how AWS answers "no provisioned concurrency here" or "no such alias": an answer, not a failure.
+    const outcome = call.outcome === 'error' && call.error?.code === 'NotFound' ? 'not_found' : call.outcome;
+    this.awsCalls.inc({ api: call.api, bucket: call.bucket, outcome });
     this.awsCallDuration.observe({ bucket: call.bucket }, call.durationMs / 1000);
     if (call.outcome === 'throttled') this.awsThrottles.inc({ api: call.api, bucket: call.bucket });
   }
