@@ -169,12 +169,12 @@ function reportPlanning(runs: PlanningRun[]): void {
     `  "RSS before" = the process after loading the controller's modules (Node + AWS SDK + engine); "RSS after" = ` +
       'after reading and planning, with the snapshot and plan alive.',
   );
-  const worstCold = Math.max(...runs.map((r) => r.coldCpuMs));
+  // The controller runs with Node's defaults; the other flags trade CPU for memory and are context.
   checks.push({
-    what: 'plan CPU, cold (worst of the child runs)',
-    measured: ms(worstCold),
+    what: 'plan CPU, cold (node defaults)',
+    measured: `${ms(first.coldCpuMs)} (${ratio(first.coldCpuMs / first.referenceCpuMs)} ref)`,
     target: `< ${TARGET.planCpuMs} ms`,
-    ok: worstCold < TARGET.planCpuMs,
+    ok: first.coldCpuMs < TARGET.planCpuMs,
   });
   for (const r of runs) {
     checks.push({
@@ -209,10 +209,18 @@ function reportSync(s: SyncResult): void {
         .join(', ')}`,
     );
   }
-  const last = s.rounds[s.rounds.length - 1];
+  const steady = s.rounds.filter((r) => r.label.startsWith('steady'));
+  for (const r of steady.flatMap((x) => x.statusWriteReasons ?? [])) {
+    const e = r.example;
+    say(
+      `  steady-state status write: ${r.policy} changed ${r.changedFields.join(', ')}` +
+        (e ? ` (${e.field}: ${e.before} -> ${e.after})` : ''),
+    );
+  }
+  const sum = (f: (r: (typeof steady)[number]) => number) => steady.reduce((n, r) => n + f(r), 0);
   checks.push({
-    what: 'in sync: AWS writes / status writes per check',
-    measured: last ? `${last.awsWrites} / ${last.statusWrites}` : '-',
+    what: `in sync: AWS writes / status writes in ${steady.length} steady-state checks`,
+    measured: `${sum((r) => r.awsWrites)} / ${sum((r) => r.statusWrites)}`,
     target: '0 / 0',
     ok: s.inSync,
   });
@@ -328,7 +336,8 @@ function reportKube(k: KubeLatencyResult): void {
       `(median ${ms(k.backToBackMedianMs)})`,
   );
   say(
-    `  first policy after start: ${k.firstMs} ms; kubectl apply alone (process start to exit): median ${ms(k.kubectlMedianMs)}`,
+    `  first policy after start: ${k.firstMs} ms (its kubectl apply: ${k.firstKubectlMs} ms); kubectl apply alone ` +
+      `(process start to exit): median ${ms(k.kubectlMedianMs)}`,
   );
   checks.push({
     what: 'kubectl apply -> first AWS write (idle, max)',
