@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs';
 
 const source = new URL('../src/cli/main.ts', import.meta.url);
 const built = new URL('../dist/cli/main.js', import.meta.url);
-const canRunSource =
-  process.features.typescript && existsSync(source) && !import.meta.url.includes('/node_modules/');
+const canRunSource = process.features.typescript && existsSync(source) && !import.meta.url.includes('/node_modules/');
 const { main } = await import((canRunSource ? source : built).href);
 process.exitCode = await main(process.argv.slice(2));
