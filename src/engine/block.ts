@@ -4,7 +4,7 @@
  * monthly value-seconds. Computed once per policy per plan, then reused for every matched function.
  */
 import type { ProvisionedConcurrency } from '../api/schema.ts';
-import { MONTH_MS } from './cost.ts';
+import { COST_SAMPLE_MS, MONTH_MS } from './cost.ts';
 import type { PolicyInput, ProvisionedWindowView, RefusalReason } from './model.ts';
 import { type DeclaredAction, declaredActions } from './schedule.ts';
 import {
@@ -72,7 +72,7 @@ export function analyzeBlock(
     const change = nextChange(tl);
     if (change) a.nextChange = change;
     a.inGrace = tl.lastEdge !== undefined && now - tl.lastEdge < graceMs;
-    a.monthlyValueSeconds = integrateValueSeconds(tl, now, now + MONTH_MS);
+    a.monthlyValueSeconds = integrateValueSeconds(tl, now, now + COST_SAMPLE_MS) * (MONTH_MS / COST_SAMPLE_MS);
     if (tl.overlap) {
       a.refusal = {
         reason: 'WindowOverlap',

@@ -13,6 +13,12 @@ export const PRICES_USD: Record<Architecture, { durationPerGbSecond: number; pro
 
 /** A billing month for estimates: 30 days = 720 h. */
 export const MONTH_MS = 30 * DAY_MS;
+/**
+ * Schedules are integrated over four whole weeks and scaled to a month: daily and weekly schedules repeat exactly
+ * within 28 days, so the estimate stays the same as time passes (a window open at one end of a sliding 30-day span
+ * and closed at the other would change the cents every few minutes, and with them the status, each check).
+ */
+export const COST_SAMPLE_MS = 28 * DAY_MS;
 
 export function roundCents(usd: number): number {
   return Math.round(usd * 100) / 100;

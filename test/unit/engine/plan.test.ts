@@ -609,6 +609,22 @@ describe('cost', () => {
     expect(p.policies[0]?.cost?.provisionedConcurrencyMonthlyUSD).toBe(21.6);
   });
 
+  it.each([
+    ['37 minutes later, inside the window', 37 * 60_000],
+    ['5 hours later, after the window closed', 5 * 3_600_000],
+    ['3 days and 11 minutes later', 3 * 86_400_000 + 11 * 60_000],
+  ])('a weekly schedule costs the same when checked %s (no status churn)', (_title, offsetMs) => {
+    const bh = { name: 'bh', start: '0 8 * * 1-5', end: '0 19 * * 1-5', timezone: 'Europe/Berlin', value: 20 };
+    const costAt = (now: Date) =>
+      plan(
+        [policy('a/p', { settings: { provisionedConcurrency: { qualifier: 'live', value: 2, windows: [bh] } } })],
+        fleet(region([fn('f', { memorySize: 1024, qualifiers: live(2) })])),
+        now,
+        OPTIONS,
+      ).policies[0]?.cost;
+    expect(costAt(new Date(NOW.getTime() + offsetMs))).toEqual(costAt(NOW));
+  });
+
   it('architecture saving is n/a without GB-seconds or when nothing moves to arm64', () => {
     const ps = [policy('a/p', { settings: { architecture: 'arm64' } })];
     expect(plan(ps, fleet(region([fn('f')])), NOW, OPTIONS).policies[0]?.cost).toEqual({
