@@ -26,7 +26,7 @@ import type { ControllerMetrics } from './metrics.ts';
 import { WorkQueue } from './queue.ts';
 import { type PassResult, reconcileFleet } from './reconciler.ts';
 import { mergePolicyReports } from './reports.ts';
-import { buildStatus, functionStatusFor } from './status.ts';
+import { buildErrorStatus, buildStatus, functionStatusFor } from './status.ts';
 import { type ReconcileResult, runWorkers } from './worker.ts';
 
 /** Where statuses, events and finalizers go: the Kubernetes API, or the demo's memory. */
@@ -69,6 +69,9 @@ interface RegionResult {
   planned: Map<string, string>;
 }
 
+/** Error codes of src/aws that a later attempt may not meet again. */
+const TRANSIENT_ERRORS: ReadonlySet<string> = new Set(['Throttled', 'Retryable', 'Conflict', 'WaitTimeout']);
+
 const REGION_KEY = 'region/';
 const DELETE_KEY = 'delete/';
 /** Visit a region shortly after a window edge so status shows the new desired value. */
@@ -83,6 +86,8 @@ export class Manager {
   /** Last status written per policy uid: fresher than the watch cache right after our own write. */
   private readonly lastStatus = new Map<string, LambdaPolicyStatus>();
   private known = new Map<string, LambdaPolicy>();
+  /** Consecutive passes per region whose writes failed for a passing reason (their retry backs off). */
+  private readonly transientFailures = new Map<string, number>();
   private unsubscribe: (() => void) | undefined;
   private workers: Promise<void> | undefined;
 
@@ -90,7 +95,13 @@ export class Manager {
     this.options = options;
     this.log = options.logger ?? silentLogger;
     this.now = options.now ?? (() => new Date());
-    this.queue = new WorkQueue({ onDepthChange: (depth) => options.metrics?.queueDepth.set(depth) });
+    // A region key costs a bulk read of the region: back off from 1 s to 5 min, not controller-runtime's 5 ms, so a
+    // region AWS refuses (access denied, an outage) is not hammered (the Crossplane throttling storms in anchors.md).
+    this.queue = new WorkQueue({
+      baseMs: 1_000,
+      maxMs: 300_000,
+      onDepthChange: (depth) => options.metrics?.queueDepth.set(depth),
+    });
   }
 
   /** Starts the workers over the source's current set; the source must have been started. */
@@ -171,22 +182,38 @@ export class Manager {
       const input = valid.get(policyKey(policy));
       if (input && input.mode === 'Enforce' && !input.suspend) await this.options.sink.ensureFinalizer(policy);
     }
-    const pass = await reconcileFleet(this.options.aws, [...valid.values()], {
-      defaultRegions: this.options.defaultRegions,
-      onlyRegions: [region],
-      now,
-      enforce: true,
-      execute: this.options.execute,
-    });
+    let pass: PassResult;
+    try {
+      pass = await reconcileFleet(this.options.aws, [...valid.values()], {
+        defaultRegions: this.options.defaultRegions,
+        onlyRegions: [region],
+        now,
+        enforce: true,
+        execute: this.options.execute,
+      });
+    } catch (error) {
+      // The region could not be read: say so on every policy that reaches into it (figures of the last good check
+      // stay), then let the queue back off and retry.
+      const message = `AWS in ${region}: ${error instanceof Error ? error.message : String(error)}`;
+      for (const policy of inRegion) {
+        if (!valid.has(policyKey(policy))) continue;
+        const status = buildErrorStatus(
+          policy,
+          this.previousStatus(policy),
+          { reason: 'AwsUnavailable', message },
+          now,
+        );
+        await this.write(policy, status);
+      }
+      throw error;
+    }
     this.results.set(region, { pass, at: now, planned: new Map(inRegion.map((p) => [policyKey(p), planVersion(p)])) });
     this.logPass(region, pass);
     this.options.onPass?.(region, pass);
     for (const policy of inRegion) {
       if (valid.has(policyKey(policy))) await this.publish(policy, region, pass, now);
     }
-    const next = this.nextVisitMs(inRegion, valid, pass, now);
-    const wrote = pass.executions.some((e) => e.outcomes.some((o) => o.status === 'applied'));
-    return { requeueAfterMs: wrote ? Math.min(next, this.options.recheckAfterWritesMs ?? 10_000) : next };
+    return { requeueAfterMs: this.afterPassMs(region, inRegion, valid, pass, now) };
   }
 
   /** One line per pass; one line per function whose writes failed, naming the function and its policies. */
@@ -309,6 +336,28 @@ export class Manager {
         Overridden: s.overridden,
       });
     }
+  }
+
+  /**
+   * When to visit the region again: the shortest policy interval or the next window edge; soon after writes, to
+   * confirm them; and after writes that failed for a passing reason (throttled, conflict, timeout, 5xx) with a
+   * per-region backoff from 10 s. Failures retrying cannot fix (access denied, refused values) wait for the interval.
+   */
+  private afterPassMs(
+    region: string,
+    policies: readonly LambdaPolicy[],
+    valid: ReadonlyMap<string, PolicyInput>,
+    pass: PassResult,
+    now: Date,
+  ): number {
+    let ms = this.nextVisitMs(policies, valid, pass, now);
+    const outcomes = pass.executions.flatMap((e) => e.outcomes);
+    if (outcomes.some((o) => o.status === 'applied')) ms = Math.min(ms, this.options.recheckAfterWritesMs ?? 10_000);
+    const transient = outcomes.some((o) => o.error !== undefined && TRANSIENT_ERRORS.has(o.error.code));
+    const failures = transient ? (this.transientFailures.get(region) ?? 0) + 1 : 0;
+    this.transientFailures.set(region, failures);
+    if (failures > 0) ms = Math.min(ms, 10_000 * 2 ** Math.min(failures - 1, 5));
+    return ms;
   }
 
   /** The shortest interval of the region's policies, or sooner when a window edge comes first. */

@@ -1,0 +1,161 @@
+/**
+ * The reconcile loop (Manager) over a file policy source and the emulator, through the real AWS SDK: convergence,
+ * quiet when in sync, edits picked up, and what a region AWS refuses to read does to status and retries.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LambdaPolicyStatus } from '../../../src/api/schema.ts';
+import { type Aws, createAws } from '../../../src/aws/index.ts';
+import { Manager } from '../../../src/controller/manager.ts';
+import { MemoryStatusSink } from '../../../src/controller/memory-sink.ts';
+import type { PassResult } from '../../../src/controller/reconciler.ts';
+import { type Emulator, startEmulator } from '../../../src/emulator/index.ts';
+import { FilePolicySource } from '../../../src/sources/files.ts';
+
+const REGION = 'eu-central-1';
+
+const SEED = {
+  accountConcurrency: 1000,
+  functions: [
+    { name: 'orders-api', region: REGION, memorySize: 512, timeout: 30, tags: { tier: 'api' } },
+    { name: 'orders-worker', region: REGION, memorySize: 512, timeout: 30, tags: { tier: 'worker' } },
+  ],
+};
+
+function policyYaml(memorySize: number): string {
+  return `apiVersion: lambdapolicy.io/v1alpha1
+kind: LambdaPolicy
+metadata: { name: api, namespace: platform }
+spec:
+  interval: 30s
+  selector: { regions: [${REGION}], tags: { tier: api } }
+  settings: { memorySize: ${memorySize}, timeout: 10 }
+`;
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function ready(status: LambdaPolicyStatus | undefined): string | undefined {
+  const c = status?.conditions?.find((x) => x.type === 'Ready');
+  return c ? `${c.status}/${c.reason}` : undefined;
+}
+
+describe('Manager on the emulator with a file source', () => {
+  let dir: string;
+  let emulator: Emulator;
+  let aws: Aws;
+  let source: FilePolicySource;
+  let sink: MemoryStatusSink;
+  let manager: Manager;
+  let passes: PassResult[];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lpc-manager-'));
+    await writeFile(join(dir, 'api.yaml'), policyYaml(1024));
+    emulator = await startEmulator({ port: 0, seed: SEED, tickMs: 0 });
+    aws = createAws({ regions: [REGION], endpoint: emulator.url, rates: { lambda: 100, 'lambda-getfunction': 100 } });
+    source = new FilePolicySource([dir], { debounceMs: 50 });
+    sink = new MemoryStatusSink();
+    passes = [];
+    manager = new Manager({
+      source,
+      aws,
+      defaultRegions: [REGION],
+      sink,
+      recheckAfterWritesMs: 100,
+      execute: { pollIntervalMs: 50 },
+      onPass: (_region, pass) => passes.push(pass),
+    });
+    await source.start();
+    manager.start();
+  });
+
+  afterEach(async () => {
+    await manager.stop();
+    await source.stop();
+    aws.destroy();
+    await emulator.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const fn = (name: string) => emulator.state().regions[REGION]?.functions.find((f) => f.name === name);
+  const writes = () => emulator.runtime.writes.length;
+
+  it('converges, then stays quiet: no AWS writes and no status writes while in sync', async () => {
+    // Act: the first pass writes, the re-check confirms.
+    await until('a pass with no actions after writes', () =>
+      passes.length >= 2 && passes.at(-1)?.plan.functions.every((f) => f.actions.length === 0) ? true : undefined,
+    );
+
+    // Assert: the matched function is fixed, the unmatched one untouched, the status says so.
+    expect(fn('orders-api')).toMatchObject({ memorySize: 1024, timeout: 10 });
+    expect(fn('orders-worker')).toMatchObject({ memorySize: 512, timeout: 30 });
+    const status = await until('Ready=True/Compliant', () => {
+      const s = sink.statuses.get('platform/api');
+      return ready(s) === 'True/Compliant' ? s : undefined;
+    });
+    expect(status.summary).toMatchObject({ matched: 1, compliant: 1, drifted: 0, remediated: 1 });
+
+    // Act: more passes in sync (forced through the queue, as the interval would).
+    const writesBefore = writes();
+    const statusWritesBefore = sink.statusWrites;
+    const passesBefore = passes.length;
+    for (let i = 0; i < 3; i++) {
+      manager.queue.add(`region/${REGION}`);
+      await until(`in-sync pass ${i + 1}`, () => (passes.length > passesBefore + i ? true : undefined));
+    }
+
+    // Assert
+    expect(writes()).toBe(writesBefore);
+    expect(sink.statusWrites).toBe(statusWritesBefore);
+  });
+
+  it('re-enforces when the policy file is edited', async () => {
+    await until('first fix', () => (fn('orders-api')?.memorySize === 1024 ? true : undefined));
+
+    await writeFile(join(dir, 'api.yaml'), policyYaml(2048));
+
+    await until('the edited value enforced', () => (fn('orders-api')?.memorySize === 2048 ? true : undefined));
+  });
+
+  it('reports a region AWS refuses to read on the policy, backs off, and recovers', async () => {
+    await until('Ready=True', () => (ready(sink.statuses.get('platform/api'))?.startsWith('True') ? true : undefined));
+
+    // Arrange: every ListFunctions in the region is refused for a while.
+    emulator.runtime.faults.configure({
+      forced: [{ api: 'ListFunctions', error: 'AccessDeniedException', status: 403, count: 1000 }],
+    });
+
+    // Act
+    manager.queue.add(`region/${REGION}`);
+
+    // Assert: Ready=False naming AWS; the key is retried with backoff, not dropped.
+    const status = await until('AwsUnavailable', () => {
+      const s = sink.statuses.get('platform/api');
+      return ready(s) === 'False/AwsUnavailable' ? s : undefined;
+    });
+    expect(status.conditions?.find((c) => c.type === 'Ready')?.message).toContain(REGION);
+    expect(status.summary?.matched).toBe(1);
+    await until('the key retried with backoff', () =>
+      manager.queue.numRequeues(`region/${REGION}`) > 0 ? true : undefined,
+    );
+
+    // Act: AWS answers again; the backoff's next attempt (1 s) succeeds.
+    emulator.runtime.faults.configure({});
+
+    // Assert
+    await until('Ready=True again', () =>
+      ready(sink.statuses.get('platform/api'))?.startsWith('True') ? true : undefined,
+    );
+  });
+});
