@@ -2,7 +2,14 @@
  * Renders a plan for people (a fixed-width table) and for machines (the stable `plan -o json` document of the
  * product contract, section 5). The JSON shape is a contract: keys are added, never renamed or removed.
  */
-import type { Action, Drift, FunctionPlan, Plan, Refusal } from '../engine/model.ts';
+import {
+  type Action,
+  type Drift,
+  type FunctionPlan,
+  type Plan,
+  type Refusal,
+  SCHEDULED_ACTION_PREFIX,
+} from '../engine/model.ts';
 
 export interface PlanJson {
   now: string;
@@ -84,7 +91,8 @@ function isoSeconds(date: Date): string {
 function show(value: unknown): string {
   if (value === null || value === undefined) return 'none';
   if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  // Every owned scheduled action carries the prefix: the table leaves it out to stay readable (JSON keeps it).
+  return String(value).replaceAll(`${SCHEDULED_ACTION_PREFIX}.`, '');
 }
 
 function table(rows: string[][]): string {
