@@ -158,4 +158,54 @@ describe('Manager on the emulator with a file source', () => {
       ready(sink.statuses.get('platform/api'))?.startsWith('True') ? true : undefined,
     );
   });
+
+  it('a suspended policy reads nothing, writes nothing and says Suspended', async () => {
+    await until('first fix', () => (fn('orders-api')?.memorySize === 1024 ? true : undefined));
+    const writesBefore = writes();
+
+    await writeFile(join(dir, 'api.yaml'), policyYaml(2048).replace('interval: 30s', 'interval: 30s\n  suspend: true'));
+
+    await until('Suspended', () => (ready(sink.statuses.get('platform/api')) === 'False/Suspended' ? true : undefined));
+    expect(fn('orders-api')?.memorySize).toBe(1024);
+    expect(writes()).toBe(writesBefore);
+  });
+
+  it('an overlap is decided by priority; the loser reports the field as Overridden, not as drift', async () => {
+    await writeFile(
+      join(dir, 'strict.yaml'),
+      `apiVersion: lambdapolicy.io/v1alpha1
+kind: LambdaPolicy
+metadata: { name: strict, namespace: orders }
+spec:
+  priority: 200
+  selector: { regions: [${REGION}], functionNames: ["orders-*"], tags: { tier: api } }
+  settings: { memorySize: 4096 }
+`,
+    );
+
+    await until('the winner enforced', () => (fn('orders-api')?.memorySize === 4096 ? true : undefined));
+    const loser = await until('the loser settled', () => {
+      const s = sink.statuses.get('platform/api');
+      return s?.functions?.[0]?.state === 'Overridden' ? s : undefined;
+    });
+    expect(fn('orders-api')?.timeout).toBe(10);
+    expect(loser.summary).toMatchObject({ matched: 1, drifted: 0, overridden: 1 });
+    expect(loser.functions?.[0]?.message).toContain('orders/strict');
+  });
+
+  it('what AWS would refuse is reported (Stalled, Infeasible) and never written', async () => {
+    await writeFile(
+      join(dir, 'api.yaml'),
+      policyYaml(1024).replace('timeout: 10 }', 'timeout: 10, reservedConcurrency: 950 }'),
+    );
+
+    const status = await until('Stalled', () => {
+      const s = sink.statuses.get('platform/api');
+      return s?.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True') ? s : undefined;
+    });
+    expect(status.summary?.infeasible).toBe(1);
+    expect(status.functions?.[0]).toMatchObject({ name: 'orders-api', state: 'Infeasible' });
+    expect(status.functions?.[0]?.message).toContain('UnreservedFloor');
+    expect(emulator.runtime.writes.filter((w) => w.api === 'PutFunctionConcurrency')).toEqual([]);
+  });
 });
