@@ -76,6 +76,7 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
       now: opts.now,
       enforce: opts.enforce,
       execute: { concurrency: opts.concurrency },
+      onReadsPlanned: (_region, reads) => progress.expectReads(reads),
     });
     let final = pass.plan;
     if (opts.enforce && pass.executions.length > 0) {

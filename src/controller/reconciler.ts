@@ -27,6 +27,8 @@ export interface PassOptions {
   onlyRegions?: string[];
   execute?: ExecutePlanOptions;
   readConcurrency?: number;
+  /** Told, per region, how many per-function reads the pass will make once selection is done (progress bars). */
+  onReadsPlanned?: (region: string, reads: number) => void;
 }
 
 export interface PassResult {
@@ -47,7 +49,12 @@ export async function reconcileFleet(
   const fleet = await readFleet(
     aws,
     regions,
-    (region, functions) => requiredReads(active, region, functions, options.defaultRegions),
+    (region, functions) => {
+      const requirements = requiredReads(active, region, functions, options.defaultRegions);
+      const reads = requirements.reduce((n, r) => n + (r.reservedConcurrency ? 1 : 0) + r.qualifiers.length, 0);
+      options.onReadsPlanned?.(region, reads);
+      return requirements;
+    },
     { concurrency: options.readConcurrency },
   );
   const now = options.now ?? new Date();
