@@ -17,6 +17,7 @@ import { CreateFunctionCommand, LambdaClient, PutFunctionConcurrencyCommand } fr
 import { stringify } from 'yaml';
 import { defaultPackage } from '../src/emulator/zip.ts';
 import { startMoto, testInfraBinDir } from '../test/e2e/harness/index.ts';
+import { createMotoLambdaRole } from '../test/e2e/harness/moto.ts';
 import type { Fleet } from './fleet.ts';
 import { type BucketCounts, emptyBuckets, type TimeAtQuota, timeAtQuota } from './quota.ts';
 
@@ -69,29 +70,6 @@ async function c7nReady(venv: string): Promise<string | undefined> {
 async function installC7n(venv: string, timeoutMs: number): Promise<void> {
   await run('python3', ['-m', 'venv', venv], { timeout: timeoutMs });
   await run(join(venv, 'bin', 'pip'), ['install', '-q', `c7n==${C7N_VERSION}`], { timeout: timeoutMs });
-}
-
-async function createMotoRole(url: string, region: string): Promise<void> {
-  // moto's CreateFunction needs the role in moto's IAM; moto does not check signatures (no IAM client dependency).
-  const form = new URLSearchParams({
-    Action: 'CreateRole',
-    Version: '2010-05-08',
-    RoleName: ROLE_NAME,
-    AssumeRolePolicyDocument: JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-    }),
-  });
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${region}/iam/aws4_request, SignedHeaders=host, Signature=0`,
-    },
-    body: form.toString(),
-  });
-  const text = await res.text();
-  if (!res.ok && !text.includes('EntityAlreadyExists')) throw new Error(`moto CreateRole: HTTP ${res.status} ${text}`);
 }
 
 async function seedMoto(url: string, fleet: Fleet): Promise<void> {
@@ -220,7 +198,7 @@ export async function runC7n(fleet: Fleet, options: { install: boolean }): Promi
   });
   const work = mkdtempSync(join(tmpdir(), 'lpc-bench-c7n-'));
   try {
-    await createMotoRole(moto.url, regions[0] as string);
+    await createMotoLambdaRole(moto.url, ROLE_NAME, regions[0] as string);
     const seedStarted = performance.now();
     await seedMoto(moto.url, fleet);
     const seedSeconds = (performance.now() - seedStarted) / 1000;

@@ -7,7 +7,7 @@
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
-import { type MotoServer, startMoto } from '../e2e/harness/moto.ts';
+import { createMotoLambdaRole, type MotoServer, startMoto } from '../e2e/harness/moto.ts';
 
 /** Keys of docs/emulator-vs-moto.md's table: each is one way a target departs from AWS. */
 export type Difference =
@@ -92,40 +92,12 @@ export async function emulatorTarget(): Promise<ContractTarget> {
   };
 }
 
-/**
- * moto's CreateFunction needs the execution role to exist in moto's IAM. @aws-sdk/client-iam is not a dependency,
- * and moto does not check signatures, so a plain query-protocol request with an IAM credential scope does it.
- */
-async function createMotoRole(url: string): Promise<void> {
-  const form = new URLSearchParams({
-    Action: 'CreateRole',
-    Version: '2010-05-08',
-    RoleName: ROLE_NAME,
-    AssumeRolePolicyDocument: JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-    }),
-  });
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${REGION}/iam/aws4_request, SignedHeaders=host, Signature=0`,
-    },
-    body: form.toString(),
-  });
-  const text = await response.text();
-  if (!response.ok && !text.includes('EntityAlreadyExists')) {
-    throw new Error(`moto CreateRole failed: HTTP ${response.status} ${text.slice(0, 300)}`);
-  }
-}
-
 export async function motoTarget(): Promise<ContractTarget> {
   // LPC_MOTO_BIN_DIR lets a developer use a moto_server outside the pinned cache (hack/ensure-test-infra.sh).
   const binDir = process.env.LPC_MOTO_BIN_DIR;
   const moto: MotoServer = await startMoto({ region: REGION, ...(binDir ? { binDir } : {}) });
   const c = clients(moto.url);
-  await createMotoRole(moto.url);
+  await createMotoLambdaRole(moto.url, ROLE_NAME, REGION);
   return {
     name: 'moto',
     region: REGION,
@@ -134,7 +106,7 @@ export async function motoTarget(): Promise<ContractTarget> {
     differs: (difference) => MOTO_DIFFERENCES.has(difference),
     async reset() {
       await moto.reset();
-      await createMotoRole(moto.url);
+      await createMotoLambdaRole(moto.url, ROLE_NAME, REGION);
     },
     stop: () => moto.stop(),
   };

@@ -133,3 +133,33 @@ async function startOnce(
     [Symbol.asyncDispose]: stop,
   };
 }
+
+/**
+ * Creates an IAM role in moto (its CreateFunction needs the execution role to exist) and returns its ARN.
+ * @aws-sdk/client-iam is not a dependency and moto does not check signatures, so a plain query-protocol request
+ * with an IAM credential scope does it. Idempotent.
+ */
+export async function createMotoLambdaRole(url: string, roleName: string, region = 'us-east-1'): Promise<string> {
+  const form = new URLSearchParams({
+    Action: 'CreateRole',
+    Version: '2010-05-08',
+    RoleName: roleName,
+    AssumeRolePolicyDocument: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    }),
+  });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${region}/iam/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: form.toString(),
+  });
+  const text = await response.text();
+  if (!response.ok && !text.includes('EntityAlreadyExists')) {
+    throw new Error(`moto CreateRole failed: HTTP ${response.status} ${text.slice(0, 300)}`);
+  }
+  return `arn:aws:iam::123456789012:role/${roleName}`;
+}
