@@ -1,28 +1,37 @@
 /**
- * Writes the LambdaPolicy CRD to crds/ (run as `npm run generate:crd`), or with `--check` exits 1 when the
- * checked-in file is stale. Runs directly on Node 24's type stripping: `node src/api/generate-crd.ts`.
+ * Writes the LambdaPolicy CRD to crds/ and to the Helm chart's crds/ (run as `npm run generate:crd`), or with
+ * `--check` exits 1 when a checked-in file is stale. Both files are generated from the one schema, so the chart
+ * never carries a hand-kept copy. Runs directly on Node 24's type stripping: `node src/api/generate-crd.ts`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CRD_FILE, renderCrdYaml } from './crd.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
-const target = join(repoRoot, CRD_FILE);
+/** Same relative path inside the chart: charts/lambda-policy-controller/crds/<name>.yaml. */
+const targets = [CRD_FILE, join('charts', 'lambda-policy-controller', CRD_FILE)];
 const rendered = renderCrdYaml();
 
 if (process.argv.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(target, 'utf8');
-  } catch {
-    // A missing file is stale too.
+  let stale = false;
+  for (const file of targets) {
+    let current = '';
+    try {
+      current = readFileSync(join(repoRoot, file), 'utf8');
+    } catch {
+      // A missing file is stale too.
+    }
+    if (current !== rendered) {
+      console.error(`${file} is stale: run npm run generate:crd`);
+      stale = true;
+    } else {
+      console.log(`${file} is up to date`);
+    }
   }
-  if (current !== rendered) {
-    console.error(`${CRD_FILE} is stale: run npm run generate:crd`);
-    process.exit(1);
-  }
-  console.log(`${CRD_FILE} is up to date`);
+  if (stale) process.exit(1);
 } else {
-  writeFileSync(target, rendered);
-  console.log(`wrote ${CRD_FILE}`);
+  for (const file of targets) {
+    writeFileSync(join(repoRoot, file), rendered);
+    console.log(`wrote ${file}`);
+  }
 }

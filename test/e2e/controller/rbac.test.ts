@@ -1,12 +1,14 @@
 /**
- * deploy/rbac.yaml is enough, and no more: the controller process runs with a real bound token of its
- * ServiceAccount (rules bound exactly as the file says), watches all namespaces, takes its Lease, reconciles a
+ * The Helm chart's RBAC is enough, and no more: the controller process runs with a real bound token of the
+ * ServiceAccount the chart renders (rules from charts/lambda-policy-controller/files/rbac-rules.yaml, bound exactly
+ * as the chart's templates/rbac.yaml binds them), watches all namespaces, takes its Lease, reconciles a
  * policy, writes status, Events and its finalizer, and releases the finalizer on delete; meanwhile the identity is
  * refused everything outside the rules, above all any write of a policy's spec.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FINALIZER } from '../../../src/controller/finalizer.ts';
 import { DEFAULT_LEASE_NAME } from '../../../src/controller/leader.ts';
+import { applyChartRbac } from '../chart/support/render.ts';
 import type { ControlPlane, ServiceAccountKubeconfig } from '../harness/index.ts';
 import {
   applyPolicy,
@@ -14,7 +16,6 @@ import {
   findPolicy,
   getPolicy,
   newNamespace,
-  RBAC_PATH,
   readyAtGeneration,
   startClusterWithCrd,
 } from './support/cluster.ts';
@@ -22,7 +23,7 @@ import { ControllerProcess } from './support/controller-process.ts';
 import { EU, seedFunction, startFleet, US } from './support/fleet.ts';
 import { waitFor } from './support/wait.ts';
 
-/** The namespace and ServiceAccount deploy/rbac.yaml binds. */
+/** The release namespace, and the ServiceAccount the chart names for release `lambda-policy-controller`. */
 const SYSTEM_NS = 'lambda-policy-system';
 const SA_NAME = 'lambda-policy-controller';
 
@@ -34,7 +35,8 @@ let tenantNs: string;
 beforeAll(async () => {
   cluster = await startClusterWithCrd();
   await cluster.kubectl(['create', 'namespace', SYSTEM_NS]);
-  await cluster.kubectl(['apply', '-f', RBAC_PATH]);
+  const { serviceAccount } = await applyChartRbac(cluster, { namespace: SYSTEM_NS });
+  expect(serviceAccount).toBe(SA_NAME);
   sa = await cluster.serviceAccountKubeconfig({ namespace: SYSTEM_NS, name: SA_NAME, create: false });
   tenantNs = await newNamespace(cluster, 'tenant');
 });
@@ -50,7 +52,7 @@ interface ManagedFieldsEntry {
   fieldsV1?: Record<string, unknown>;
 }
 
-describe('the controller under exactly deploy/rbac.yaml', () => {
+describe("the controller under exactly the chart's RBAC", () => {
   it('reconciles a policy in any namespace, writes status, Events and its finalizer, and never writes spec', async () => {
     // Arrange
     const aws = await startFleet([

@@ -1,6 +1,6 @@
 /**
  * The controller's writes against a real kube-apiserver, each as the controller's own ServiceAccount bound by
- * deploy/rbac.yaml (so the RBAC file is proven sufficient): status merge patches only on change, the finalizer
+ * the Helm chart's rendered RBAC (so the chart's rules, files/rbac-rules.yaml, are proven sufficient): status merge patches only on change, the finalizer
  * (metadata only, never spec), aggregated Events with series, and Lease leader election between two electors.
  */
 import { CoordinationV1Api, CustomObjectsApi, EventsV1Api, type KubeConfig } from '@kubernetes/client-node';
@@ -13,7 +13,8 @@ import { DEFAULT_LEASE_NAME, kubernetesLeaseClient, LeaderElector } from '../../
 import { buildStatus, StatusWriter } from '../../../src/controller/status.ts';
 import { kubernetesPolicyTransport, PolicyWatcher } from '../../../src/controller/watcher.ts';
 import type { FunctionPlan, PolicyReport } from '../../../src/engine/model.ts';
-import { type ControlPlane, REPO_ROOT } from '../harness/index.ts';
+import { applyChartRbac } from '../chart/support/render.ts';
+import type { ControlPlane } from '../harness/index.ts';
 import { eventually, kubeConfigFor, newNamespace, policyManifest, startClusterWithCrd } from './support.ts';
 
 const CONTROLLER_NS = 'lambda-policy-system';
@@ -24,7 +25,7 @@ let controllerKc: KubeConfig;
 beforeAll(async () => {
   cluster = await startClusterWithCrd();
   const sa = await cluster.serviceAccountKubeconfig({ namespace: CONTROLLER_NS, name: 'lambda-policy-controller' });
-  await cluster.kubectl(['apply', '-f', `${REPO_ROOT}/deploy/rbac.yaml`]);
+  await applyChartRbac(cluster, { namespace: CONTROLLER_NS });
   controllerKc = kubeConfigFor(sa.kubeconfigPath);
 });
 

@@ -10,7 +10,6 @@ import { parsePrintedTable } from '../../api/printed-table.ts';
 import { type ClusterClient, type ControlPlane, REPO_ROOT, startControlPlane } from '../../harness/index.ts';
 
 export const CRD_PATH = join(REPO_ROOT, 'crds', 'lambdapolicies.lambdapolicy.io.yaml');
-export const RBAC_PATH = join(REPO_ROOT, 'deploy', 'rbac.yaml');
 
 export async function startClusterWithCrd(): Promise<ControlPlane> {
   const cluster = await startControlPlane();

@@ -1,0 +1,349 @@
+/**
+ * The Helm chart against the pinned helm and a real kube-apiserver: it lints, renders what the values say, installs
+ * (every object accepted by the API server; no pod runs: there is no kubelet), installs the generated CRD, and its
+ * ServiceAccount gets exactly the grants in files/rbac-rules.yaml: reading and status-patching policies, Events, its
+ * Lease, and never a write of a policy's spec.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { CRD_FILE, CRD_NAME } from '../../../src/api/crd.ts';
+import { DEFAULT_LEASE_NAME } from '../../../src/controller/leader.ts';
+import { type ControlPlane, runCommand, startControlPlane } from '../harness/index.ts';
+import { CHART_DIR, type KubeObject, renderChart } from './support/render.ts';
+
+const RELEASE = 'lpc';
+const NS = 'lpc-system';
+/** Full name for release `lpc`: `<release>-<chart>`. */
+const FULLNAME = 'lpc-lambda-policy-controller';
+const SA = `system:serviceaccount:${NS}:${FULLNAME}`;
+
+let cluster: ControlPlane;
+
+beforeAll(async () => {
+  cluster = await startControlPlane();
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+interface Container {
+  args: string[];
+  env: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+  ports: { name: string; containerPort: number }[];
+  livenessProbe: { httpGet: { path: string; port: string } };
+  readinessProbe: { httpGet: { path: string; port: string } };
+  resources: unknown;
+  securityContext: Record<string, unknown>;
+  image: string;
+}
+
+function find(objects: KubeObject[], kind: string, name?: string): KubeObject {
+  const found = objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  if (!found) throw new Error(`no ${kind} ${name ?? ''} in ${objects.map((o) => o.kind).join(', ')}`);
+  return found;
+}
+
+function controllerContainer(objects: KubeObject[]): Container {
+  const deployment = find(objects, 'Deployment') as KubeObject & {
+    spec: { template: { spec: { containers: Container[] } } };
+  };
+  const [container] = deployment.spec.template.spec.containers;
+  if (!container) throw new Error('the Deployment has no container');
+  return container;
+}
+
+const rbacRules = parse(readFileSync(join(CHART_DIR, 'files', 'rbac-rules.yaml'), 'utf8')) as {
+  controller: unknown[];
+  leaderElection: unknown[];
+};
+
+describe('helm lint', () => {
+  it.each([
+    ['defaults', []],
+    ['two replicas, one namespace, an endpoint', ['replicaCount=2', 'watchNamespace=team-a', 'aws.endpoint=http://x']],
+    ['ServiceMonitor and IRSA', ['metrics.serviceMonitor.enabled=true', 'serviceAccount.annotations.a=b']],
+  ])('passes --strict with %s', async (_name, sets) => {
+    const result = await cluster.helm(['lint', '--strict', CHART_DIR, ...sets.flatMap((s) => ['--set', s])], {
+      check: false,
+    });
+
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+  });
+});
+
+describe('helm template', () => {
+  it('renders the controller, its ServiceAccount, RBAC and metrics Service, and no ServiceMonitor by default', async () => {
+    // Act
+    const objects = await renderChart(cluster, { release: RELEASE, namespace: NS });
+
+    // Assert
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
+      [
+        `ClusterRole/${FULLNAME}`,
+        `ClusterRoleBinding/${FULLNAME}`,
+        `Deployment/${FULLNAME}`,
+        `Role/${FULLNAME}-leader-election`,
+        `RoleBinding/${FULLNAME}-leader-election`,
+        `Service/${FULLNAME}-metrics`,
+        `ServiceAccount/${FULLNAME}`,
+      ].sort(),
+    );
+  });
+
+  it('takes every RBAC rule from files/rbac-rules.yaml, unchanged', async () => {
+    // Act
+    const objects = await renderChart(cluster, { release: RELEASE, namespace: NS });
+
+    // Assert
+    expect(find(objects, 'ClusterRole').rules).toEqual(rbacRules.controller);
+    expect(find(objects, 'Role').rules).toEqual(rbacRules.leaderElection);
+    expect(find(objects, 'Role').metadata.namespace).toBe(NS);
+    expect(JSON.stringify(rbacRules.leaderElection)).toContain(DEFAULT_LEASE_NAME);
+  });
+
+  it.each<{ name: string; set: Record<string, string>; args: string[]; region: string }>([
+    {
+      name: 'defaults',
+      set: {},
+      args: [
+        'run',
+        '--regions=us-east-1',
+        '--metrics-addr=:8080',
+        '--health-addr=:8081',
+        `--leader-election-namespace=${NS}`,
+      ],
+      region: 'us-east-1',
+    },
+    {
+      name: 'two replicas elect a leader',
+      set: { replicaCount: '2', 'aws.regions': '{eu-central-1,us-east-1}' },
+      args: [
+        'run',
+        '--regions=eu-central-1,us-east-1',
+        '--metrics-addr=:8080',
+        '--health-addr=:8081',
+        '--leader-elect',
+        `--leader-election-namespace=${NS}`,
+      ],
+      region: 'eu-central-1',
+    },
+    {
+      name: 'one replica with leader election, an endpoint, one namespace, an explicit region',
+      set: {
+        'leaderElection.enabled': 'true',
+        'aws.endpoint': 'http://emulator:4566',
+        'aws.region': 'eu-west-1',
+        watchNamespace: 'team-a',
+        extraArgs: '{--workers,8}',
+      },
+      args: [
+        'run',
+        '--regions=us-east-1',
+        '--aws-endpoint=http://emulator:4566',
+        '--metrics-addr=:8080',
+        '--health-addr=:8081',
+        '--leader-elect',
+        `--leader-election-namespace=${NS}`,
+        '--namespace=team-a',
+        '--workers',
+        '8',
+      ],
+      region: 'eu-west-1',
+    },
+  ])('builds the run arguments from values: $name', async ({ set, args, region }) => {
+    // Act
+    const container = controllerContainer(await renderChart(cluster, { release: RELEASE, namespace: NS, set }));
+
+    // Assert
+    expect(container.args).toEqual(args);
+    expect(container.env).toEqual(
+      expect.arrayContaining([
+        { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+        { name: 'AWS_REGION', value: region },
+      ]),
+    );
+  });
+
+  it('runs the controller hardened, probed and sized', async () => {
+    // Act
+    const objects = await renderChart(cluster, { release: RELEASE, namespace: NS });
+    const container = controllerContainer(objects);
+    const pod = (find(objects, 'Deployment') as KubeObject & { spec: { template: { spec: Record<string, unknown> } } })
+      .spec.template.spec;
+
+    // Assert
+    expect(container.image).toBe('lambda-policy-controller:0.1.0');
+    expect(container.ports).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'metrics', containerPort: 8080 }),
+        expect.objectContaining({ name: 'health', containerPort: 8081 }),
+      ]),
+    );
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
+    expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '192Mi' }, limits: { memory: '256Mi' } });
+    expect(container.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
+    expect(pod.serviceAccountName).toBe(FULLNAME);
+  });
+
+  it('annotates the ServiceAccount for IRSA, binds the rules in watchNamespace only, and adds a ServiceMonitor', async () => {
+    // Act
+    const objects = await renderChart(cluster, {
+      release: RELEASE,
+      namespace: NS,
+      set: {
+        'serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn': 'arn:aws:iam::123456789012:role/lpc',
+        watchNamespace: 'team-a',
+        'metrics.serviceMonitor.enabled': 'true',
+      },
+    });
+
+    // Assert
+    expect(find(objects, 'ServiceAccount').metadata.annotations).toEqual({
+      'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/lpc',
+    });
+    expect(objects.some((o) => o.kind === 'ClusterRoleBinding')).toBe(false);
+    expect(find(objects, 'RoleBinding', FULLNAME)).toMatchObject({
+      metadata: { namespace: 'team-a' },
+      roleRef: { kind: 'ClusterRole', name: FULLNAME },
+      subjects: [{ kind: 'ServiceAccount', name: FULLNAME, namespace: NS }],
+    });
+    expect(find(objects, 'ServiceMonitor')).toMatchObject({
+      spec: { endpoints: [{ port: 'metrics', path: '/metrics' }] },
+    });
+  });
+
+  it('refuses to render without a region', async () => {
+    const result = await cluster.helm(['template', RELEASE, CHART_DIR, '--set', 'aws.regions=null'], { check: false });
+
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toContain('set aws.regions');
+  });
+
+  it('packages with the generated CRD and the rules file inside', async () => {
+    // Arrange
+    const out = mkdtempSync(join(tmpdir(), 'lpc-chart-'));
+    try {
+      // Act
+      await cluster.helm(['package', CHART_DIR, '--destination', out]);
+      const listing = await runCommand('tar', ['-tzf', join(out, 'lambda-policy-controller-0.1.0.tgz')]);
+
+      // Assert
+      expect(listing.stdout.split('\n')).toEqual(
+        expect.arrayContaining([
+          `lambda-policy-controller/${CRD_FILE}`,
+          'lambda-policy-controller/files/rbac-rules.yaml',
+          'lambda-policy-controller/argocd/health.lua',
+        ]),
+      );
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('helm install on a real API server', () => {
+  beforeAll(async () => {
+    await cluster.helm(['install', RELEASE, CHART_DIR, '--namespace', NS, '--create-namespace']);
+  });
+
+  it('installs the CRD from crds/ and it becomes Established', async () => {
+    const waited = await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${CRD_NAME}`]);
+
+    expect(waited.exitCode).toBe(0);
+  });
+
+  it('creates every object the chart renders', async () => {
+    // Arrange
+    const rendered = await renderChart(cluster, { release: RELEASE, namespace: NS });
+
+    // Act
+    const missing: string[] = [];
+    for (const object of rendered) {
+      const namespaced = object.metadata.namespace ? ['-n', object.metadata.namespace] : [];
+      // kind.group for grouped APIs; the core group (apiVersion v1) has no group part.
+      const group = object.apiVersion.includes('/') ? `.${object.apiVersion.split('/')[0]}` : '';
+      const got = await cluster.kubectl(['get', `${object.kind}${group}`, object.metadata.name, ...namespaced], {
+        check: false,
+      });
+      if (got.exitCode !== 0) missing.push(`${object.kind}/${object.metadata.name}: ${got.stderr}`);
+    }
+    const status = await cluster.helm(['status', RELEASE, '-n', NS, '-o', 'json']);
+
+    // Assert
+    expect(missing).toEqual([]);
+    expect((JSON.parse(status.stdout) as { info: { status: string } }).info.status).toBe('deployed');
+  });
+
+  const canI = async (verb: string, resource: string, namespace: string | undefined, extra: string[] = []) => {
+    const scope = namespace === undefined ? ['--all-namespaces'] : ['-n', namespace];
+    const result = await cluster.kubectl(['auth', 'can-i', verb, resource, ...scope, ...extra, `--as=${SA}`], {
+      check: false,
+    });
+    return result.stdout.trim();
+  };
+
+  const tenant = 'tenant-a';
+  it.each([
+    ['get', 'lambdapolicies.lambdapolicy.io', tenant, [], 'yes'],
+    ['list', 'lambdapolicies.lambdapolicy.io', undefined, [], 'yes'],
+    ['watch', 'lambdapolicies.lambdapolicy.io', undefined, [], 'yes'],
+    ['patch', 'lambdapolicies.lambdapolicy.io', tenant, ['--subresource=status'], 'yes'],
+    ['update', 'lambdapolicies.lambdapolicy.io', tenant, ['--subresource=finalizers'], 'yes'],
+    ['create', 'events.events.k8s.io', tenant, [], 'yes'],
+    ['get', `leases.coordination.k8s.io/${DEFAULT_LEASE_NAME}`, NS, [], 'yes'],
+    ['update', `leases.coordination.k8s.io/${DEFAULT_LEASE_NAME}`, NS, [], 'yes'],
+    ['create', 'leases.coordination.k8s.io', NS, [], 'yes'],
+    ['update', 'lambdapolicies.lambdapolicy.io', tenant, [], 'no'],
+    ['create', 'lambdapolicies.lambdapolicy.io', tenant, [], 'no'],
+    ['delete', 'lambdapolicies.lambdapolicy.io', tenant, [], 'no'],
+    ['update', 'lambdapolicies.lambdapolicy.io', tenant, ['--subresource=status'], 'no'],
+    ['update', 'leases.coordination.k8s.io/other-lease', NS, [], 'no'],
+    ['create', 'leases.coordination.k8s.io', tenant, [], 'no'],
+    ['get', 'secrets', NS, [], 'no'],
+    ['list', 'configmaps', undefined, [], 'no'],
+  ] as const)('the chart ServiceAccount: can-i %s %s in %s %j -> %s', async (verb, resource, ns, extra, expected) => {
+    expect(await canI(verb, resource, ns, [...extra])).toBe(expected);
+  });
+
+  it('with watchNamespace, grants the policy rules in that namespace only', async () => {
+    // Arrange: a second release, in its own namespace, watching team-a (the CRD exists: helm leaves it alone)
+    const release = 'scoped';
+    const ns = 'scoped-system';
+    const sa = `system:serviceaccount:${ns}:${release}-lambda-policy-controller`;
+    await cluster.kubectl(['create', 'namespace', 'team-a']);
+
+    // Act
+    await cluster.helm([
+      'install',
+      release,
+      CHART_DIR,
+      '-n',
+      ns,
+      '--create-namespace',
+      '--set',
+      'watchNamespace=team-a',
+    ]);
+    const can = async (...args: string[]) =>
+      (await cluster.kubectl(['auth', 'can-i', ...args, `--as=${sa}`], { check: false })).stdout.trim();
+
+    // Assert
+    expect(await can('watch', 'lambdapolicies.lambdapolicy.io', '-n', 'team-a')).toBe('yes');
+    expect(await can('patch', 'lambdapolicies.lambdapolicy.io', '--subresource=status', '-n', 'team-a')).toBe('yes');
+    expect(await can('create', 'events.events.k8s.io', '-n', 'team-a')).toBe('yes');
+    expect(await can('watch', 'lambdapolicies.lambdapolicy.io', '-n', 'team-b')).toBe('no');
+    expect(await can('list', 'lambdapolicies.lambdapolicy.io', '--all-namespaces')).toBe('no');
+    expect(await can('update', `leases.coordination.k8s.io/${DEFAULT_LEASE_NAME}`, '-n', ns)).toBe('yes');
+  });
+});
