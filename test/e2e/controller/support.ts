@@ -5,32 +5,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { type ControlPlane, REPO_ROOT, startControlPlane } from '../harness/index.ts';
+import type { ControlPlane } from '../harness/index.ts';
 import { waitUntil } from '../harness/wait.ts';
+import { startClusterWithCrd as startClusterWithCrdInstalled } from './support/cluster.ts';
 
-export const CRD_PATH = join(REPO_ROOT, 'crds', 'lambdapolicies.lambdapolicy.io.yaml');
 
 /**
  * A control plane without the API server's watch cache, so watches are served by etcd itself and an etcd
  * compaction makes an old resourceVersion answer 410 Gone, as happens in production after long disconnects.
  */
-export async function startClusterWithCrd(): Promise<ControlPlane> {
-  const cluster = await startControlPlane({ extraApiServerArgs: ['--watch-cache=false'] });
-  try {
-    await cluster.kubectl(['apply', '-f', CRD_PATH]);
-    await cluster.kubectl([
-      'wait',
-      '--for=condition=Established',
-      '--timeout=60s',
-      'crd/lambdapolicies.lambdapolicy.io',
-    ]);
-    return cluster;
-  } catch (error) {
-    await cluster.stop();
-    throw error;
-  }
+export function startClusterWithCrd(): Promise<ControlPlane> {
+  return startClusterWithCrdInstalled({ extraApiServerArgs: ['--watch-cache=false'] });
 }
 
 /** client-node config for the cluster's admin, optionally through another server URL (the proxy). */

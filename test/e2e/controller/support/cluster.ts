@@ -11,8 +11,9 @@ import { type ClusterClient, type ControlPlane, REPO_ROOT, startControlPlane } f
 
 export const CRD_PATH = join(REPO_ROOT, 'crds', 'lambdapolicies.lambdapolicy.io.yaml');
 
-export async function startClusterWithCrd(): Promise<ControlPlane> {
-  const cluster = await startControlPlane();
+/** A control plane with the generated CRD installed and Established; `extraApiServerArgs` as for startControlPlane. */
+export async function startClusterWithCrd(options: { extraApiServerArgs?: string[] } = {}): Promise<ControlPlane> {
+  const cluster = await startControlPlane(options);
   try {
     await cluster.kubectl(['apply', '-f', CRD_PATH]);
     await cluster.kubectl([
