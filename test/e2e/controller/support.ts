@@ -10,7 +10,6 @@ import type { ControlPlane } from '../harness/index.ts';
 import { waitUntil } from '../harness/wait.ts';
 import { startClusterWithCrd as startClusterWithCrdInstalled } from './support/cluster.ts';
 
-
 /**
  * A control plane without the API server's watch cache, so watches are served by etcd itself and an etcd
  * compaction makes an old resourceVersion answer 410 Gone, as happens in production after long disconnects.
