@@ -244,10 +244,16 @@ export function functionStatusFor(
   return make('Compliant', [], '');
 }
 
-/** Non-compliant first, then region, then name: the same order every time (ordinal, not locale, comparison). */
+/** States of a function that is in line now (a Remediated one was fixed in this check; Overridden is governed elsewhere). */
+const IN_LINE: ReadonlySet<FunctionState> = new Set(['Compliant', 'Remediated', 'Overridden']);
+
+/**
+ * Non-compliant (Drifted, Failed, Infeasible) first, then region, then name: the same order every time (ordinal,
+ * not locale, comparison), and a function's place does not move when its fix is confirmed.
+ */
 export function compareFunctionStatus(a: FunctionStatus, b: FunctionStatus): number {
-  const ca = a.state === 'Compliant' ? 1 : 0;
-  const cb = b.state === 'Compliant' ? 1 : 0;
+  const ca = IN_LINE.has(a.state) ? 1 : 0;
+  const cb = IN_LINE.has(b.state) ? 1 : 0;
   if (ca !== cb) return ca - cb;
   if (a.region !== b.region) return a.region < b.region ? -1 : 1;
   if (a.name !== b.name) return a.name < b.name ? -1 : 1;

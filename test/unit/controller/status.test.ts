@@ -6,6 +6,7 @@ import {
   buildErrorStatus,
   buildStatus,
   buildSuspendedStatus,
+  compareFunctionStatus,
   type ExecutedFunction,
   functionStatusFor,
   remediatedFields,
@@ -217,6 +218,25 @@ describe('buildStatus', () => {
       infeasible: 0,
     });
   });
+
+  it.each([
+    ['Remediated', 'Compliant', 'eu-central-1'],
+    ['Overridden', 'Compliant', 'eu-central-1'],
+    ['Compliant', 'Remediated', 'eu-central-1'],
+    ['Drifted', 'Compliant', 'us-east-1'],
+    ['Failed', 'Remediated', 'us-east-1'],
+    ['Infeasible', 'Overridden', 'us-east-1'],
+  ] as const)(
+    '%s in us-east-1 vs %s in eu-central-1: %s comes first (only non-compliance jumps ahead)',
+    (a, b, first) => {
+      const inUs = { region: 'us-east-1', name: 'f', state: a };
+      const inEu = { region: 'eu-central-1', name: 'f', state: b };
+
+      const sorted = [inUs, inEu].sort(compareFunctionStatus);
+
+      expect(sorted[0]?.region).toBe(first);
+    },
+  );
 
   it('property: input order never changes the status', () => {
     const plans = [drifted('b'), fn('a'), drifted('c', 'us-east-1'), fn('d', {}, 'ap-south-1')];
