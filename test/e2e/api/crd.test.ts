@@ -15,6 +15,7 @@ import { type ParsedPolicy, parsePolicies } from '../../../src/api/parse.ts';
 import { cliOnlyIssues } from '../../../src/api/rules.ts';
 import type { LambdaPolicyStatus } from '../../../src/api/schema.ts';
 import { validatePolicy, validatePolicyStatus } from '../../../src/api/validate.ts';
+import { type CorpusCase, corpusCases, corpusManifests, INVALID_DIR, VALID_DIR } from '../../fixtures/corpus.ts';
 import { type CommandResult, type ControlPlane, REPO_ROOT, startControlPlane } from '../harness/index.ts';
 import { mapConcurrent } from './concurrency.ts';
 import { parsePrintedTable } from './printed-table.ts';
@@ -22,29 +23,16 @@ import { serverFieldErrors } from './server-errors.ts';
 
 const CRD_PATH = join(REPO_ROOT, CRD_FILE);
 const EXAMPLES_DIR = join(REPO_ROOT, 'examples', 'policies');
-const VALID_DIR = join(REPO_ROOT, 'test', 'fixtures', 'valid-policies');
-const INVALID_DIR = join(REPO_ROOT, 'test', 'fixtures', 'invalid-policies');
 const API_PATH = '/apis/lambdapolicy.io/v1alpha1';
 /** Corpus files are applied one by one (each error is captured), a few at a time: 2 shared cores. */
 const CORPUS_CONCURRENCY = 4;
-
-interface CorpusCase {
-  file: string;
-  path: string;
-  message: string;
-  source: 'schema' | 'cel' | 'cli';
-  apiServer: boolean;
-  apiServerPath?: string;
-  apiServerMessage?: string;
-  note?: string;
-}
 
 interface StoredPolicy {
   metadata: { name: string; namespace: string };
   spec: Record<string, unknown>;
 }
 
-const corpus = (parse(readFileSync(join(INVALID_DIR, 'index.yaml'), 'utf8')) as { cases: CorpusCase[] }).cases;
+const corpus = corpusCases();
 /** A wrong apiVersion or kind never reaches this resource: kubectl finds no resource to send it to. */
 const isNotRouted = (entry: CorpusCase) => !entry.apiServer && (entry.path === 'apiVersion' || entry.path === 'kind');
 const rejectedByBoth = corpus.filter((entry) => entry.apiServer);
@@ -241,7 +229,7 @@ describe('the invalid-policy corpus', () => {
   });
 
   it('index.yaml lists every manifest of the folder', () => {
-    const manifests = readdirSync(INVALID_DIR).filter((file) => /^\d\d-.+\.yaml$/.test(file));
+    const manifests = corpusManifests();
 
     expect(corpus.map((entry) => entry.file).sort()).toEqual(manifests.sort());
     expect(rejectedByBoth.length + serverBlind.length + notRouted.length).toBe(corpus.length);

@@ -5,36 +5,22 @@ import { parse } from 'yaml';
 import { formatIssue } from '../../../src/api/errors.ts';
 import { parsePolicies } from '../../../src/api/parse.ts';
 import { validatePolicy } from '../../../src/api/validate.ts';
+import { corpusCases, corpusManifests, INVALID_DIR, VALID_DIR } from '../../fixtures/corpus.ts';
 
-const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures');
-const INVALID = join(FIXTURES, 'invalid-policies');
-const VALID = join(FIXTURES, 'valid-policies');
-
-interface CorpusCase {
-  file: string;
-  path: string;
-  message: string;
-  source: 'schema' | 'cel' | 'cli';
-  apiServer: boolean;
-  apiServerPath?: string;
-  apiServerMessage?: string;
-  note?: string;
-}
-
-const index = parse(readFileSync(join(INVALID, 'index.yaml'), 'utf8')) as { cases: CorpusCase[] };
-const manifests = readdirSync(INVALID).filter((file) => /^\d\d-.+\.yaml$/.test(file));
+const cases = corpusCases();
+const manifests = corpusManifests();
 
 describe('invalid-policy corpus', () => {
   it('has at least 30 manifests, each listed once in index.yaml', () => {
-    const listed = index.cases.map((entry) => entry.file);
+    const listed = cases.map((entry) => entry.file);
 
     expect(manifests.length).toBeGreaterThanOrEqual(30);
     expect([...listed].sort()).toEqual([...manifests].sort());
     expect(new Set(listed).size).toBe(listed.length);
   });
 
-  it.each(index.cases)('$file: $path: $message', (entry) => {
-    const text = readFileSync(join(INVALID, entry.file), 'utf8');
+  it.each(cases)('$file: $path: $message', (entry) => {
+    const text = readFileSync(join(INVALID_DIR, entry.file), 'utf8');
 
     const result = validatePolicy(parse(text));
 
@@ -48,8 +34,8 @@ describe('invalid-policy corpus', () => {
   });
 
   it('marks exactly the TypeScript-only rules as invisible to the API server', () => {
-    const cliOnly = index.cases.filter((entry) => entry.source === 'cli');
-    const serverBlind = index.cases.filter(
+    const cliOnly = cases.filter((entry) => entry.source === 'cli');
+    const serverBlind = cases.filter(
       (entry) => !entry.apiServer && entry.path !== 'apiVersion' && entry.path !== 'kind',
     );
 
@@ -58,7 +44,8 @@ describe('invalid-policy corpus', () => {
 
   it('gives every manifest a distinct name, so all can be applied to one namespace', () => {
     const names = manifests.map(
-      (file) => (parse(readFileSync(join(INVALID, file), 'utf8')) as { metadata?: { name?: string } }).metadata?.name,
+      (file) =>
+        (parse(readFileSync(join(INVALID_DIR, file), 'utf8')) as { metadata?: { name?: string } }).metadata?.name,
     );
     const named = names.filter((name) => name !== undefined);
 
@@ -67,10 +54,10 @@ describe('invalid-policy corpus', () => {
 });
 
 describe('valid-policy fixtures', () => {
-  const files = readdirSync(VALID).filter((file) => file.endsWith('.yaml'));
+  const files = readdirSync(VALID_DIR).filter((file) => file.endsWith('.yaml'));
 
   it.each(files)('%s parses without errors', (file) => {
-    const result = parsePolicies(readFileSync(join(VALID, file), 'utf8'), file);
+    const result = parsePolicies(readFileSync(join(VALID_DIR, file), 'utf8'), file);
 
     expect(result.errors.map((error) => error.message)).toEqual([]);
     expect(result.policies.length).toBeGreaterThan(0);
