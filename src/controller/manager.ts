@@ -18,7 +18,7 @@ import type { FunctionPlan, PolicyInput, PolicyReport } from '../engine/model.ts
 import { policyRegions } from '../engine/select.ts';
 import type { PolicySet, PolicySource } from '../sources/policy-set.ts';
 import { policyKey } from '../sources/policy-set.ts';
-import { kstatusConditions } from './conditions.ts';
+import { type KstatusState, kstatusConditions } from './conditions.ts';
 import { cycleEvents, type PolicyEventRecord } from './events.ts';
 import { isBeingDeleted } from './finalizer.ts';
 import { describeError, type Logger, silentLogger } from './logger.ts';
@@ -88,6 +88,12 @@ export class Manager {
   private known = new Map<string, LambdaPolicy>();
   /** Consecutive passes per region whose writes failed for a passing reason (their retry backs off). */
   private readonly transientFailures = new Map<string, number>();
+  /**
+   * Regions whose last read failed, with the message. While one is failing, every policy reaching into it says so
+   * (Ready=False, AwsUnavailable) whichever region's pass publishes: otherwise a healthy region's pass and the
+   * failing region's retries would overwrite each other's status on every pass.
+   */
+  private readonly regionErrors = new Map<string, string>();
   private unsubscribe: (() => void) | undefined;
   private workers: Promise<void> | undefined;
 
@@ -194,19 +200,15 @@ export class Manager {
     } catch (error) {
       // The region could not be read: say so on every policy that reaches into it (figures of the last good check
       // stay), then let the queue back off and retry.
-      const message = `AWS in ${region}: ${error instanceof Error ? error.message : String(error)}`;
+      this.regionErrors.set(region, `AWS in ${region}: ${error instanceof Error ? error.message : String(error)}`);
       for (const policy of inRegion) {
         if (!valid.has(policyKey(policy))) continue;
-        const status = buildErrorStatus(
-          policy,
-          this.previousStatus(policy),
-          { reason: 'AwsUnavailable', message },
-          now,
-        );
+        const status = buildErrorStatus(policy, this.previousStatus(policy), this.unavailable(policy), now);
         await this.write(policy, status);
       }
       throw error;
     }
+    this.regionErrors.delete(region);
     this.results.set(region, { pass, at: now, planned: new Map(inRegion.map((p) => [policyKey(p), planVersion(p)])) });
     this.logPass(region, pass);
     this.options.onPass?.(region, pass);
@@ -270,6 +272,12 @@ export class Manager {
     return { valid, invalid };
   }
 
+  /** The AwsUnavailable state of a policy: every failing region it reaches into (message '' when none). */
+  private unavailable(policy: LambdaPolicy): { reason: string; message: string } {
+    const messages = this.regionsOf(policy).flatMap((r) => this.regionErrors.get(r) ?? []);
+    return { reason: 'AwsUnavailable', message: messages.join('; ') };
+  }
+
   private previousStatus(policy: LambdaPolicy): unknown {
     const uid = policy.metadata.uid ?? policyKey(policy);
     return this.lastStatus.get(uid) ?? policy.status;
@@ -315,7 +323,9 @@ export class Manager {
     const report = mergePolicyReports(id, mode, reports);
     const previous = this.previousStatus(policy);
     const status = buildStatus(policy, report, functions, executions, previous, now);
-    if (pending.length > 0) holdBackReady(status, policy, previous, pending, now);
+    const unavailable = this.unavailable(policy);
+    if (unavailable.message !== '') setState(status, policy, previous, { kind: 'NotReady', ...unavailable }, now);
+    else if (pending.length > 0) holdBackReady(status, policy, previous, pending, now);
     // `remediated` is cumulative: count only what this pass fixed, not other regions' earlier passes again.
     const here = pass.plan.functions.filter((f) => f.policies.includes(id));
     const byName = new Map(pass.executions.map((e) => [e.name, e]));
@@ -411,9 +421,9 @@ function planVersion(p: LambdaPolicy): string {
 
 /**
  * A policy over several regions is Ready only once every one of them has been checked at its current generation:
- * before that (first visit, right after an edit, a region's AWS failing) the other regions' figures are missing
- * or were planned for the old spec, and Ready=True with observedGeneration=generation would tell `kubectl wait`,
- * Argo CD and kstatus that the new spec is in effect everywhere. Reconciling says it is on its way.
+ * before that (first visit, right after an edit) the other regions' figures are missing or were planned for the old
+ * spec, and Ready=True with observedGeneration=generation would tell `kubectl wait`, Argo CD and kstatus that the
+ * new spec is in effect everywhere. Reconciling says it is on its way.
  */
 function holdBackReady(
   status: LambdaPolicyStatus,
@@ -424,17 +434,29 @@ function holdBackReady(
 ): void {
   const ready = status.conditions?.find((c) => c.type === 'Ready');
   if (ready?.status !== 'True') return;
-  const before = (previous as LambdaPolicyStatus | undefined)?.conditions;
-  status.conditions = kstatusConditions(
-    before,
+  setState(
+    status,
+    policy,
+    previous,
     {
       kind: 'Reconciling',
       reason: 'RegionsPending',
       message: `${ready.message}; not yet checked at generation ${policy.metadata.generation ?? '?'}: ${pending.join(', ')}`,
     },
-    policy.metadata.generation,
     now,
-  ).conditions;
+  );
+}
+
+/** Overrides the conditions the pass would set with `state` (the pass's figures stay). */
+function setState(
+  status: LambdaPolicyStatus,
+  policy: LambdaPolicy,
+  previous: unknown,
+  state: KstatusState,
+  now: Date,
+): void {
+  const before = (previous as LambdaPolicyStatus | undefined)?.conditions;
+  status.conditions = kstatusConditions(before, state, policy.metadata.generation, now).conditions;
 }
 
 function fingerprint(p: LambdaPolicy): string {

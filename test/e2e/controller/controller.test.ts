@@ -216,10 +216,24 @@ describe('lambda-policy-controller run', () => {
         aws: e.seen,
       })),
     ).toEqual([]);
-    const pendingReasons = watch.events
-      .filter((e) => condition(e.object, 'Reconciling')?.status === 'True')
-      .map((e) => `${e.object.metadata.generation} ${condition(e.object, 'Reconciling')?.reason}`);
-    expect(pendingReasons).toEqual(expect.arrayContaining(['1 RegionsPending', '2 RegionsPending']));
+    // Assert: while us-east-1 was out, the status said so at each generation, and did not flap between what the
+    // healthy region's passes and the failing region's retries would each say
+    expect(watch.problems).toEqual([]);
+    const states = watch.events
+      .map((e) => {
+        const ready = condition(e.object, 'Ready');
+        return `${e.object.metadata.generation}/${statusOf(e.object).observedGeneration} ${ready?.status} ${ready?.reason}`;
+      })
+      .filter((state, i, all) => state !== all[i - 1]);
+    expect(states).toEqual(expect.arrayContaining(['1/1 False AwsUnavailable', '2/2 False AwsUnavailable']));
+    expect(
+      states.filter((state, i) => states.indexOf(state) < i),
+      `states in order: ${states.join(', ')}`,
+    ).toEqual([]);
+    const unavailable = watch.events
+      .map((e) => condition(e.object, 'Ready'))
+      .find((c) => c?.reason === 'AwsUnavailable');
+    expect(unavailable?.message).toContain(`AWS in ${US}`);
 
     // Arrange: the controller has confirmed its fixes (the re-check after writes found nothing left to do)
     const settled = await waitFor(

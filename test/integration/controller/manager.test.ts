@@ -16,6 +16,8 @@ import { FilePolicySource } from '../../../src/sources/files.ts';
 
 const REGION = 'eu-central-1';
 
+const ORDERS_API_US = { name: 'orders-api', region: 'us-east-1', memorySize: 512, timeout: 30, tags: { tier: 'api' } };
+
 const SEED = {
   accountConcurrency: 1000,
   functions: [
@@ -207,5 +209,99 @@ spec:
     expect(status.functions?.[0]).toMatchObject({ name: 'orders-api', state: 'Infeasible' });
     expect(status.functions?.[0]?.message).toContain('UnreservedFloor');
     expect(emulator.runtime.writes.filter((w) => w.api === 'PutFunctionConcurrency')).toEqual([]);
+  });
+});
+
+describe('Manager with a policy over two regions', () => {
+  const US = 'us-east-1';
+  let dir: string;
+  let emulator: Emulator;
+  let aws: Aws;
+  let source: FilePolicySource;
+  let written: LambdaPolicyStatus[];
+  let passes: string[];
+  let manager: Manager;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lpc-manager-'));
+    await writeFile(
+      join(dir, 'api.yaml'),
+      policyYaml(1024).replace(`regions: [${REGION}]`, `regions: [${REGION}, ${US}]`),
+    );
+    emulator = await startEmulator({
+      port: 0,
+      seed: { ...SEED, functions: [...SEED.functions, ORDERS_API_US] },
+      tickMs: 0,
+    });
+    aws = createAws({ regions: [REGION, US], endpoint: emulator.url, rates: { lambda: 100 } });
+    source = new FilePolicySource([dir], { debounceMs: 50 });
+    written = [];
+    passes = [];
+    const sink = new MemoryStatusSink();
+    const record = sink.writeStatus.bind(sink);
+    sink.writeStatus = async (policy, previous, status) => {
+      const wrote = await record(policy, previous, status);
+      if (wrote) written.push(status);
+      return wrote;
+    };
+    manager = new Manager({
+      source,
+      aws,
+      defaultRegions: [REGION],
+      sink,
+      recheckAfterWritesMs: 100,
+      execute: { pollIntervalMs: 50 },
+      onPass: (region) => passes.push(region),
+    });
+  });
+
+  afterEach(async () => {
+    await manager.stop();
+    await source.stop();
+    aws.destroy();
+    await emulator.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const readyReasons = () => written.map(ready).filter((r, i, all) => r !== all[i - 1]);
+
+  it('is not Ready until both regions are checked: the first status says which region is pending', async () => {
+    // Act
+    await source.start();
+    manager.start();
+
+    // Assert
+    await until('Ready=True', () => (readyReasons().at(-1)?.startsWith('True') ? true : undefined));
+    const first = written[0]?.conditions?.find((c) => c.type === 'Reconciling');
+    expect(first).toMatchObject({ status: 'True', reason: 'RegionsPending' });
+    expect(first?.message).toMatch(new RegExp(`not yet checked at generation .*: (${REGION}|${US})$`));
+    expect(written[0]?.conditions?.find((c) => c.type === 'Ready')?.status).not.toBe('True');
+  });
+
+  it('while one region fails, says AwsUnavailable whichever region reports, without flapping', async () => {
+    // Arrange: us-east-1 refuses ListFunctions for its first passes (3 attempts each, then 1 s, 2 s backoff)
+    emulator.runtime.faults.configure({
+      forced: [{ api: 'ListFunctions', error: 'ServiceException', region: US, count: 9 }],
+    });
+    await source.start();
+    manager.start();
+    await until('AwsUnavailable', () => (readyReasons().includes('False/AwsUnavailable') ? true : undefined));
+
+    // Act: the healthy region is checked again during the outage (as its interval would)
+    const passesBefore = passes.length;
+    manager.queue.add(`region/${REGION}`);
+    await until('a pass over the healthy region', () => (passes.length > passesBefore ? true : undefined));
+
+    // Assert: that pass did not overwrite the outage; recovery ends it
+    expect(ready(written.at(-1))).toBe('False/AwsUnavailable');
+    await until('Ready=True', () => (readyReasons().at(-1)?.startsWith('True') ? true : undefined), 30_000);
+    const reasons = readyReasons();
+    expect(
+      reasons.filter((r, i) => reasons.indexOf(r) < i),
+      reasons.join(' -> '),
+    ).toEqual([]);
+    const outage = written.find((s) => ready(s) === 'False/AwsUnavailable');
+    expect(outage?.conditions?.find((c) => c.type === 'Ready')?.message).toContain(`AWS in ${US}`);
+    expect(emulator.state().regions[REGION]?.functions.find((f) => f.name === 'orders-api')?.memorySize).toBe(1024);
   });
 });

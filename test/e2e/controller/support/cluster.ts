@@ -125,25 +125,56 @@ export interface Observed<O, T> {
  * Watches one object (by collection path and name) and captures, for every change, `capture()` at the moment the
  * change arrives: lets a test check every status the controller wrote against what AWS looked like then, or see
  * every state a Lease went through (not only the last one, as polling would).
+ *
+ * client-node's Watch ends quietly (a 30 s inactivity timeout, a dropped connection); this one resumes from the last
+ * resourceVersion it saw, so no change is missed, and keeps what went wrong in `problems` for assertion messages.
  */
 export async function watchObject<O, T>(
   cluster: ClusterClient,
   collectionPath: string,
   name: string,
   capture: () => T,
-): Promise<{ events: Observed<O, T>[]; stop: () => void }> {
+): Promise<{ events: Observed<O, T>[]; problems: string[]; stop: () => void }> {
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfigPath);
   const events: Observed<O, T>[] = [];
-  const controller = await new Watch(kc).watch(
-    collectionPath,
-    { fieldSelector: `metadata.name=${name}` },
-    (_phase: string, object: unknown) => {
-      events.push({ object: object as O, seen: capture() });
+  const problems: string[] = [];
+  let resourceVersion: string | undefined;
+  let stopped = false;
+  let current: AbortController | undefined;
+  const start = async (): Promise<void> => {
+    const watch = new Watch(kc);
+    current = await watch.watch(
+      collectionPath,
+      { fieldSelector: `metadata.name=${name}`, allowWatchBookmarks: true, resourceVersion },
+      (phase: string, object: unknown) => {
+        const meta = (object as { metadata?: { resourceVersion?: string } }).metadata;
+        if (phase === 'ERROR') {
+          problems.push(`watch error: ${JSON.stringify(object)}`);
+          resourceVersion = undefined; // 410 Gone: resume from now (the gap is in `problems`)
+          return;
+        }
+        if (meta?.resourceVersion) resourceVersion = meta.resourceVersion;
+        if (phase !== 'BOOKMARK') events.push({ object: object as O, seen: capture() });
+      },
+      (error: unknown) => {
+        if (stopped) return;
+        // client-node's 30 s inactivity timeout is routine when nothing changes; anything else is worth telling
+        const routine = error instanceof Error && error.name === 'TimeoutError';
+        if (error && !routine) problems.push(`watch ended: ${error instanceof Error ? error.message : String(error)}`);
+        setTimeout(() => void start().catch((e: unknown) => problems.push(`watch restart: ${String(e)}`)), 200);
+      },
+    );
+  };
+  await start();
+  return {
+    events,
+    problems,
+    stop: () => {
+      stopped = true;
+      current?.abort();
     },
-    () => {},
-  );
-  return { events, stop: () => controller.abort() };
+  };
 }
 
 export function watchPolicy<T>(cluster: ClusterClient, namespace: string, name: string, capture: () => T) {
