@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CONTROLLER_VERSION } from '../aws/clients.ts';
+import { DEFAULT_LEASE_NAME, leaseNameProblem } from '../controller/lease-name.ts';
 import { EXIT_ERROR } from './exit-codes.ts';
 
 function commaList(value: string): string[] {
@@ -28,6 +29,12 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`not a positive integer: ${value}`);
   return n;
+}
+
+function leaseName(value: string): string {
+  const problem = leaseNameProblem(value);
+  if (problem) throw new InvalidArgumentError(problem);
+  return value;
 }
 
 function awsOptions(cmd: Command): Command {
@@ -100,6 +107,12 @@ export function buildProgram(exit: { code: number }): Command {
       .option('--health-addr <addr>', 'address of /healthz and /readyz', ':8081')
       .option('--leader-elect', 'run leader election on a Lease (for more than one replica)', false)
       .option('--leader-election-namespace <ns>', 'namespace of the Lease (default: POD_NAMESPACE or default)')
+      .option(
+        '--leader-election-id <name>',
+        `name of the Lease (one per installation; default ${DEFAULT_LEASE_NAME})`,
+        leaseName,
+        DEFAULT_LEASE_NAME,
+      )
       .option('--workers <n>', 'regions reconciled at once', positiveInt, 4),
   ).action(async (opts) => {
     const { runController } = await import('./run-command.ts');

@@ -23,6 +23,8 @@ export interface RunOptions {
   healthAddr: string;
   leaderElect: boolean;
   leaderElectionNamespace?: string;
+  /** Name of the Lease; two installations in one namespace need different ones. */
+  leaderElectionId?: string;
   workers: number;
   /** Resolves to stop (tests); default SIGINT/SIGTERM. */
   until?: Promise<unknown>;
@@ -55,7 +57,7 @@ export async function runController(opts: RunOptions): Promise<number> {
         kubernetesLeaseClient(
           kc.makeApiClient(CoordinationV1Api),
           opts.leaderElectionNamespace ?? process.env.POD_NAMESPACE ?? 'default',
-          DEFAULT_LEASE_NAME,
+          opts.leaderElectionId ?? DEFAULT_LEASE_NAME,
         ),
         {
           identity,

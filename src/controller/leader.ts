@@ -35,8 +35,7 @@ export interface LeaseClient {
   update(record: LeaseRecord, resourceVersion: string): Promise<void>;
 }
 
-/** The controller's Lease (the Helm chart's files/rbac-rules.yaml limits get/update to this name). */
-export const DEFAULT_LEASE_NAME = 'lambda-policy-controller-leader';
+export { DEFAULT_LEASE_NAME } from './lease-name.ts';
 
 export class LeaseConflictError extends Error {
   override readonly name = 'LeaseConflictError';

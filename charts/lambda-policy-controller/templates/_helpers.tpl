@@ -43,6 +43,11 @@ app.kubernetes.io/component: controller
 {{- toJson $rules }}
 {{- end }}
 
+{{/* The leader-election Lease: one per release, so two releases in one namespace never share it. */}}
+{{- define "lpc.leaseName" -}}
+{{- printf "%s-leader" (include "lpc.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
 {{- define "lpc.leaderElect" -}}
 {{- if or .Values.leaderElection.enabled (gt (int .Values.replicaCount) 1) }}true{{ end }}
 {{- end }}

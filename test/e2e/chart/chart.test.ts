@@ -19,6 +19,8 @@ const NS = 'lpc-system';
 /** Full name for release `lpc`: `<release>-<chart>`. */
 const FULLNAME = 'lpc-lambda-policy-controller';
 const SA = `system:serviceaccount:${NS}:${FULLNAME}`;
+/** The release's own Lease (`<fullname>-leader`): two releases in one namespace never share one. */
+const LEASE = `${FULLNAME}-leader`;
 
 let cluster: ControlPlane;
 
@@ -100,7 +102,10 @@ describe('helm template', () => {
 
     // Assert
     expect(find(objects, 'ClusterRole').rules).toEqual(rbacRules.controller);
-    expect(find(objects, 'Role').rules).toEqual(rbacRules.leaderElection);
+    // the Lease rule names the release's Lease in place of the file's default name
+    expect(find(objects, 'Role').rules).toEqual(
+      JSON.parse(JSON.stringify(rbacRules.leaderElection).replaceAll(`"${DEFAULT_LEASE_NAME}"`, `"${LEASE}"`)),
+    );
     expect(find(objects, 'Role').metadata.namespace).toBe(NS);
     expect(JSON.stringify(rbacRules.leaderElection)).toContain(DEFAULT_LEASE_NAME);
   });
@@ -115,6 +120,7 @@ describe('helm template', () => {
         '--metrics-addr=:8080',
         '--health-addr=:8081',
         `--leader-election-namespace=${NS}`,
+        `--leader-election-id=${LEASE}`,
       ],
       region: 'us-east-1',
     },
@@ -128,6 +134,7 @@ describe('helm template', () => {
         '--health-addr=:8081',
         '--leader-elect',
         `--leader-election-namespace=${NS}`,
+        `--leader-election-id=${LEASE}`,
       ],
       region: 'eu-central-1',
     },
@@ -148,6 +155,7 @@ describe('helm template', () => {
         '--health-addr=:8081',
         '--leader-elect',
         `--leader-election-namespace=${NS}`,
+        `--leader-election-id=${LEASE}`,
         '--namespace=team-a',
         '--workers',
         '8',
@@ -302,8 +310,9 @@ describe('helm install on a real API server', () => {
     ['patch', 'lambdapolicies.lambdapolicy.io', tenant, ['--subresource=status'], 'yes'],
     ['update', 'lambdapolicies.lambdapolicy.io', tenant, ['--subresource=finalizers'], 'yes'],
     ['create', 'events.events.k8s.io', tenant, [], 'yes'],
-    ['get', `leases.coordination.k8s.io/${DEFAULT_LEASE_NAME}`, NS, [], 'yes'],
-    ['update', `leases.coordination.k8s.io/${DEFAULT_LEASE_NAME}`, NS, [], 'yes'],
+    ['get', `leases.coordination.k8s.io/${LEASE}`, NS, [], 'yes'],
+    ['update', `leases.coordination.k8s.io/${LEASE}`, NS, [], 'yes'],
+    ['update', `leases.coordination.k8s.io/${DEFAULT_LEASE_NAME}`, NS, [], 'no'],
     ['create', 'leases.coordination.k8s.io', NS, [], 'yes'],
     ['update', 'lambdapolicies.lambdapolicy.io', tenant, [], 'no'],
     ['create', 'lambdapolicies.lambdapolicy.io', tenant, [], 'no'],

@@ -190,4 +190,42 @@ describe('leader election between two controller processes', () => {
         .map(describeWrite),
     ).toEqual([]);
   }, 300_000);
+
+  it('two installations in one namespace, each on its own Lease (--leader-election-id), both lead', async () => {
+    // Arrange: two teams' controllers, each watching its own namespace, with their Leases in one namespace
+    const aws = await fleet();
+    const leaseNs = await newNamespace(cluster, 'shared-leases');
+    const teams = ['team-a', 'team-b'];
+    const controllers: ControllerProcess[] = [];
+
+    // Act
+    for (const team of teams) {
+      const ns = await newNamespace(cluster, team);
+      const controller = await ControllerProcess.start({
+        name: team,
+        kubeconfig: cluster.kubeconfigPath,
+        awsEndpoint: aws.url,
+        namespace: ns,
+        leaderElectionNamespace: leaseNs,
+        leaderElectionId: `${team}-lambda-policy-controller-leader`,
+      });
+      controllers.push(controller);
+    }
+
+    // Assert: neither waits for the other; each holds its own Lease
+    for (const [i, team] of teams.entries()) {
+      const controller = controllers[i] as ControllerProcess;
+      await controller.waitForLog('started leading', 60_000);
+      const lease = await cluster.kubectlJson<{ spec: LeaseSpec }>([
+        'get',
+        'lease',
+        `${team}-lambda-policy-controller-leader`,
+        '-n',
+        leaseNs,
+      ]);
+      expect(lease.spec.holderIdentity).toBe(controller.identity);
+    }
+    const defaultLease = await cluster.kubectl(['get', 'lease', DEFAULT_LEASE_NAME, '-n', leaseNs], { check: false });
+    expect(defaultLease.exitCode).not.toBe(0);
+  }, 120_000);
 });

@@ -29,6 +29,8 @@ export interface ControllerProcessOptions {
   readonly namespace?: string;
   /** `--leader-elect --leader-election-namespace <ns>`. */
   readonly leaderElectionNamespace?: string;
+  /** `--leader-election-id`: the Lease's name (default: the controller's). */
+  readonly leaderElectionId?: string;
   /** AWS_ACCESS_KEY_ID of this process: the emulator's write log tells who wrote by it. Default = name. */
   readonly accessKeyId?: string;
 }
@@ -84,6 +86,7 @@ export class ControllerProcess {
       ...(options.leaderElectionNamespace
         ? ['--leader-elect', '--leader-election-namespace', options.leaderElectionNamespace]
         : []),
+      ...(options.leaderElectionId ? ['--leader-election-id', options.leaderElectionId] : []),
     ];
     const managed = ManagedProcess.start({
       name: `controller ${options.name}`,
