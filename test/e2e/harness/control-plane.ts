@@ -6,11 +6,15 @@
  *
  *   const cluster = await startControlPlane();
  *   try { await cluster.kubectl(['get', 'ns']); } finally { await cluster.stop(); }
+ *
+ * stopApiServer()/startApiServer() take kube-apiserver down and bring it back (same flags, port, certs, etcd: the
+ * admin kubeconfig keeps working) while etcd keeps running, to test clients across a real server restart.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { testInfraBinary, testInfraBinDir } from './binaries.ts';
 import { type ClientIdentity, type ControlPlanePki, createClientCertificate, createControlPlanePki } from './certs.ts';
 import { ClusterClient } from './cluster-client.ts';
@@ -35,7 +39,9 @@ export class ControlPlane extends ClusterClient {
   readonly workDir: string;
   readonly etcdUrl: string;
   readonly pki: ControlPlanePki;
-  private readonly processes: readonly ManagedProcess[];
+  /** Started in order (etcd, then kube-apiserver); a restarted kube-apiserver replaces its predecessor here. */
+  private readonly processes: ManagedProcess[];
+  private readonly launchApiServer: (() => Promise<ManagedProcess>) | undefined;
   private readonly keepWorkDir: boolean;
   private readonly forgetExitHook: () => void;
   private stopping: Promise<void> | undefined;
@@ -49,12 +55,15 @@ export class ControlPlane extends ClusterClient {
     pki: ControlPlanePki;
     processes: readonly ManagedProcess[];
     keepWorkDir: boolean;
+    /** Starts kube-apiserver again exactly as the first time and waits until it is ready (startApiServer()). */
+    launchApiServer?: () => Promise<ManagedProcess>;
   }) {
     super({ kubeconfigPath: init.kubeconfigPath, binDir: init.binDir, scratchDir: join(init.workDir, 'client') });
     this.workDir = init.workDir;
     this.etcdUrl = init.etcdUrl;
     this.pki = init.pki;
-    this.processes = init.processes;
+    this.processes = [...init.processes];
+    this.launchApiServer = init.launchApiServer;
     this.keepWorkDir = init.keepWorkDir;
     // Servers are killed by processes.ts on exit; the work folder is removed here.
     this.forgetExitHook = onProcessExit(() => {
@@ -88,6 +97,54 @@ export class ControlPlane extends ClusterClient {
     return readFileSync(join(this.workDir, 'kube-apiserver.log'), 'utf8');
   }
 
+  /** Whether kube-apiserver is running (false between stopApiServer() and startApiServer()). */
+  get apiServerRunning(): boolean {
+    return this.apiServerProcess().running;
+  }
+
+  /**
+   * Stops only kube-apiserver (SIGTERM, SIGKILL after 10 s) and waits for it to exit; etcd keeps running, so
+   * everything stored survives. Safe to call when it is already stopped.
+   */
+  async stopApiServer(): Promise<void> {
+    await this.apiServerProcess().stop();
+  }
+
+  /**
+   * Starts kube-apiserver again with the same flags, port, certificates and etcd, and waits until its /readyz
+   * answers 200. Does nothing when it is running. The port is not re-picked (the kubeconfigs name it): if it is
+   * briefly still held, the start is retried.
+   */
+  async startApiServer(): Promise<void> {
+    if (this.stopping) throw new Error('the control plane is stopping');
+    if (!this.launchApiServer) throw new Error('this control plane cannot restart kube-apiserver');
+    const current = this.apiServerProcess();
+    if (current.running) return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const fresh = await this.launchApiServer();
+        this.processes[this.processes.indexOf(current)] = fresh;
+        return;
+      } catch (error) {
+        const portClash = error instanceof ProcessExitedError && /address already in use/i.test(error.logTail);
+        if (!portClash || attempt >= START_ATTEMPTS) throw error;
+        await sleep(1_000);
+      }
+    }
+  }
+
+  /** stopApiServer(), then startApiServer(). */
+  async restartApiServer(): Promise<void> {
+    await this.stopApiServer();
+    await this.startApiServer();
+  }
+
+  private apiServerProcess(): ManagedProcess {
+    const found = this.processes.find((p) => p.name === API_SERVER);
+    if (!found) throw new Error('this control plane has no kube-apiserver process');
+    return found;
+  }
+
   /** Stops kube-apiserver, then etcd (process groups, SIGTERM then SIGKILL), then removes the work folder. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
@@ -105,6 +162,7 @@ export class ControlPlane extends ClusterClient {
 }
 
 const DEFAULT_READY_TIMEOUT_MS = 180_000;
+const API_SERVER = 'kube-apiserver';
 /** A port picked as free can be taken before the server binds it; then the start is retried with new ports. */
 const START_ATTEMPTS = 3;
 
@@ -144,7 +202,9 @@ async function startServers(context: {
   try {
     const orphanCleanupDir = context.keepWorkDir ? undefined : workDir;
     const etcdUrl = await startEtcd(binDir, workDir, readyTimeoutMs, started, orphanCleanupDir);
-    const server = await startApiServer(binDir, workDir, pki, etcdUrl, readyTimeoutMs, started, context.options);
+    const apiServer = await prepareApiServer(binDir, workDir, pki, etcdUrl, readyTimeoutMs, context.options);
+    started.push(await apiServer.launch());
+    const { server } = apiServer;
     const kubeconfigPath = writeKubeconfig(join(workDir, 'kubeconfig.yaml'), {
       server,
       caPem: readFileSync(pki.ca.certPath, 'utf8'),
@@ -162,6 +222,7 @@ async function startServers(context: {
       pki,
       processes: started,
       keepWorkDir: context.keepWorkDir,
+      launchApiServer: apiServer.launch,
     });
   } catch (error) {
     for (const managed of started.reverse()) await managed.stop(2_000);
@@ -213,58 +274,70 @@ async function startEtcd(
   return clientUrl;
 }
 
-async function startApiServer(
+/**
+ * Picks kube-apiserver's port and flags once; `launch` starts it with them and waits until /readyz answers 200
+ * (stopping it again if it never gets there). Called once at start and again by ControlPlane.startApiServer().
+ */
+async function prepareApiServer(
   binDir: string,
   workDir: string,
   pki: ControlPlanePki,
   etcdUrl: string,
   timeoutMs: number,
-  started: ManagedProcess[],
   options: ControlPlaneOptions,
-): Promise<string> {
+): Promise<{ server: string; launch: () => Promise<ManagedProcess> }> {
   const port = await freeLoopbackPort();
   const server = `https://127.0.0.1:${port}`;
   const certDir = join(workDir, 'apiserver-certs');
   mkdirSync(certDir, { recursive: true });
-  const apiServer = ManagedProcess.start({
-    name: 'kube-apiserver',
-    command: testInfraBinary('kube-apiserver', binDir),
-    args: [
-      `--etcd-servers=${etcdUrl}`,
-      `--cert-dir=${certDir}`,
-      `--tls-cert-file=${pki.serving.certPath}`,
-      `--tls-private-key-file=${pki.serving.keyPath}`,
-      `--client-ca-file=${pki.ca.certPath}`,
-      `--secure-port=${port}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      '--service-cluster-ip-range=10.0.0.0/24',
-      '--allow-privileged=true',
-      // No controller-manager creates ServiceAccount tokens, so the admission plugin would reject pods.
-      '--disable-admission-plugins=ServiceAccount',
-      '--authorization-mode=RBAC',
-      `--service-account-issuer=${server}/`,
-      `--service-account-key-file=${pki.serviceAccountPublicKeyPath}`,
-      `--service-account-signing-key-file=${pki.serviceAccountPrivateKeyPath}`,
-      ...(options.extraApiServerArgs ?? []),
-    ],
-    logFile: join(workDir, 'kube-apiserver.log'),
-  });
-  started.push(apiServer);
+  const args = [
+    `--etcd-servers=${etcdUrl}`,
+    `--cert-dir=${certDir}`,
+    `--tls-cert-file=${pki.serving.certPath}`,
+    `--tls-private-key-file=${pki.serving.keyPath}`,
+    `--client-ca-file=${pki.ca.certPath}`,
+    `--secure-port=${port}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    '--service-cluster-ip-range=10.0.0.0/24',
+    '--allow-privileged=true',
+    // No controller-manager creates ServiceAccount tokens, so the admission plugin would reject pods.
+    '--disable-admission-plugins=ServiceAccount',
+    '--authorization-mode=RBAC',
+    `--service-account-issuer=${server}/`,
+    `--service-account-key-file=${pki.serviceAccountPublicKeyPath}`,
+    `--service-account-signing-key-file=${pki.serviceAccountPrivateKeyPath}`,
+    ...(options.extraApiServerArgs ?? []),
+  ];
   const tls = {
     ca: readFileSync(pki.ca.certPath),
     cert: readFileSync(pki.admin.certPath),
     key: readFileSync(pki.admin.keyPath),
   };
-  await waitUntil(
-    `kube-apiserver at ${server}`,
-    async () => {
-      apiServer.assertRunning();
-      return (await httpsStatus(`${server}/readyz`, tls)) === 200;
-    },
-    { timeoutMs, intervalMs: 500 },
-  );
-  return server;
+  const launch = async (): Promise<ManagedProcess> => {
+    const apiServer = ManagedProcess.start({
+      name: API_SERVER,
+      command: testInfraBinary('kube-apiserver', binDir),
+      args,
+      // Appended to: a restarted server's lines follow the first one's.
+      logFile: join(workDir, 'kube-apiserver.log'),
+    });
+    try {
+      await waitUntil(
+        `kube-apiserver at ${server}`,
+        async () => {
+          apiServer.assertRunning();
+          return (await httpsStatus(`${server}/readyz`, tls)) === 200;
+        },
+        { timeoutMs, intervalMs: 500 },
+      );
+      return apiServer;
+    } catch (error) {
+      await apiServer.stop(2_000);
+      throw error;
+    }
+  };
+  return { server, launch };
 }
 
 function httpsStatus(url: string, tls: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<number> {
