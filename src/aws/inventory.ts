@@ -5,8 +5,9 @@
  *   `lambda` namespace;
  * then, only for what the engine says it needs after selection (`requirementsFor`):
  *   GetFunction (100 req/s bucket) for functions whose reserved concurrency is governed,
- *   GetProvisionedConcurrencyConfig per governed qualifier, and GetFunction with Qualifier to tell
- *   "no provisioned config" from "no such alias/version".
+ *   ListProvisionedConcurrencyConfigs once per function whose provisioned concurrency is governed (every
+ *   qualifier's config: AWS caps their sum, not just the governed one's), and GetFunction with Qualifier only for a
+ *   governed qualifier without a config, to tell "0 provisioned" from "no such alias/version".
  * Per-function reads run concurrently; the token buckets pace them.
  */
 
@@ -17,9 +18,9 @@ import {
 import {
   GetAccountSettingsCommand,
   GetFunctionCommand,
-  GetProvisionedConcurrencyConfigCommand,
   ListFunctionsCommand,
   type ListFunctionsCommandOutput,
+  ListProvisionedConcurrencyConfigsCommand,
 } from '@aws-sdk/client-lambda';
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import type {
@@ -45,6 +46,8 @@ export const PROVISIONED_DIMENSION = 'lambda:function:ProvisionedConcurrency';
 export const LIST_FUNCTIONS_PAGE_SIZE = 50;
 export const TAGGING_PAGE_SIZE = 100;
 export const AUTOSCALING_PAGE_SIZE = 50;
+/** ListProvisionedConcurrencyConfigs' MaxItems ceiling. */
+export const PROVISIONED_PAGE_SIZE = 50;
 
 /** Decides, after selection, which functions need per-function reads. Called once per region. */
 export type RequirementsFor = (region: string, functions: readonly ObservedFunction[]) => ReadRequirements[];
@@ -235,51 +238,121 @@ export async function readReservedConcurrency(aws: Aws, region: string, name: st
   return out.Concurrency?.ReservedConcurrentExecutions ?? null;
 }
 
+/** The qualifier of a qualified function ARN (`...:function:name:live` -> `live`), undefined when unqualified. */
+export function qualifierOfArn(arn: string): string | undefined {
+  const parts = arn.split(':');
+  return parts.length > 7 ? parts.slice(7).join(':') : undefined;
+}
+
+/** One provisioned concurrency config as ListProvisionedConcurrencyConfigs reports it. */
+export interface ProvisionedConfig {
+  requested: number;
+  status?: 'IN_PROGRESS' | 'READY' | 'FAILED';
+}
+
 /**
- * One governed qualifier. Cheapest correct sequence:
- *  1. GetProvisionedConcurrencyConfig (15 req/s bucket; there is no cheaper way to read it).
- *     Found -> the qualifier exists (a config cannot outlive its alias/version). ResourceNotFoundException -> the
- *     function or qualifier does not exist.
- *  2. Only on ProvisionedConcurrencyConfigNotFoundException: GetFunction with Qualifier (100 req/s bucket, works
- *     for aliases and versions alike, unlike GetAlias / GetFunctionConfiguration which both spend the scarce
- *     15 req/s bucket) to tell "0 provisioned" from "no such alias/version".
+ * Every provisioned concurrency config of a function, by qualifier: ListProvisionedConcurrencyConfigs (the 15 req/s
+ * shared bucket, like the Get it replaces; at most 50 a page, paged with Marker). ResourceNotFoundException (the
+ * function is gone) propagates to the caller.
  */
-export async function readQualifier(
+export async function listProvisionedConfigs(
   aws: Aws,
   region: string,
   name: string,
-  qualifier: string,
-): Promise<QualifierState> {
-  // $LATEST always exists and can never carry provisioned concurrency; the engine refuses it without a call.
-  if (qualifier === '$LATEST') return { qualifier, exists: true, provisionedRequested: 0 };
-  try {
-    const out = await aws.call({ region, bucket: 'lambda', api: 'GetProvisionedConcurrencyConfig' }, (c) =>
-      c.lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: name, Qualifier: qualifier })),
+): Promise<Map<string, ProvisionedConfig>> {
+  const configs = new Map<string, ProvisionedConfig>();
+  let marker: string | undefined;
+  do {
+    const page = await aws.call({ region, bucket: 'lambda', api: 'ListProvisionedConcurrencyConfigs' }, (c) =>
+      c.lambda.send(
+        new ListProvisionedConcurrencyConfigsCommand({
+          FunctionName: name,
+          MaxItems: PROVISIONED_PAGE_SIZE,
+          Marker: marker,
+        }),
+      ),
     );
-    const state: QualifierState = {
-      qualifier,
-      exists: true,
-      provisionedRequested: out.RequestedProvisionedConcurrentExecutions ?? 0,
-    };
-    if (out.Status !== undefined) state.provisionedStatus = out.Status;
-    return state;
-  } catch (err) {
-    const error = classifyAwsError(err);
-    if (error.code !== 'NotFound') throw error;
-    if (error.awsCode !== 'ProvisionedConcurrencyConfigNotFoundException') {
-      return { qualifier, exists: false, provisionedRequested: 0 };
+    for (const c of page.ProvisionedConcurrencyConfigs ?? []) {
+      const qualifier = c.FunctionArn === undefined ? undefined : qualifierOfArn(c.FunctionArn);
+      if (qualifier === undefined) continue;
+      const config: ProvisionedConfig = { requested: c.RequestedProvisionedConcurrentExecutions ?? 0 };
+      if (c.Status !== undefined) config.status = c.Status;
+      configs.set(qualifier, config);
     }
-  }
+    marker = page.NextMarker || undefined;
+  } while (marker !== undefined);
+  return configs;
+}
+
+/**
+ * Whether an alias/version exists: GetFunction with Qualifier (100 req/s bucket, works for aliases and versions
+ * alike, unlike GetAlias / GetFunctionConfiguration which both spend the scarce 15 req/s bucket).
+ */
+export async function qualifierExists(aws: Aws, region: string, name: string, qualifier: string): Promise<boolean> {
   try {
     await aws.call({ region, bucket: 'lambda-getfunction', api: 'GetFunction' }, (c) =>
       c.lambda.send(new GetFunctionCommand({ FunctionName: name, Qualifier: qualifier })),
     );
-    return { qualifier, exists: true, provisionedRequested: 0 };
+    return true;
   } catch (err) {
     const error = classifyAwsError(err);
-    if (error.code === 'NotFound') return { qualifier, exists: false, provisionedRequested: 0 };
+    if (error.code === 'NotFound') return false;
     throw error;
   }
+}
+
+/** A function's provisioned concurrency: its governed qualifiers, and what its other qualifiers hold. */
+export interface ProvisionedRead {
+  qualifiers: Record<string, QualifierState>;
+  /** Requested provisioned concurrency on qualifiers that are not governed (only those with a config). */
+  otherProvisioned: Record<string, number>;
+  /** Governed qualifiers whose existence check failed (left out of `qualifiers`). */
+  errors: { qualifier: string; error: AwsError }[];
+}
+
+/**
+ * Provisioned concurrency of one function. Cheapest correct sequence:
+ *  1. ListProvisionedConcurrencyConfigs, once per function (a page holds 50 configs): every qualifier's requested
+ *     value, governed or not, since AWS caps the sum over all of them. A config found -> the qualifier exists (a
+ *     config cannot outlive its alias/version).
+ *  2. Only for a governed qualifier without a config: GetFunction with Qualifier, to tell "0 provisioned" from
+ *     "no such alias/version".
+ * For the usual single governed qualifier this is the same number of calls, in the same buckets, as the
+ * GetProvisionedConcurrencyConfig it replaces. `$LATEST` never carries provisioned concurrency and always exists:
+ * no call for it (the engine refuses it).
+ */
+export async function readProvisioned(
+  aws: Aws,
+  region: string,
+  name: string,
+  governed: readonly string[],
+): Promise<ProvisionedRead> {
+  const configs = await listProvisionedConfigs(aws, region, name);
+  const wanted = new Set(governed);
+  const out: ProvisionedRead = { qualifiers: {}, otherProvisioned: {}, errors: [] };
+  for (const [qualifier, config] of [...configs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+    if (!wanted.has(qualifier)) out.otherProvisioned[qualifier] = config.requested;
+  }
+  for (const qualifier of wanted) {
+    const config = configs.get(qualifier);
+    if (config) {
+      const state: QualifierState = { qualifier, exists: true, provisionedRequested: config.requested };
+      if (config.status !== undefined) state.provisionedStatus = config.status;
+      out.qualifiers[qualifier] = state;
+      continue;
+    }
+    if (qualifier === '$LATEST') {
+      out.qualifiers[qualifier] = { qualifier, exists: true, provisionedRequested: 0 };
+      continue;
+    }
+    try {
+      const exists = await qualifierExists(aws, region, name, qualifier);
+      out.qualifiers[qualifier] = { qualifier, exists, provisionedRequested: 0 };
+    } catch (err) {
+      out.errors.push({ qualifier, error: classifyAwsError(err) });
+    }
+  }
+  return out;
 }
 
 /** Reads one region: bulk lists, then only the per-function reads `requirementsFor` asks for. */
@@ -328,24 +401,32 @@ export async function readRegion(
         readErrors.push({ region, name: req.name, api: 'GetFunction', error });
       }
     }
-    const qualifiers = [...new Set(req.qualifiers)];
-    if (qualifiers.length === 0) return;
-    const states: Record<string, QualifierState> = {};
-    for (const q of qualifiers) {
-      try {
-        states[q] = await readQualifier(scoped, region, req.name, q);
-      } catch (err) {
-        const error = classifyAwsError(err);
+    if (req.qualifiers.length === 0) return;
+    try {
+      const read = await readProvisioned(scoped, region, req.name, req.qualifiers);
+      fn.qualifiers = read.qualifiers;
+      fn.otherProvisioned = read.otherProvisioned;
+      for (const { qualifier, error } of read.errors) {
+        readErrors.push({ region, name: req.name, qualifier, api: error.api ?? 'GetFunction', error });
+      }
+    } catch (err) {
+      const error = classifyAwsError(err);
+      // Deleted between ListFunctions and now: it is no longer part of the fleet.
+      if (error.code === 'NotFound') {
+        vanished.add(req.name);
+        return;
+      }
+      // Nothing known about any qualifier: each governed one is reported, and the engine refuses them as NotRead.
+      for (const qualifier of new Set(req.qualifiers)) {
         readErrors.push({
           region,
           name: req.name,
-          qualifier: q,
-          api: error.api ?? 'GetProvisionedConcurrencyConfig',
+          qualifier,
+          api: error.api ?? 'ListProvisionedConcurrencyConfigs',
           error,
         });
       }
     }
-    fn.qualifiers = states;
   });
 
   // Scalable targets matter when we own a schedule on them or a policy governs their qualifier.

@@ -8,7 +8,7 @@ import type { CallEvent } from '../aws/index.ts';
 const PLAIN_EVERY_MS = 2000;
 const BAR_WIDTH = 24;
 /** The APIs of per-function reads (reserved concurrency, provisioned concurrency, qualifier existence). */
-const PER_FUNCTION_APIS = new Set(['GetFunction', 'GetProvisionedConcurrencyConfig']);
+const PER_FUNCTION_APIS = new Set(['GetFunction', 'ListProvisionedConcurrencyConfigs']);
 
 export class Progress {
   private readonly counts = new Map<string, number>();

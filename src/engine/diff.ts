@@ -24,9 +24,10 @@ export class RegionContext {
   readonly region: string;
   readonly account: RegionAccount | undefined;
   /**
-   * Unreserved account concurrency left after the reservations planned so far in this region. Only increases are
-   * counted: functions are written in parallel, so a planned decrease may land after another function's increase;
-   * a refused increase is retried on the next cycle, once the decreases are in.
+   * Unreserved account concurrency left after the reservations planned so far in this region, and after the
+   * provisioned concurrency of the unreserved functions examined so far (AWS draws it from the same pool). Only
+   * increases are counted: functions are written in parallel, so a planned decrease may land after another
+   * function's increase; a refused increase is retried on the next cycle, once the decreases are in.
    */
   unreservedLeft: number | undefined;
   readonly targets = new Map<string, ScalableTargetState>();
@@ -160,7 +161,19 @@ export function diffEnforced(
           policy: res.policy.id,
         });
         const increase = (desired ?? 0) - (actual ?? 0);
-        if (desired === null) {
+        // AWS refuses a reservation below the function's provisioned total; the governed qualifier's own value is
+        // the provisioned check's business below (its change is ordered before a shrinking reservation).
+        const held = provisionedElsewhere(fn, merged.provisionedConcurrency?.value.qualifier);
+        const heldTotal = held.reduce((sum, o) => sum + o.value, 0);
+        if (desired !== null && desired < heldTotal) {
+          refuse(
+            refusals,
+            'reservedConcurrency',
+            'ProvisionedExceedsReserved',
+            `reserved concurrency ${desired} is below the ${heldTotal} provisioned on ${describeElsewhere(held)}`,
+            res.policy,
+          );
+        } else if (desired === null) {
           actions.push({ api: 'DeleteFunctionConcurrency' });
           effectiveReserved = null;
         } else if (increase <= 0) {
@@ -204,6 +217,12 @@ export function diffEnforced(
       refuse(refusals, 'provisionedConcurrency', 'NotRead', `qualifier ${q} was not read`, prov.policy);
     } else if (!qs.exists) {
       refuse(refusals, 'provisionedConcurrency', 'QualifierNotFound', `qualifier ${q} does not exist`, prov.policy);
+      drift.push({
+        field: 'provisionedConcurrency',
+        desired: analysis.desiredNow,
+        actual: `qualifier ${q} not found`,
+        policy: prov.policy.id,
+      });
     } else if (effectiveReserved === undefined) {
       refuse(
         refusals,
@@ -212,14 +231,18 @@ export function diffEnforced(
         'reserved concurrency was not read; provisioned must fit in it',
         prov.policy,
       );
-    } else if (effectiveReserved !== null && analysis.maxValue > effectiveReserved) {
-      refuse(
-        refusals,
-        'provisionedConcurrency',
-        'ProvisionedExceedsReserved',
-        `provisioned concurrency up to ${analysis.maxValue} exceeds reserved concurrency ${effectiveReserved}`,
-        prov.policy,
-      );
+    } else if (
+      !provisionedFits(fn, q, qs.provisionedRequested, effectiveReserved, analysis, ctx, refusals, prov.policy)
+    ) {
+      // The refused field still shows what it wants against what it has, like a refused reservation does.
+      if (!analysis.inGrace && qs.provisionedRequested !== analysis.desiredNow) {
+        drift.push({
+          field: 'provisionedConcurrency',
+          desired: analysis.desiredNow,
+          actual: qs.provisionedRequested,
+          policy: prov.policy.id,
+        });
+      }
     } else {
       const resourceId = resourceIdOf(fn.name, q);
       const policy = prov.policy.id;
@@ -289,6 +312,90 @@ export function diffEnforced(
 }
 
 /**
+ * Provisioned concurrency the function holds on qualifiers other than `qualifier` (as far as they were read: the
+ * governed ones and `otherProvisioned`), sorted by qualifier; every read qualifier when `qualifier` is undefined.
+ */
+export function provisionedElsewhere(
+  fn: ObservedFunction,
+  qualifier: string | undefined,
+): { qualifier: string; value: number }[] {
+  const out = new Map<string, number>();
+  for (const [name, value] of Object.entries(fn.otherProvisioned ?? {})) if (value > 0) out.set(name, value);
+  for (const [name, state] of Object.entries(fn.qualifiers ?? {})) {
+    if (name !== qualifier && state.exists && state.provisionedRequested > 0) out.set(name, state.provisionedRequested);
+  }
+  return [...out]
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .map(([name, value]) => ({ qualifier: name, value }));
+}
+
+/** "blue: 5, 3: 2" — at most a few named, so a message stays short on a function with many versions. */
+function describeElsewhere(others: readonly { qualifier: string; value: number }[]): string {
+  const shown = others.slice(0, 5).map((o) => `${o.qualifier}: ${o.value}`);
+  if (others.length > shown.length) shown.push(`and ${others.length - shown.length} more`);
+  return shown.join(', ');
+}
+
+/**
+ * What AWS checks on PutProvisionedConcurrencyConfig, for every value the schedule will ask for (its maximum):
+ *  - with a reservation, the sum over ALL the function's qualifiers must fit in it;
+ *  - without one, the function's provisioned concurrency comes out of the account's unreserved pool, which must keep
+ *    its floor. GetAccountSettings' UnreservedConcurrentExecutions subtracts reservations only, so the pool is
+ *    charged with what this function will hold on all its qualifiers; only a raise can be refused (keeping what AWS
+ *    already accepted is always possible), and the charge stays on the region's running `unreservedLeft`, so several
+ *    functions in one plan add up (provisioned on functions the plan never read is not known here).
+ * Records the refusal and returns false when it does not fit.
+ */
+function provisionedFits(
+  fn: ObservedFunction,
+  qualifier: string,
+  current: number,
+  reserved: number | null,
+  analysis: BlockAnalysis,
+  ctx: RegionContext,
+  refusals: Refusal[],
+  policy: PolicyInput,
+): boolean {
+  const others = provisionedElsewhere(fn, qualifier);
+  const othersTotal = others.reduce((sum, o) => sum + o.value, 0);
+  const onOthers = othersTotal > 0 ? ` plus ${othersTotal} on other qualifiers (${describeElsewhere(others)})` : '';
+  const max = analysis.maxValue;
+  if (reserved !== null) {
+    if (max + othersTotal <= reserved) return true;
+    refuse(
+      refusals,
+      'provisionedConcurrency',
+      'ProvisionedExceedsReserved',
+      `provisioned concurrency up to ${max} on ${qualifier}${onOthers} exceeds reserved concurrency ${reserved}`,
+      policy,
+    );
+    return false;
+  }
+  const raising = max > current;
+  if (ctx.account === undefined || ctx.unreservedLeft === undefined) {
+    if (!raising) return true;
+    refuse(refusals, 'provisionedConcurrency', 'NotRead', `account settings of ${ctx.region} were not read`, policy);
+    return false;
+  }
+  const drawn = othersTotal + Math.max(current, max);
+  const left = ctx.unreservedLeft - drawn;
+  if (raising && left < ctx.account.unreservedFloor) {
+    // What it holds now still occupies the pool for the functions planned after it.
+    ctx.unreservedLeft -= othersTotal + current;
+    refuse(
+      refusals,
+      'provisionedConcurrency',
+      'UnreservedFloor',
+      `provisioned concurrency up to ${max} on ${qualifier}${onOthers} would leave ${left} unreserved in ${ctx.region}, below the minimum of ${ctx.account.unreservedFloor}`,
+      policy,
+    );
+    return false;
+  }
+  ctx.unreservedLeft = left;
+  return true;
+}
+
+/**
  * AWS refuses a reserved concurrency below the provisioned concurrency already configured on the function. When a
  * plan lowers both, the provisioned change must go first, or the reserved write fails and the function never
  * converges; otherwise the contract's order (configuration, code, concurrency, provisioned) stands.
@@ -297,7 +404,9 @@ function provisionedBeforeShrinkingReserve(actions: Action[], fn: ObservedFuncti
   const reserved = actions.findIndex((a) => a.api === 'PutFunctionConcurrency');
   const put = actions[reserved];
   if (put?.api !== 'PutFunctionConcurrency') return actions;
-  const provisionedNow = Object.values(fn.qualifiers ?? {}).reduce((sum, q) => sum + q.provisionedRequested, 0);
+  const provisionedNow =
+    Object.values(fn.qualifiers ?? {}).reduce((sum, q) => sum + q.provisionedRequested, 0) +
+    Object.values(fn.otherProvisioned ?? {}).reduce((sum, v) => sum + v, 0);
   if (put.reservedConcurrentExecutions >= provisionedNow) return actions;
   const lastProvisioned = actions.findLastIndex(
     (a) => a.api === 'PutProvisionedConcurrencyConfig' || a.api === 'DeleteProvisionedConcurrencyConfig',

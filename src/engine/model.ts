@@ -70,6 +70,14 @@ export interface ObservedFunction {
   /** Governed qualifiers only; absent when no provisioned concurrency is governed. */
   qualifiers?: Record<string, QualifierState>;
   /**
+   * Requested provisioned concurrency on the function's OTHER qualifiers (those not in `qualifiers`), by qualifier;
+   * only qualifiers that have a config appear. Read with the governed ones (one ListProvisionedConcurrencyConfigs
+   * per function). AWS caps the sum over ALL of a function's qualifiers by its reserved concurrency, and without a
+   * reservation draws it from the account's unreserved pool, so feasibility adds these in.
+   * Absent: not read (no provisioned concurrency governed), counted as none.
+   */
+  otherProvisioned?: Record<string, number>;
+  /**
    * Duration GB-seconds the function used per month (e.g. from CloudWatch/Cost Explorer), when known; only used
    * to estimate the saving of moving it to arm64. Absent: the saving is n/a.
    */

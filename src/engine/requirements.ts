@@ -1,7 +1,8 @@
 /**
  * What must be read per function beyond ListFunctions + tags, decided after selection so that quota-expensive reads
- * (GetFunction for reserved concurrency, provisioned-concurrency configs per qualifier) happen only where a
- * matching policy governs the field.
+ * (GetFunction for reserved concurrency, a function's provisioned-concurrency configs) happen only where a
+ * matching policy governs the field. A function with governed qualifiers has ALL its configs listed (AWS caps their
+ * sum), but only the governed qualifiers are checked for existence.
  */
 
 import { compareIds } from './merge.ts';

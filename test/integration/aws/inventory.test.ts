@@ -7,6 +7,7 @@ import { type Harness, startHarness } from './harness.ts';
 
 const REGION = 'eu-central-1';
 const OTHER = 'us-east-1';
+const THIRD = 'eu-west-1';
 const N = 120;
 
 /** A deterministic 120-function fleet with every shape the reader must handle. */
@@ -35,6 +36,17 @@ const seed: SeedDocument = {
     ...Array.from({ length: N }, (_, i) => seedFunction(i)),
     { name: 'other-a', region: OTHER, memorySize: 256, tags: { tier: 'api' }, reservedConcurrency: 7 },
     { name: 'other-b', region: OTHER, memorySize: 512 },
+    // Provisioned concurrency on 55 aliases of one function: two pages of ListProvisionedConcurrencyConfigs.
+    {
+      name: 'many-aliases',
+      region: THIRD,
+      reservedConcurrency: 200,
+      aliases: Array.from({ length: 55 }, (_, i) => ({
+        name: `a${String(i).padStart(2, '0')}`,
+        version: '1',
+        provisionedConcurrency: 1 + (i % 3),
+      })),
+    },
   ],
 };
 
@@ -190,20 +202,22 @@ describe('readFleet against the emulator (bulk read strategy)', () => {
       GetAccountSettings: 1,
       DescribeScalableTargets: 1,
       DescribeScheduledActions: 1,
-      // reserved-governed functions + "exists?" checks of qualifiers without a provisioned config
-      GetFunction: apiCount + liveWithoutConfig,
-      // one per governed qualifier (ghost answers ResourceNotFound directly)
-      GetProvisionedConcurrencyConfig: liveQualifiers + 1,
+      // reserved-governed functions + "exists?" checks of governed qualifiers without a provisioned config
+      // (the 8 `live` aliases and fn-001's `ghost`)
+      GetFunction: apiCount + liveWithoutConfig + 1,
+      // one per function with a governed qualifier (16 with `live`, fn-001 with `ghost`): the 15 req/s bucket
+      // pays exactly what one GetProvisionedConcurrencyConfig per governed qualifier cost
+      ListProvisionedConcurrencyConfigs: liveQualifiers + 1,
     });
     expect(main.calls.byBucket).toEqual({
       lambda: 3 + 1 + liveQualifiers + 1,
-      'lambda-getfunction': apiCount + liveWithoutConfig,
+      'lambda-getfunction': apiCount + liveWithoutConfig + 1,
       autoscaling: 2,
       tagging: 2,
     });
     expect(main.calls.throttled).toBe(0);
-    // The only non-2xx answers are the expected 404s that say "no provisioned config" / "no such alias".
-    expect(main.calls.errors).toBe(liveWithoutConfig + 1);
+    // The only non-2xx answer is the expected 404 that says "no such alias" (ghost).
+    expect(main.calls.errors).toBe(1);
     const failed = h.events.filter((e) => e.outcome === 'error');
     expect(failed.every((e) => e.error?.code === 'NotFound')).toBe(true);
 
@@ -213,13 +227,40 @@ describe('readFleet against the emulator (bulk read strategy)', () => {
     expect(fleet.calls.total).toBe(seen.total);
   });
 
+  it('lists every provisioned config of a governed function, across pages, and keeps the others apart', async () => {
+    h.events.length = 0;
+    const read = await readRegion(h.aws, THIRD, (region, fns) =>
+      fns.map((f) => ({ region, name: f.name, reservedConcurrency: true, qualifiers: ['a07', 'missing'] })),
+    );
+
+    expect(read.readErrors).toEqual([]);
+    const f = read.functions[0]!;
+    expect(f.reservedConcurrency).toBe(200);
+    expect(f.qualifiers).toEqual({
+      a07: { qualifier: 'a07', exists: true, provisionedRequested: 2, provisionedStatus: 'READY' },
+      missing: { qualifier: 'missing', exists: false, provisionedRequested: 0 },
+    });
+    const others = f.otherProvisioned ?? {};
+    expect(Object.keys(others)).toHaveLength(54);
+    expect(others.a07).toBeUndefined();
+    expect(others.a00).toBe(1);
+    expect(others.a54).toBe(1);
+    expect(Object.values(others).reduce((n, v) => n + v, 0)).toBe(
+      Array.from({ length: 55 }, (_, i) => 1 + (i % 3)).reduce((n, v) => n + v, 0) - 2,
+    );
+    // 55 configs, 50 a page: two Lists; GetFunction for reserved and for `missing` only (a07 has a config).
+    expect(read.calls.byApi.ListProvisionedConcurrencyConfigs).toBe(2);
+    expect(read.calls.byApi.GetFunction).toBe(2);
+    expect(read.calls.byApi.GetProvisionedConcurrencyConfig).toBeUndefined();
+  });
+
   it('reads nothing per function when no field needs it', async () => {
     const read = await readRegion(h.aws, REGION, () => []);
 
     expect(read.functions).toHaveLength(N);
     expect(read.functions.every((f) => f.reservedConcurrency === undefined && f.qualifiers === undefined)).toBe(true);
     expect(read.calls.byApi.GetFunction).toBeUndefined();
-    expect(read.calls.byApi.GetProvisionedConcurrencyConfig).toBeUndefined();
+    expect(read.calls.byApi.ListProvisionedConcurrencyConfigs).toBeUndefined();
     expect(read.calls.total).toBe(3 + 2 + 1 + 1 + 1);
     // Only targets of our own actions are kept.
     expect(read.scalableTargets.map((t) => t.resourceId)).toEqual(['function:fn-000:live']);
@@ -233,6 +274,19 @@ describe('readFleet against the emulator (bulk read strategy)', () => {
     });
 
     expect(read.functions.map((f) => f.name)).toEqual(['other-b']);
+    expect(read.readErrors).toEqual([]);
+  });
+
+  it('drops a function deleted between ListFunctions and ListProvisionedConcurrencyConfigs', async () => {
+    const read = await readRegion(h.aws, REGION, (region, fns) => {
+      h.emulator.runtime.store.region(region).deleteFunction('fn-015');
+      return fns
+        .filter((f) => f.name === 'fn-015' || f.name === 'fn-030')
+        .map((f) => ({ region, name: f.name, reservedConcurrency: false, qualifiers: ['live'] }));
+    });
+
+    expect(read.functions.some((f) => f.name === 'fn-015')).toBe(false);
+    expect(read.functions.find((f) => f.name === 'fn-030')?.qualifiers?.live?.provisionedRequested).toBe(2);
     expect(read.readErrors).toEqual([]);
   });
 });

@@ -33,7 +33,7 @@ describe('scan progress on stderr', () => {
     // Act
     progress.onCall(call('ListFunctions'));
     progress.expectReads(4);
-    for (const api of ['GetFunction', 'GetProvisionedConcurrencyConfig']) {
+    for (const api of ['GetFunction', 'ListProvisionedConcurrencyConfigs']) {
       t += 200;
       progress.onCall(call(api));
     }
@@ -41,7 +41,7 @@ describe('scan progress on stderr', () => {
     // Assert: the last redraw shows half of the reads done
     const last = out.text().split('\r\x1b[2K').at(-1);
     expect(last).toBe(
-      'reading AWS [############------------] 50% 2/4 per-function reads · GetFunction 1, GetProvisionedConcurrencyConfig 1, ListFunctions 1',
+      'reading AWS [############------------] 50% 2/4 per-function reads · GetFunction 1, ListFunctions 1, ListProvisionedConcurrencyConfigs 1',
     );
   });
 

@@ -156,6 +156,9 @@ function functionsIn(region: string): fc.Arbitrary<ObservedFunction[]> {
               tags: tagMap,
               reservedConcurrency: fc.oneof(fc.constant(null), fc.integer({ min: 0, max: 80 }), fc.constant(undefined)),
               qualifiers: qualifierStates,
+              otherProvisioned: fc.dictionary(fc.constantFrom('green', '9'), fc.integer({ min: 1, max: 15 }), {
+                maxKeys: 2,
+              }),
               monthlyGbSeconds: fc.integer({ min: 0, max: 10_000_000 }),
             },
             { requiredKeys: ['memorySize', 'timeout', 'architecture', 'packageType', 'tags', 'reservedConcurrency'] },
@@ -352,6 +355,12 @@ export const wildFleet: fc.Arbitrary<FleetSnapshot> = fc
             provisionedRequested: fc.integer({ min: 0, max: 100_000 }),
           }),
         ),
+        { nil: undefined },
+      ),
+      otherProvisioned: fc.option(
+        fc.dictionary(fc.oneof(fc.constantFrom('blue', '1'), fc.string()), fc.integer({ min: 0, max: 100_000 }), {
+          maxKeys: 3,
+        }),
         { nil: undefined },
       ),
     }),

@@ -269,6 +269,215 @@ describe('feasibility', () => {
   });
 });
 
+describe('provisioned concurrency counts every qualifier of the function', () => {
+  const blue = (v: number) => ({ otherProvisioned: { blue: v } });
+  const floor150 = { account: { ...ACCOUNT, unreservedConcurrentExecutions: 150 } };
+  it.each<[string, Settings, ObservedFunction, Partial<RegionSnapshot>, string[], string[], string]>([
+    [
+      'other alias holds 5, reserved 10, desired 8 -> refused',
+      { provisionedConcurrency: { qualifier: 'live', value: 8 } },
+      fn('f', { reservedConcurrency: 10, qualifiers: live(0), ...blue(5) }),
+      {},
+      ['provisionedConcurrency:ProvisionedExceedsReserved'],
+      [],
+      'provisioned concurrency up to 8 on live plus 5 on other qualifiers (blue: 5) exceeds reserved concurrency 10',
+    ],
+    [
+      'other alias 5, reserved 20, desired 8 -> allowed',
+      { provisionedConcurrency: { qualifier: 'live', value: 8 } },
+      fn('f', { reservedConcurrency: 20, qualifiers: live(0), ...blue(5) }),
+      {},
+      [],
+      ['PutProvisionedConcurrencyConfig'],
+      '',
+    ],
+    [
+      'exactly the reservation: 5 + 5 = 10',
+      { provisionedConcurrency: { qualifier: 'live', value: 5 } },
+      fn('f', { reservedConcurrency: 10, qualifiers: live(0), ...blue(5) }),
+      {},
+      [],
+      ['PutProvisionedConcurrencyConfig'],
+      '',
+    ],
+    [
+      'a qualifier another (Audit) policy governs counts too, and every one is named',
+      { provisionedConcurrency: { qualifier: 'live', value: 8 } },
+      fn('f', {
+        reservedConcurrency: 12,
+        qualifiers: { ...live(0), '3': { qualifier: '3', exists: true, provisionedRequested: 2 } },
+        otherProvisioned: { blue: 3 },
+      }),
+      {},
+      ['provisionedConcurrency:ProvisionedExceedsReserved'],
+      [],
+      'up to 8 on live plus 5 on other qualifiers (3: 2, blue: 3) exceeds reserved concurrency 12',
+    ],
+    [
+      "the schedule's maximum counts with the others (20 + 5 > 24)",
+      { provisionedConcurrency: { qualifier: 'live', value: 1, windows: [bh] } },
+      fn('f', { reservedConcurrency: 24, qualifiers: live(1), ...blue(5) }),
+      {},
+      ['provisionedConcurrency:ProvisionedExceedsReserved'],
+      [],
+      'up to 20 on live plus 5',
+    ],
+    [
+      'the reservation this plan raises makes room for both',
+      { reservedConcurrency: 20, provisionedConcurrency: { qualifier: 'live', value: 8 } },
+      fn('f', { reservedConcurrency: 10, qualifiers: live(0), ...blue(5) }),
+      {},
+      [],
+      ['PutFunctionConcurrency', 'PutProvisionedConcurrencyConfig'],
+      '',
+    ],
+    [
+      "a reservation below the other alias's provisioned is refused (AWS would reject the write)",
+      { reservedConcurrency: 4, provisionedConcurrency: { qualifier: 'live', value: 2 } },
+      fn('f', { reservedConcurrency: 20, qualifiers: live(2), ...blue(5) }),
+      {},
+      ['reservedConcurrency:ProvisionedExceedsReserved'],
+      [],
+      'reserved concurrency 4 is below the 5 provisioned on blue: 5',
+    ],
+    [
+      'unreserved floor: no reservation, 150 unreserved, desired 60 -> 90 < 100',
+      { provisionedConcurrency: { qualifier: 'live', value: 60 } },
+      fn('f', { reservedConcurrency: null, qualifiers: live(0) }),
+      floor150,
+      ['provisionedConcurrency:UnreservedFloor'],
+      [],
+      'provisioned concurrency up to 60 on live would leave 90 unreserved in eu-central-1, below the minimum of 100',
+    ],
+    [
+      'unreserved floor: exactly at the floor is allowed (150 - 50 = 100)',
+      { provisionedConcurrency: { qualifier: 'live', value: 50 } },
+      fn('f', { reservedConcurrency: null, qualifiers: live(0) }),
+      floor150,
+      [],
+      ['PutProvisionedConcurrencyConfig'],
+      '',
+    ],
+    [
+      "unreserved floor: the function's other qualifiers draw from the pool too (150 - 20 - 40 = 90)",
+      { provisionedConcurrency: { qualifier: 'live', value: 40 } },
+      fn('f', { reservedConcurrency: null, qualifiers: live(0), ...blue(20) }),
+      floor150,
+      ['provisionedConcurrency:UnreservedFloor'],
+      [],
+      'up to 40 on live plus 20 on other qualifiers (blue: 20) would leave 90 unreserved',
+    ],
+    [
+      'unreserved floor: what it already holds counts (GetAccountSettings leaves provisioned in the pool)',
+      { provisionedConcurrency: { qualifier: 'live', value: 950 } },
+      fn('f', { reservedConcurrency: null, qualifiers: live(850) }),
+      {},
+      ['provisionedConcurrency:UnreservedFloor'],
+      [],
+      'would leave 50 unreserved',
+    ],
+    [
+      'unreserved floor: keeping what AWS already accepted is never refused',
+      { provisionedConcurrency: { qualifier: 'live', value: 80 } },
+      fn('f', { reservedConcurrency: null, qualifiers: live(80), ...blue(20) }),
+      floor150,
+      [],
+      [],
+      '',
+    ],
+    [
+      'unreserved floor: lowering is never refused',
+      { provisionedConcurrency: { qualifier: 'live', value: 60 } },
+      fn('f', { reservedConcurrency: null, qualifiers: live(80) }),
+      floor150,
+      [],
+      ['PutProvisionedConcurrencyConfig'],
+      '',
+    ],
+    [
+      'a raise without account settings is not read',
+      { provisionedConcurrency: { qualifier: 'live', value: 5 } },
+      fn('f', { reservedConcurrency: null, qualifiers: live(0) }),
+      { account: undefined },
+      ['provisionedConcurrency:NotRead'],
+      [],
+      'account settings of eu-central-1 were not read',
+    ],
+    [
+      'a reserved function needs no account settings for its provisioned',
+      { provisionedConcurrency: { qualifier: 'live', value: 5 } },
+      fn('f', { reservedConcurrency: 10, qualifiers: live(0) }),
+      { account: undefined },
+      [],
+      ['PutProvisionedConcurrencyConfig'],
+      '',
+    ],
+  ])('%s', (_title, settings, f, over, expectedRefusals, expectedApis, message) => {
+    const fp = planOne(settings, f, over);
+    expect(reasons(fp)).toEqual(expectedRefusals);
+    expect(apis(fp)).toEqual(expectedApis);
+    if (message !== '') expect(fp.refusals[0]?.message).toContain(message);
+  });
+
+  it('a refused provisioned field still shows desired against actual, like a refused reservation', () => {
+    const fp = planOne(
+      { provisionedConcurrency: { qualifier: 'live', value: 8 } },
+      fn('f', { reservedConcurrency: 10, qualifiers: live(2), otherProvisioned: { blue: 5 } }),
+    );
+    expect(fp.compliant).toBe(false);
+    expect(fp.drift).toEqual([{ field: 'provisionedConcurrency', desired: 8, actual: 2, policy: 'platform/p' }]);
+  });
+
+  it('a qualifier that does not exist shows as drift too', () => {
+    const fp = planOne(
+      { provisionedConcurrency: { qualifier: 'live', value: 3 } },
+      fn('f', { qualifiers: live(0, false) }),
+    );
+    expect(fp.drift).toEqual([
+      { field: 'provisionedConcurrency', desired: 3, actual: 'qualifier live not found', policy: 'platform/p' },
+    ]);
+  });
+
+  it('several functions without a reservation add up against the floor, in name order, with reserved increases', () => {
+    const ps = [
+      policy('platform/prov', {
+        selector: { functionNames: ['p-*'] },
+        settings: { provisionedConcurrency: { qualifier: 'live', value: 40 } },
+      }),
+      policy('platform/res', { selector: { functionNames: ['r-*'] }, settings: { reservedConcurrency: 30 } }),
+    ];
+    const r = region(
+      [
+        fn('p-c', { qualifiers: live(0) }),
+        fn('p-a', { qualifiers: live(0) }),
+        fn('r-b'),
+        fn('p-b', { qualifiers: live(10) }),
+        fn('p-d', { qualifiers: live(40) }),
+      ],
+      { account: { ...ACCOUNT, unreservedConcurrentExecutions: 260 } },
+    );
+    const p = plan(ps, fleet(r), NOW, OPTIONS);
+    // p-a: 260 - 40 = 220; p-b: 220 - 40 = 180; p-c: 180 - 40 = 140; p-d keeps its 40: 100;
+    // r-b: reserving 30 would leave 70 < 100.
+    expect(p.functions.map((f) => [f.name, apis(f), reasons(f)])).toEqual([
+      ['p-a', ['PutProvisionedConcurrencyConfig'], []],
+      ['p-b', ['PutProvisionedConcurrencyConfig'], []],
+      ['p-c', ['PutProvisionedConcurrencyConfig'], []],
+      ['p-d', [], []],
+      ['r-b', [], ['reservedConcurrency:UnreservedFloor']],
+    ]);
+    // A tighter account (200): p-a 160, p-b 120, p-c would leave 80 and is refused (its 0 stays), p-d keeps its 40.
+    const tight = plan(ps, fleet({ ...r, account: { ...ACCOUNT, unreservedConcurrentExecutions: 200 } }), NOW, OPTIONS);
+    expect(tight.functions.map((f) => [f.name, reasons(f)])).toEqual([
+      ['p-a', []],
+      ['p-b', []],
+      ['p-c', ['provisionedConcurrency:UnreservedFloor']],
+      ['p-d', []],
+      ['r-b', ['reservedConcurrency:UnreservedFloor']],
+    ]);
+  });
+});
+
 describe('actions', () => {
   it('memory and timeout in one UpdateFunctionConfiguration, then code, reserved, provisioned', () => {
     const fp = planOne(
