@@ -3,6 +3,7 @@
  * changes (Zip re-sent, Image refused), what AWS would reject (refused before writing), and provisioned
  * concurrency schedules carried by Application Auto Scaling across a window edge on the emulator's clock.
  */
+import { LambdaClient, PutProvisionedConcurrencyConfigCommand } from '@aws-sdk/client-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SeedFunction } from '../../../src/emulator/index.ts';
 import { awsArgs, expectGolden, fixture, parsePlan, runCli, startTestEmulator, type TestEmulator } from './harness.ts';
@@ -204,14 +205,101 @@ describe('what AWS would reject is refused before writing', () => {
     expect(table.stdout).toMatch(
       /^eu-central-1\s+greedy\s+reservedConcurrency\s+150\s+Unreserved\s+capacity\/reserve\s+refused: UnreservedFloor$/m,
     );
-    // The refused provisioned concurrency has no drift entry in the engine's plan, but still gets a table row
+    // The refused provisioned concurrency keeps its drift entry (desired against actual), like a refused reservation
     expect(table.stdout).toMatch(
-      /^eu-central-1\s+warm\s+provisionedConcurrency\s+-\s+-\s+capacity\/warm\s+refused: ProvisionedExceedsReserved$/m,
+      /^eu-central-1\s+warm\s+provisionedConcurrency\s+10\s+0\s+capacity\/warm\s+refused: ProvisionedExceedsReserved$/m,
     );
     expect(table.stdout).toMatch(/^problem: capacity\/warm: ProvisionedExceedsReserved on 1 function/m);
     expect(table.stdout).toContain(
-      '2 policies, 2 functions matched: 0 compliant, 1 drifted, 0 overridden, 2 infeasible\n',
+      '2 policies, 2 functions matched: 0 compliant, 2 drifted, 0 overridden, 2 infeasible\n',
     );
+  });
+
+  it('provisioned on another alias counts against the reservation: refused with the reason, no write; the feasible plan applies', async () => {
+    // Arrange: `shared` reserves 10 and its `blue` alias holds 5; `roomy` (no reservation) holds 850 on `live`
+    emu = await startTestEmulator({
+      accountConcurrency: 1000,
+      functions: [
+        zipFn('shared', {
+          reservedConcurrency: 10,
+          aliases: [
+            { name: 'blue', version: '1', provisionedConcurrency: 5 },
+            { name: 'live', version: '2' },
+          ],
+        }),
+        zipFn('roomy', { aliases: [{ name: 'live', version: '1', provisionedConcurrency: 850 }] }),
+      ],
+    });
+    const refused = fixture('scenarios/other-alias-refused.yaml');
+
+    // Act
+    const plan = await runCli(['plan', '-f', refused, '-o', 'json', ...awsArgs(emu.url)]);
+    const apply = await runCli(['apply', '-f', refused, '-o', 'json', ...awsArgs(emu.url)]);
+
+    // Assert: both refused with the reason AWS would give, nothing written
+    expect(plan.code).toBe(2);
+    const doc = parsePlan(plan.stdout);
+    expect(doc.functions.map((f) => [f.name, f.actions, f.refusals.map((r) => `${r.field}:${r.reason}`)])).toEqual([
+      ['roomy', [], ['provisionedConcurrency:UnreservedFloor']],
+      ['shared', [], ['provisionedConcurrency:ProvisionedExceedsReserved']],
+    ]);
+    const shared = doc.functions.find((f) => f.name === 'shared');
+    expect(shared?.refusals[0]?.message).toBe(
+      'provisioned concurrency up to 8 on live plus 5 on other qualifiers (blue: 5) exceeds reserved concurrency 10',
+    );
+    expect(shared?.drift).toEqual([
+      { field: 'provisionedConcurrency', desired: 8, actual: 0, policy: 'capacity/warm' },
+    ]);
+    expect(doc.functions.find((f) => f.name === 'roomy')?.refusals[0]?.message).toBe(
+      'provisioned concurrency up to 950 on live would leave 40 unreserved in eu-central-1, below the minimum of 100',
+    );
+    expect(apply.code).toBe(2);
+    expect(parsePlan(apply.stdout).executions).toEqual([]);
+    expect(await emu.writes()).toEqual([]);
+
+    // AWS (the emulator) agrees: the very writes the planner refused are rejected when sent anyway
+    const lambda = new LambdaClient({
+      region: REGION,
+      endpoint: emu.url,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    for (const [name, value] of [
+      ['shared', 8],
+      ['roomy', 950],
+    ] as const) {
+      await expect(
+        lambda.send(
+          new PutProvisionedConcurrencyConfigCommand({
+            FunctionName: name,
+            Qualifier: 'live',
+            ProvisionedConcurrentExecutions: value,
+          }),
+        ),
+      ).rejects.toMatchObject({ name: 'InvalidParameterValueException' });
+    }
+    lambda.destroy();
+    await emu.admin('DELETE', 'writes');
+
+    // Act: the feasible version of the wish (reservation 20)
+    const allowed = await runCli([
+      'apply',
+      '-f',
+      fixture('scenarios/other-alias-allowed.yaml'),
+      '-o',
+      'json',
+      ...awsArgs(emu.url),
+    ]);
+
+    // Assert: reservation first, then the provisioned config; every write accepted; compliant afterwards
+    expect(allowed.code).toBe(0);
+    expect(await apiLog(emu)).toEqual(['PutFunctionConcurrency:ok', 'PutProvisionedConcurrencyConfig:ok']);
+    const after = emu.functionState(REGION, 'shared');
+    expect(after.reservedConcurrency).toBe(20);
+    expect(after.provisioned.map((p) => [p.qualifier, p.requested])).toEqual([
+      ['blue', 5],
+      ['live', 8],
+    ]);
+    expect(parsePlan(allowed.stdout).after?.summary).toMatchObject({ matched: 1, compliant: 1, infeasible: 0 });
   });
 });
 
