@@ -41,6 +41,8 @@ export interface FleetFacts {
   tagged: number;
   /** Functions whose reserved concurrency a policy needs (tier api: governed; tier edge: provisioned must fit). */
   reservedReads: number;
+  /** Functions whose provisioned concurrency is governed: one ListProvisionedConcurrencyConfigs each (<= 50 configs). */
+  provisionedReads: number;
   /** Governed qualifiers (one `live` alias per edge function). */
   qualifiers: number;
   /** Governed qualifiers without a provisioned config: GetFunction(Qualifier) tells "0" from "no such alias". */
@@ -64,7 +66,15 @@ export function buildFleet(count: number, regions: readonly string[] = BENCH_REG
   const facts = new Map<string, FleetFacts>(
     regions.map((region) => [
       region,
-      { region, functions: 0, tagged: 0, reservedReads: 0, qualifiers: 0, qualifiersWithoutConfig: 0 },
+      {
+        region,
+        functions: 0,
+        tagged: 0,
+        reservedReads: 0,
+        provisionedReads: 0,
+        qualifiers: 0,
+        qualifiersWithoutConfig: 0,
+      },
     ]),
   );
   const drift = () => rand() < 0.15;
@@ -96,6 +106,7 @@ export function buildFleet(count: number, regions: readonly string[] = BENCH_REG
       }
       if (tier === 'edge') {
         fact.reservedReads++;
+        fact.provisionedReads++;
         fact.qualifiers++;
         const configured = rand() < 0.8;
         if (!configured) fact.qualifiersWithoutConfig++;
@@ -201,7 +212,9 @@ export interface MinimumCalls {
 /**
  * The fewest calls AWS's APIs allow for a full audit, per quota bucket, with no scalable targets or scheduled
  * actions yet (a fresh estate): per region
- *   lambda:            ceil(n/50) ListFunctions + 1 GetAccountSettings + 1 GetProvisionedConcurrencyConfig per governed qualifier
+ *   lambda:            ceil(n/50) ListFunctions + 1 GetAccountSettings + 1 ListProvisionedConcurrencyConfigs page per
+ *                      function whose provisioned concurrency is governed (AWS caps the sum over all its qualifiers,
+ *                      so every config is needed; one page holds 50)
  *   lambda-getfunction: 1 GetFunction per function whose reserved concurrency matters + 1 per governed qualifier without a config
  *   tagging:           ceil(tagged/100) GetResources
  *   autoscaling:       1 DescribeScalableTargets + 1 DescribeScheduledActions page
@@ -211,7 +224,7 @@ export function minimumAuditCalls(facts: readonly FleetFacts[]): MinimumCalls {
   const byBucket: Record<MinimumBucket, number> = { lambda: 0, 'lambda-getfunction': 0, tagging: 0, autoscaling: 0 };
   for (const f of facts) {
     const r: Record<MinimumBucket, number> = {
-      lambda: Math.max(1, Math.ceil(f.functions / 50)) + 1 + f.qualifiers,
+      lambda: Math.max(1, Math.ceil(f.functions / 50)) + 1 + f.provisionedReads,
       'lambda-getfunction': f.reservedReads + f.qualifiersWithoutConfig,
       tagging: Math.max(1, Math.ceil(f.tagged / 100)),
       autoscaling: 2,
@@ -223,7 +236,7 @@ export function minimumAuditCalls(facts: readonly FleetFacts[]): MinimumCalls {
     byBucket,
     byRegion,
     terms: {
-      lambda: 'ceil(n/50) ListFunctions + GetAccountSettings + 1 per governed qualifier',
+      lambda: 'ceil(n/50) ListFunctions + GetAccountSettings + 1 config list per provisioned-governed function',
       'lambda-getfunction': '1 per reserved-relevant function + 1 per qualifier without config',
       tagging: 'ceil(tagged/100) GetResources',
       autoscaling: 'DescribeScalableTargets + DescribeScheduledActions',

@@ -13,7 +13,8 @@ import {
   statusChanged,
   statusMergePatch,
 } from '../../../src/controller/status.ts';
-import type { Drift, FieldName, FunctionPlan, PolicyReport } from '../../../src/engine/model.ts';
+import type { Drift, FieldName, FunctionPlan, PolicyInput, PolicyReport } from '../../../src/engine/model.ts';
+import { plan } from '../../../src/engine/plan.ts';
 
 const ID = 'platform/api-tier';
 const now = new Date('2026-12-01T09:00:00.000Z');
@@ -164,6 +165,61 @@ describe('functionStatusFor', () => {
       ],
     };
     expect(functionStatusFor(ID, 'Enforce', drifted('a'), exec).state).toBe('Remediated');
+  });
+
+  it('a refused provisioned concurrency shows desired against actual, like a refused reservation', () => {
+    // Arrange: the engine's plan for a function whose other alias holds 5 of its 10 reserved
+    const policy: PolicyInput = {
+      id: ID,
+      namespace: 'platform',
+      name: 'api-tier',
+      mode: 'Enforce',
+      priority: 0,
+      suspend: false,
+      intervalSeconds: 300,
+      selector: { functionNames: ['a'] },
+      settings: { provisionedConcurrency: { qualifier: 'live', value: 8 } },
+    };
+    const fleet = {
+      readAt: now,
+      regions: [
+        {
+          region: 'eu-central-1',
+          account: { concurrentExecutions: 1000, unreservedConcurrentExecutions: 990, unreservedFloor: 100 },
+          functions: [
+            {
+              region: 'eu-central-1',
+              name: 'a',
+              arn: 'arn:aws:lambda:eu-central-1:123456789012:function:a',
+              memorySize: 512,
+              timeout: 30,
+              architecture: 'x86_64' as const,
+              packageType: 'Zip' as const,
+              tags: {},
+              reservedConcurrency: 10,
+              qualifiers: { live: { qualifier: 'live', exists: true, provisionedRequested: 2 } },
+              otherProvisioned: { blue: 5 },
+            },
+          ],
+          scalableTargets: [],
+          scheduledActions: [],
+        },
+      ],
+    };
+    const fp = plan([policy], fleet, now, { defaultRegions: ['eu-central-1'] }).functions[0]!;
+
+    // Act
+    const status = functionStatusFor(ID, 'Enforce', fp, undefined);
+
+    // Assert
+    expect(status).toEqual({
+      region: 'eu-central-1',
+      name: 'a',
+      state: 'Infeasible',
+      drift: [{ field: 'provisionedConcurrency', desired: 8, actual: 2 }],
+      message:
+        'provisionedConcurrency: ProvisionedExceedsReserved: provisioned concurrency up to 8 on live plus 5 on other qualifiers (blue: 5) exceeds reserved concurrency 10',
+    });
   });
 });
 
