@@ -72,6 +72,9 @@ interface RegionResult {
 /** Error codes of src/aws that a later attempt may not meet again. */
 const TRANSIENT_ERRORS: ReadonlySet<string> = new Set(['Throttled', 'Retryable', 'Conflict', 'WaitTimeout']);
 
+/** Events kept for a policy while its status cannot be written (bounded: the API server may be away for long). */
+const MAX_CARRIED_EVENTS = 50;
+
 const REGION_KEY = 'region/';
 const DELETE_KEY = 'delete/';
 /** Visit a region shortly after a window edge so status shows the new desired value. */
@@ -94,6 +97,13 @@ export class Manager {
    * failing region's retries would overwrite each other's status on every pass.
    */
   private readonly regionErrors = new Map<string, string>();
+  /**
+   * Per policy uid: remediations whose status and events could not be written yet (the API server was away while
+   * AWS was being fixed). The next publish adds them, so no fix goes unreported and `remediated` stays a true count.
+   */
+  private readonly unreported = new Map<string, { remediated: number; events: PolicyEventRecord[] }>();
+  /** Per policy uid: the tail of its status updates. Regions publish in parallel; each update builds on the last. */
+  private readonly statusQueues = new Map<string, Promise<void>>();
   private unsubscribe: (() => void) | undefined;
   private workers: Promise<void> | undefined;
 
@@ -203,8 +213,9 @@ export class Manager {
       this.regionErrors.set(region, `AWS in ${region}: ${error instanceof Error ? error.message : String(error)}`);
       for (const policy of inRegion) {
         if (!valid.has(policyKey(policy))) continue;
-        const status = buildErrorStatus(policy, this.previousStatus(policy), this.unavailable(policy), now);
-        await this.write(policy, status);
+        await this.oneAtATime(policy, () =>
+          this.write(policy, buildErrorStatus(policy, this.previousStatus(policy), this.unavailable(policy), now)),
+        );
       }
       throw error;
     }
@@ -272,6 +283,22 @@ export class Manager {
     return { valid, invalid };
   }
 
+  /**
+   * Runs one status update of `policy` after the ones already queued for it: two regions finishing together must not
+   * both build on the same previous status (one region's `remediated` would be lost).
+   */
+  private async oneAtATime(policy: LambdaPolicy, update: () => Promise<void>): Promise<void> {
+    const uid = policy.metadata.uid ?? policyKey(policy);
+    const run = (this.statusQueues.get(uid) ?? Promise.resolve()).then(update);
+    const tail = run.catch(() => undefined);
+    this.statusQueues.set(uid, tail);
+    try {
+      await run;
+    } finally {
+      if (this.statusQueues.get(uid) === tail) this.statusQueues.delete(uid);
+    }
+  }
+
   /** The AwsUnavailable state of a policy: every failing region it reaches into (message '' when none). */
   private unavailable(policy: LambdaPolicy): { reason: string; message: string } {
     const messages = this.regionsOf(policy).flatMap((r) => this.regionErrors.get(r) ?? []);
@@ -300,11 +327,17 @@ export class Manager {
       infeasible: 0,
       problems,
     };
-    await this.write(policy, buildStatus(policy, report, [], [], this.previousStatus(policy), now));
+    await this.oneAtATime(policy, () =>
+      this.write(policy, buildStatus(policy, report, [], [], this.previousStatus(policy), now)),
+    );
   }
 
   /** Status and events of one policy after a pass over `region`, combining its other regions' latest passes. */
-  private async publish(policy: LambdaPolicy, region: string, pass: PassResult, now: Date): Promise<void> {
+  private publish(policy: LambdaPolicy, region: string, pass: PassResult, now: Date): Promise<void> {
+    return this.oneAtATime(policy, () => this.publishNow(policy, region, pass, now));
+  }
+
+  private async publishNow(policy: LambdaPolicy, region: string, pass: PassResult, now: Date): Promise<void> {
     const id = policyKey(policy);
     const mode = policy.spec.mode ?? 'Enforce';
     const functions: FunctionPlan[] = [];
@@ -330,12 +363,25 @@ export class Manager {
     const here = pass.plan.functions.filter((f) => f.policies.includes(id));
     const byName = new Map(pass.executions.map((e) => [e.name, e]));
     const fixedHere = here.filter((f) => functionStatusFor(id, mode, f, byName.get(f.name)).state === 'Remediated');
+    // What earlier passes fixed but could not report (the status write failed) is reported with this one.
+    const uid = policy.metadata.uid ?? id;
+    const carried = this.unreported.get(uid);
+    const fixed = (carried?.remediated ?? 0) + fixedHere.length;
+    const events = [...(carried?.events ?? []), ...cycleEvents(policy, here, pass.executions)];
     if (status.summary) {
       const before = (previous as LambdaPolicyStatus | undefined)?.summary?.remediated ?? 0;
-      status.summary.remediated = before + fixedHere.length;
+      status.summary.remediated = before + fixed;
     }
-    await this.write(policy, status);
-    await this.options.sink.recordEvents(policy, cycleEvents(policy, here, pass.executions));
+    try {
+      await this.write(policy, status);
+    } catch (error) {
+      if (fixed > 0 || events.length > 0) {
+        this.unreported.set(uid, { remediated: fixed, events: events.slice(-MAX_CARRIED_EVENTS) });
+      }
+      throw error;
+    }
+    this.unreported.delete(uid);
+    await this.options.sink.recordEvents(policy, events);
     if (status.summary) {
       const s = status.summary;
       this.options.metrics?.setFunctionStates(id, {

@@ -195,6 +195,53 @@ spec:
     expect(loser.functions?.[0]?.message).toContain('orders/strict');
   });
 
+  it('a fix made while status cannot be written is reported (count and Event) once status can be written', async () => {
+    // Arrange: converged; then the API server goes away (every status write fails) and someone changes the function
+    const settled = await until('Ready=True/Compliant', () => {
+      const s = sink.statuses.get('platform/api');
+      return ready(s) === 'True/Compliant' ? s : undefined;
+    });
+    const remediatedBefore = settled.summary?.remediated ?? 0;
+    const eventsBefore = sink.events.length;
+    const write = sink.writeStatus.bind(sink);
+    let apiServerUp = false;
+    sink.writeStatus = async (policy, previous, status) => {
+      if (!apiServerUp) throw new Error('connect ECONNREFUSED (the API server is away)');
+      return write(policy, previous, status);
+    };
+    await fetch(`${emulator.url}/_emulator/functions/${REGION}/orders-api`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ memorySize: 512 }),
+    });
+
+    // Act: the controller fixes AWS while it cannot report, and checks again (in sync); then the API server is back
+    const passesBefore = passes.length;
+    manager.queue.add(`region/${REGION}`);
+    const fixedIn = await until('the pass that fixes AWS during the outage', () => {
+      const i = passes.findIndex((p, j) => j >= passesBefore && p.executions.some((e) => e.outcomes.length > 0));
+      return i >= 0 ? i : undefined;
+    });
+    await until('a pass in sync after the fix', () =>
+      passes.slice(fixedIn + 1).some((p) => p.plan.functions.every((f) => f.actions.length === 0)) ? true : undefined,
+    );
+    expect(fn('orders-api')?.memorySize).toBe(1024);
+    apiServerUp = true;
+    manager.queue.add(`region/${REGION}`);
+
+    // Assert: the fix is counted once and its Event recorded
+    const reported = await until('the fix reported', () => {
+      const s = sink.statuses.get('platform/api');
+      return s?.summary?.remediated === remediatedBefore + 1 ? s : undefined;
+    });
+    expect(ready(reported)).toMatch(/^True\//);
+    expect(sink.events.slice(eventsBefore).map((e) => e.reason)).toContain('Remediated');
+    const passesReported = passes.length;
+    manager.queue.add(`region/${REGION}`);
+    await until('one more pass', () => (passes.length > passesReported ? true : undefined));
+    expect(sink.statuses.get('platform/api')?.summary?.remediated).toBe(remediatedBefore + 1);
+  });
+
   it('what AWS would refuse is reported (Stalled, Infeasible) and never written', async () => {
     await writeFile(
       join(dir, 'api.yaml'),
@@ -276,6 +323,8 @@ describe('Manager with a policy over two regions', () => {
     expect(first).toMatchObject({ status: 'True', reason: 'RegionsPending' });
     expect(first?.message).toMatch(new RegExp(`not yet checked at generation .*: (${REGION}|${US})$`));
     expect(written[0]?.conditions?.find((c) => c.type === 'Ready')?.status).not.toBe('True');
+    // each region fixed its orders-api once: both counted, though the two passes may finish at the same moment
+    await until('remediated counts both regions', () => (written.at(-1)?.summary?.remediated === 2 ? true : undefined));
   });
 
   it('while one region fails, says AwsUnavailable whichever region reports, without flapping', async () => {
