@@ -18,6 +18,7 @@ import {
   newNamespace,
   readyAtGeneration,
   startClusterWithCrd,
+  statusOf,
 } from './support/cluster.ts';
 import { ControllerProcess, type LogEntry } from './support/controller-process.ts';
 import { describeWrite, EU, type Fleet, seedFunction, startFleet, US } from './support/fleet.ts';
@@ -152,6 +153,9 @@ describe('lambda-policy-controller run across a kube-apiserver restart', () => {
     const edited = await waitReady(ns, 'orders', { matched: 2, compliant: 2, drifted: 0, failed: 0 });
     expect(edited.metadata.generation).toBe(2);
     expect(condition(edited, 'Ready')?.observedGeneration).toBe(2);
+    // every fix is counted once: 2 at the start, the one made during the outage (reported once the server was
+    // back), 2 for the edit
+    expect(statusOf(edited).summary?.remediated).toBe(5);
     for (const [region, name] of MATCHED) {
       expect(fleet.fn(region, name), `${region}/${name}`).toMatchObject({ memorySize: 2048, timeout: 10 });
     }
