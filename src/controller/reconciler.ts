@@ -51,7 +51,12 @@ export async function reconcileFleet(
     regions,
     (region, functions) => {
       const requirements = requiredReads(active, region, functions, options.defaultRegions);
-      const reads = requirements.reduce((n, r) => n + (r.reservedConcurrency ? 1 : 0) + r.qualifiers.length, 0);
+      // GetFunction where reserved is governed; one ListProvisionedConcurrencyConfigs per function for all its
+      // governed qualifiers (a qualifier without a config may take one more GetFunction: the bar caps at full)
+      const reads = requirements.reduce(
+        (n, r) => n + (r.reservedConcurrency ? 1 : 0) + (r.qualifiers.length > 0 ? 1 : 0),
+        0,
+      );
       options.onReadsPlanned?.(region, reads);
       return requirements;
     },
