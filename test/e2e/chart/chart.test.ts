@@ -353,6 +353,9 @@ describe('helm install on a real API server', () => {
     expect(await can('create', 'events.events.k8s.io', '-n', 'team-a')).toBe('yes');
     expect(await can('watch', 'lambdapolicies.lambdapolicy.io', '-n', 'team-b')).toBe('no');
     expect(await can('list', 'lambdapolicies.lambdapolicy.io', '--all-namespaces')).toBe('no');
-    expect(await can('update', `leases.coordination.k8s.io/${DEFAULT_LEASE_NAME}`, '-n', ns)).toBe('yes');
+    expect(await can('update', `leases.coordination.k8s.io/${release}-lambda-policy-controller-leader`, '-n', ns)).toBe(
+      'yes',
+    );
+    expect(await can('update', `leases.coordination.k8s.io/${LEASE}`, '-n', ns)).toBe('no');
   });
 });
