@@ -188,6 +188,7 @@ export class Manager {
     const inRegion = live.filter((p) => this.regionsOf(p).includes(region));
     if (inRegion.length === 0) {
       this.results.delete(region);
+      this.regionErrors.delete(region);
       return undefined;
     }
     const { valid, invalid } = this.toInputs(live);
