@@ -12,13 +12,11 @@ import type { ControlPlane } from '../harness/index.ts';
 import {
   applyPolicy,
   condition,
-  describeStatus,
-  findPolicy,
   getPolicy,
   newNamespace,
-  readyAtGeneration,
   startClusterWithCrd,
   statusOf,
+  waitPolicyReady,
 } from './support/cluster.ts';
 import { ControllerProcess, type LogEntry } from './support/controller-process.ts';
 import { describeWrite, EU, type Fleet, seedFunction, startFleet, US } from './support/fleet.ts';
@@ -57,17 +55,8 @@ function ordersFleet(): Promise<Fleet> {
 /** Log lines after the first `skip` ones (a bookmark taken with entries().length). */
 const linesSince = (controller: ControllerProcess, skip: number): LogEntry[] => controller.entries().slice(skip);
 
-async function waitReady(ns: string, name: string, summary: Record<string, number>) {
-  let last: Awaited<ReturnType<typeof findPolicy>>;
-  return waitFor(
-    `${ns}/${name} Ready at its generation with ${JSON.stringify(summary)}`,
-    async () => {
-      last = await findPolicy(cluster, ns, name);
-      return last && readyAtGeneration(last, summary);
-    },
-    { timeoutMs: 120_000, describe: () => describeStatus(last) },
-  );
-}
+const waitReady = (ns: string, name: string, summary: Record<string, number>) =>
+  waitPolicyReady(cluster, ns, name, summary, 120_000);
 
 describe('lambda-policy-controller run across a kube-apiserver restart', () => {
   it('keeps enforcing AWS while the API server is down, then resumes watching and enforces an edit', async () => {

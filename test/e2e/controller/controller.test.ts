@@ -19,9 +19,9 @@ import {
   getPolicy,
   newNamespace,
   printedPolicies,
-  readyAtGeneration,
   startClusterWithCrd,
   statusOf,
+  waitPolicyReady,
   watchPolicy,
 } from './support/cluster.ts';
 import { ControllerProcess } from './support/controller-process.ts';
@@ -100,17 +100,8 @@ async function startController(fleet: Fleet, namespace: string): Promise<Control
   });
 }
 
-async function waitReady(ns: string, name: string, summary: Record<string, number>, timeoutMs = 90_000) {
-  let last: Awaited<ReturnType<typeof findPolicy>>;
-  return waitFor(
-    `${ns}/${name} Ready at its generation with ${JSON.stringify(summary)}`,
-    async () => {
-      last = await findPolicy(cluster, ns, name);
-      return last && readyAtGeneration(last, summary);
-    },
-    { timeoutMs, describe: () => describeStatus(last) },
-  );
-}
+const waitReady = (ns: string, name: string, summary: Record<string, number>, timeoutMs?: number) =>
+  waitPolicyReady(cluster, ns, name, summary, timeoutMs);
 
 describe('lambda-policy-controller run', () => {
   it('enforces a policy, re-enforces an edit, corrects out-of-band drift, and cleans up on delete', async () => {

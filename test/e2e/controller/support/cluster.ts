@@ -8,6 +8,7 @@ import { KubeConfig, Watch } from '@kubernetes/client-node';
 import type { LambdaPolicy, LambdaPolicySpec, LambdaPolicyStatus } from '../../../../src/api/schema.ts';
 import { parsePrintedTable } from '../../api/printed-table.ts';
 import { type ClusterClient, type ControlPlane, REPO_ROOT, startControlPlane } from '../../harness/index.ts';
+import { waitFor } from './wait.ts';
 
 export const CRD_PATH = join(REPO_ROOT, 'crds', 'lambdapolicies.lambdapolicy.io.yaml');
 
@@ -100,6 +101,25 @@ export function readyAtGeneration(policy: LambdaPolicy, summary: Partial<Record<
   const actual = (status.summary ?? {}) as Record<string, number>;
   if (!Object.entries(summary).every(([k, v]) => actual[k] === v)) return undefined;
   return policy;
+}
+
+/** Waits until the controller reports the policy Ready at its generation with `summary`; the failure shows the last. */
+export async function waitPolicyReady(
+  cluster: ClusterClient,
+  namespace: string,
+  name: string,
+  summary: Record<string, number>,
+  timeoutMs = 90_000,
+): Promise<LambdaPolicy> {
+  let last: LambdaPolicy | undefined;
+  return waitFor(
+    `${namespace}/${name} Ready at its generation with ${JSON.stringify(summary)}`,
+    async () => {
+      last = await findPolicy(cluster, namespace, name);
+      return last && readyAtGeneration(last, summary);
+    },
+    { timeoutMs, describe: () => describeStatus(last) },
+  );
 }
 
 /** A short description of a policy's status for wait-timeout messages. */
