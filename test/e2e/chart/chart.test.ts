@@ -6,11 +6,11 @@
  * files/rbac-rules.yaml: reading and status-patching policies, Events, its Lease, and never a write of a policy's
  * spec.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { CRD_FILE, CRD_NAME } from '../../../src/api/crd.ts';
 import { DEFAULT_LEASE_NAME } from '../../../src/controller/leader.ts';
 import { type ControlPlane, runCommand, startControlPlane } from '../harness/index.ts';
@@ -482,7 +482,7 @@ describe('helm install of the packaged chart on a real API server', () => {
 
   it('prints NOTES that work without the repository: the CRD upgrade comes from `helm show crds`', () => {
     expect(notes).toContain(
-      `helm show crds lambda-policy-controller --version ${CHART_VERSION} | kubectl apply --server-side -f -`,
+      `helm show crds lambda-policy-controller --version ${CHART_VERSION} | kubectl apply --server-side --force-conflicts -f -`,
     );
     expect(notes).toContain(`helm test ${RELEASE} -n ${NS} --logs`);
     expect(notes).toContain(`Lease ${LEASE}`);
@@ -580,5 +580,52 @@ describe('helm install of the packaged chart on a real API server', () => {
       'yes',
     );
     expect(await can('update', `leases.coordination.k8s.io/${LEASE}`, '-n', ns)).toBe('no');
+  });
+
+  it('upgrades as docs/install.md says: the newer CRD from `helm show crds`, then `helm upgrade` with new values', async () => {
+    // Arrange: a newer package whose CRD changed (a description in the schema) and whose values differ
+    const newer = mkdtempSync(join(tmpdir(), 'lpc-chart-newer-'));
+    try {
+      const chartCopy = join(newer, 'lambda-policy-controller');
+      cpSync(CHART_DIR, chartCopy, { recursive: true });
+      const chartYaml = join(chartCopy, 'Chart.yaml');
+      writeFileSync(chartYaml, readFileSync(chartYaml, 'utf8').replace(`version: ${CHART_VERSION}`, 'version: 0.1.1'));
+      const crdPath = join(chartCopy, CRD_FILE);
+      const crd = parse(readFileSync(crdPath, 'utf8')) as {
+        spec: { versions: { schema: { openAPIV3Schema: { description?: string } } }[] };
+      };
+      const [version] = crd.spec.versions;
+      if (!version) throw new Error('the CRD has no version');
+      version.schema.openAPIV3Schema.description = 'upgraded by the chart e2e test';
+      writeFileSync(crdPath, stringify(crd));
+      await cluster.helm(['package', chartCopy, '--destination', newer]);
+      const tgz = join(newer, 'lambda-policy-controller-0.1.1.tgz');
+
+      // Act: the two commands of docs/install.md "Upgrading"
+      const crds = await cluster.helm(['show', 'crds', tgz]);
+      const applied = await cluster.kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], {
+        input: crds.stdout,
+      });
+      await cluster.helm(['upgrade', RELEASE, tgz, '-n', NS, '--reuse-values', '--set', 'replicaCount=2']);
+
+      // Assert: the CRD changed on the server, the release is at the new chart with the new value
+      expect(applied.exitCode).toBe(0);
+      const live = await cluster.kubectlJson<typeof crd>(['get', 'crd', CRD_NAME]);
+      expect(live.spec.versions[0]?.schema.openAPIV3Schema.description).toBe('upgraded by the chart e2e test');
+      const status = JSON.parse((await cluster.helm(['status', RELEASE, '-n', NS, '-o', 'json'])).stdout) as {
+        version: number;
+        chart?: { metadata: { version: string } };
+        info: { status: string };
+      };
+      expect(status.info.status).toBe('deployed');
+      const deployment = await cluster.kubectlJson<{
+        spec: { replicas: number };
+        metadata: { labels: Record<string, string> };
+      }>(['get', 'deployment', FULLNAME, '-n', NS]);
+      expect(deployment.spec.replicas).toBe(2);
+      expect(deployment.metadata.labels['helm.sh/chart']).toBe('lambda-policy-controller-0.1.1');
+    } finally {
+      rmSync(newer, { recursive: true, force: true });
+    }
   });
 });
