@@ -383,6 +383,7 @@ describe('helm template', () => {
       'helm.sh/hook-delete-policy': 'before-hook-creation',
     });
     expect(pod.spec.restartPolicy).toBe('Never');
+    expect(pod.spec.automountServiceAccountToken).toBe(false);
     expect(pod.spec.serviceAccountName).toBe(FULLNAME);
     expect(container?.args).toEqual([
       'doctor',
