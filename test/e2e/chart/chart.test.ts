@@ -14,7 +14,7 @@ import { parse, stringify } from 'yaml';
 import { CRD_FILE, CRD_NAME } from '../../../src/api/crd.ts';
 import { DEFAULT_LEASE_NAME } from '../../../src/controller/leader.ts';
 import { type ControlPlane, runCommand, startControlPlane } from '../harness/index.ts';
-import { CHART_DIR, type KubeObject, renderChart } from './support/render.ts';
+import { CHART_DIR, type KubeObject, renderChart, renderChartYaml } from './support/render.ts';
 
 const RELEASE = 'lpc';
 const NS = 'lpc-system';
@@ -494,6 +494,26 @@ describe('helm install of the packaged chart on a real API server', () => {
     const waited = await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${CRD_NAME}`]);
 
     expect(waited.exitCode).toBe(0);
+  });
+
+  it('renders a helm test pod the API server accepts (server-side dry run: no kubelet runs it here)', async () => {
+    // Arrange
+    const pod = await renderChartYaml(cluster, {
+      release: RELEASE,
+      namespace: NS,
+      chart: packaged,
+      showOnly: ['templates/tests/doctor-pod.yaml'],
+    });
+
+    // Act
+    const result = await cluster.kubectl(['create', '--dry-run=server', '-o', 'name', '-f', '-'], {
+      input: pod,
+      check: false,
+    });
+
+    // Assert
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout.trim()).toBe(`pod/${FULLNAME}-doctor`);
   });
 
   it('creates every object the chart renders', async () => {
