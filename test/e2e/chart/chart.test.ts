@@ -483,7 +483,8 @@ describe('helm install of the packaged chart on a real API server', () => {
 
   it('prints NOTES that work without the repository: the CRD upgrade comes from `helm show crds`', () => {
     expect(notes).toContain(
-      `helm show crds lambda-policy-controller --version ${CHART_VERSION} | kubectl apply --server-side --force-conflicts -f -`,
+      '  helm show crds CHART --version NEW_VERSION | kubectl apply --server-side --force-conflicts -f -\n' +
+        `  helm upgrade ${RELEASE} CHART --version NEW_VERSION -n ${NS} --reuse-values\n`,
     );
     expect(notes).toContain(`helm test ${RELEASE} -n ${NS} --logs`);
     expect(notes).toContain(`Lease ${LEASE}`);
