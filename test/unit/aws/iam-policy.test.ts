@@ -1,6 +1,7 @@
 /**
  * docs/iam/ against the code: the AWS calls are derived from src/aws (every SDK Command class a file imports from
- * an @aws-sdk/client-* package and sends with `new XCommand(`), turned into IAM actions, and compared with the
+ * an @aws-sdk/client-* package and sends with `new XCommand(`, and every SDK paginator `paginateX(` it calls),
+ * turned into IAM actions, and compared with the
  * policy JSON files. A new SDK call without its permission, or a permission no code needs, fails here. The few
  * actions that are not an SDK call of ours are listed with the reason AWS requires them.
  */
@@ -65,15 +66,19 @@ function derivedCalls(): DerivedCall[] {
   for (const file of sourceFiles(SRC_AWS)) {
     const text = readFileSync(file, 'utf8');
     for (const [, names = '', pkg = ''] of text.matchAll(importPattern)) {
-      const commands = names
+      const imported = names
         .split(',')
         .map((n) => n.trim())
-        .filter((n) => !n.startsWith('type ') && n.endsWith('Command'));
-      for (const command of commands) {
-        if (!new RegExp(`new\\s+${command}\\s*\\(`).test(text)) continue;
+        .filter((n) => n !== '' && !n.startsWith('type '));
+      for (const name of imported) {
+        // `new XCommand(...)` sends X; an SDK paginator `paginateX(...)` sends X page after page.
+        const operation = name.endsWith('Command')
+          ? new RegExp(`new\\s+${name}\\s*\\(`).test(text) && name.slice(0, -'Command'.length)
+          : /^paginate[A-Z]/.test(name) && new RegExp(`${name}\\s*\\(`).test(text) && name.slice('paginate'.length);
+        if (!operation) continue;
         const prefix = SERVICE_PREFIX[pkg];
         if (prefix === undefined) throw new Error(`${relative(REPO, file)}: no IAM prefix known for ${pkg}`);
-        calls.push({ action: `${prefix}:${command.slice(0, -'Command'.length)}`, file: relative(REPO, file) });
+        calls.push({ action: `${prefix}:${operation}`, file: relative(REPO, file) });
       }
     }
   }
