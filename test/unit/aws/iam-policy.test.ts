@@ -42,7 +42,7 @@ const IMPLIED: Record<string, { actions: string[]; why: string }> = {
     actions: ['iam:CreateServiceLinkedRole', 'lambda:GetProvisionedConcurrencyConfig'],
     why:
       'the first registration in an account creates AWSServiceRoleForApplicationAutoScaling_LambdaConcurrency; ' +
-      "Application Auto Scaling checks the caller's permissions on the target service's provisioned-concurrency API",
+      "Application Auto Scaling wants callers to hold the target service's permissions its service-linked role uses (Put/Get/Delete ProvisionedConcurrencyConfig)",
   },
 };
 
