@@ -12,16 +12,15 @@ import { DEFAULT_LEASE_NAME, defaultIdentity, kubernetesLeaseClient, LeaderElect
 import { Manager } from '../controller/manager.ts';
 import { ControllerMetrics } from '../controller/metrics.ts';
 import { KubernetesPolicySource } from '../sources/kubernetes.ts';
-import { type EmbeddedAws, startEmbeddedAws } from './embedded-aws.ts';
 import { EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
 
 export interface RunOptions {
+  /** Run against an embedded emulator seeded from this fleet file instead of AWS (wins over awsEndpoint). */
+  seed?: string;
   kubeconfig?: string;
   namespace?: string;
   regions?: string[];
   awsEndpoint?: string;
-  /** Run against an embedded emulator seeded from this fleet file instead of AWS (wins over awsEndpoint). */
-  seed?: string;
   metricsAddr: string;
   healthAddr: string;
   leaderElect: boolean;
@@ -34,33 +33,20 @@ export interface RunOptions {
 }
 
 export async function runController(opts: RunOptions): Promise<number> {
+  if (opts.seed !== undefined) return runWithEmbeddedAws(opts, opts.seed);
   const logger = pino({ name: 'lambda-policy-controller', level: process.env.LOG_LEVEL ?? 'info' });
-  const embedded: EmbeddedAws | undefined = opts.seed ? await startEmbeddedAws(opts.seed) : undefined;
-  try {
-    if (embedded) logger.info({ endpoint: embedded.url, seed: opts.seed }, 'embedded AWS emulator started');
-    return await runWith(opts, logger, embedded);
-  } finally {
-    await embedded?.stop();
-  }
-}
-
-async function runWith(opts: RunOptions, logger: pino.Logger, embedded: EmbeddedAws | undefined): Promise<number> {
-  const regions =
-    opts.regions ??
-    embedded?.regions ??
-    [process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? ''].filter(Boolean);
+  const regions = opts.regions ?? [process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? ''].filter(Boolean);
   if (regions.length === 0) {
     logger.error({}, 'no default region: pass --regions or set AWS_REGION');
     return EXIT_ERROR;
   }
-  const awsEndpoint = embedded?.url ?? opts.awsEndpoint;
   const kc = new KubeConfig();
   if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
   else kc.loadFromDefault();
 
   const identity = defaultIdentity();
   const metrics = new ControllerMetrics();
-  const aws = createAws({ regions, endpoint: awsEndpoint, onCall: (call) => metrics.observeAwsCall(call) });
+  const aws = createAws({ regions, endpoint: opts.awsEndpoint, onCall: (call) => metrics.observeAwsCall(call) });
   const source = new KubernetesPolicySource(kc, { ...(opts.namespace ? { namespace: opts.namespace } : {}), logger });
   const sink = new KubernetesStatusSink(kc, { instance: identity, logger, metrics });
   const manager = new Manager({ source, aws, defaultRegions: regions, sink, workers: opts.workers, logger, metrics });
@@ -125,4 +111,23 @@ async function runWith(opts: RunOptions, logger: pino.Logger, embedded: Embedded
   await metricsServer.stop();
   aws.destroy();
   return reason === 'lost' ? EXIT_ERROR : EXIT_OK;
+}
+
+/**
+ * `run --seed FILE`: the same controller against an in-process emulator seeded from the file (its regions are the
+ * default regions unless --regions is given), stopped when the controller stops. Loaded only when asked for.
+ */
+async function runWithEmbeddedAws(opts: RunOptions, seed: string): Promise<number> {
+  const { startEmbeddedAws } = await import('./embedded-aws.ts');
+  const embedded = await startEmbeddedAws(seed);
+  try {
+    pino({ name: 'lambda-policy-controller', level: process.env.LOG_LEVEL ?? 'info' }).info(
+      { endpoint: embedded.url, seed },
+      'embedded AWS emulator started',
+    );
+    const { seed: _seed, ...rest } = opts;
+    return await runController({ ...rest, awsEndpoint: embedded.url, regions: opts.regions ?? embedded.regions });
+  } finally {
+    await embedded.stop();
+  }
 }
