@@ -62,6 +62,5 @@ for c in "${COMMANDS[@]}"; do
   reported="$("$DEST/bin/$c" --version 2>&1 | head -n1)"
   [[ "$reported" == "Kubernetes v${K}" ]] || die "$c reports '${reported}', expected 'Kubernetes v${K}'"
 done
-# The module cache keeps the sources; the wrapper's go.sum is all that is worth keeping of src/.
 mark_complete "$DEST"
 log "kubernetes node v${K}: built ${COMMANDS[*]}"

@@ -31,7 +31,7 @@ require_command() {
     die "'$1' is not installed or not on PATH (Debian: apt-get install $2) and re-run $0"
 }
 
-# require_debian_version CMD PACKAGE WANT VERSION_OUTPUT: the installed tool must be at the pinned version.
+# require_version_prefix WHAT WANT HAVE PACKAGE: the installed tool must be at the pinned version.
 require_version_prefix() {
   local what="$1" want="$2" have="$3" package="$4"
   [[ "$have" == "$want"* ]] ||

@@ -2,8 +2,8 @@
  * The product installed the way a user installs it: the image built from the Dockerfile (hack/build-image.sh), the
  * packaged chart installed with helm on a real node (kubelet, containerd, kube-proxy, CNI: harness/node.ts), two
  * controller pods against the AWS emulator, which runs on the host at the node network's host address. The tests
- * run in order on one release: install, enforce, leader hand-over, the demo fleet's RSS, a rolling upgrade, signals
- * as PID 1, uninstall.
+ * run in order on one release: install, enforce, the demo fleet's RSS, leader hand-over, a rolling upgrade, `helm
+ * test`, signals as PID 1, uninstall.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -285,6 +285,18 @@ describe('helm install of the packaged chart with the built image', () => {
     expect(new Set(runs).size, `writers in order: ${runs.join(' → ')}`).toBe(runs.length);
     expect(runs.at(-1)).toBe(after.leader);
     expect(oldPods.has(after.leader)).toBe(false);
+  });
+
+  it('passes `helm test` (the doctor preflight as a pod, against the emulator)', async () => {
+    // Act
+    const result = await cluster.helm(['test', RELEASE, '--namespace', NAMESPACE, '--logs', '--timeout=180s'], {
+      check: false,
+      timeoutMs: 200_000,
+    });
+
+    // Assert
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/Phase:\s+Succeeded/);
   });
 
   it('stops a one-shot `plan` on SIGTERM as PID 1 of its container (exit 143)', async () => {
