@@ -31,9 +31,14 @@ function hackScript(script: string, args: readonly string[] = []): string {
   return last;
 }
 
-/** Builds what the node needs (warm: a second) and the image (buildah's layer cache: seconds when unchanged). */
-export function buildNodeAndImage(): { imageArchive: string } {
+/** Builds what the node needs (warm: a second). */
+export function ensureNodeInfra(): void {
   hackScript(ENSURE_NODE_SCRIPT);
+}
+
+/** ensureNodeInfra(), then the image (buildah's layer cache: seconds when unchanged). */
+export function buildNodeAndImage(): { imageArchive: string } {
+  ensureNodeInfra();
   return { imageArchive: hackScript(BUILD_IMAGE_SCRIPT) };
 }
 
