@@ -1,13 +1,15 @@
 /**
  * The single-node cluster's own contract: it runs a pod, and stop() leaves nothing behind on the host — no process
  * of the pod, no mount, no network namespace, no veth, no cgroup, and the kernel settings the kubelet changed are
- * back to what they were.
+ * back to what they were; and what a SIGKILLed run left is removed by the next start.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { waitFor } from '../controller/support/wait.ts';
+import { REPO_ROOT } from '../harness/index.ts';
 import { type NodeCluster, startNodeCluster } from '../harness/node.ts';
 import { nodeInfra } from '../harness/node-binaries.ts';
 import { ensureNodeInfra } from './support/install.ts';
@@ -78,5 +80,49 @@ describe('startNodeCluster', () => {
     expect(spawnSync('ip', ['link', 'show', `lpch${process.pid}`]).status).not.toBe(0);
     expect(sysctls()).toEqual(before.sysctls);
     expect(existsSync(workDir) && process.env.LPC_E2E_KEEP !== '1').toBe(false);
+  });
+});
+
+/** A run that starts a node with a pod on it, prints READY, and waits to be killed. */
+const KILLED_RUN = `
+import { startNodeCluster } from ${JSON.stringify(`${REPO_ROOT}/test/e2e/harness/node.ts`)};
+import { nodeInfra } from ${JSON.stringify(`${REPO_ROOT}/test/e2e/harness/node-binaries.ts`)};
+const cluster = await startNodeCluster();
+await cluster.client.kubectl(['run', 'sleeper', '--image=' + nodeInfra().pauseImage, '--image-pull-policy=Never']);
+await cluster.client.kubectl(['wait', '--for=condition=Ready', 'pod/sleeper', '--timeout=120s']);
+console.log('READY');
+setInterval(() => {}, 1000);
+`;
+
+describe('a run killed with SIGKILL', () => {
+  it('leaves containers, mounts, namespaces and cgroups that the next startNodeCluster() removes', async () => {
+    // Arrange
+    const before = { netns: netns() };
+    const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'node'), ['--input-type=module', '-e', KILLED_RUN], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const childId = `lpc-node-${child.pid}`;
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    await waitFor('the killed run to have its pod Running', () => output.includes('READY'), {
+      timeoutMs: 240_000,
+      intervalMs: 500,
+    });
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(netns()).toContain(childId);
+    expect(cgroupsNamed(childId).length).toBeGreaterThan(0);
+
+    // Act
+    cluster = await startNodeCluster();
+
+    // Assert: the dead run's namespace, pod namespaces, cgroups and mounts are gone; only ours are there.
+    expect(netns().filter((n) => !before.netns.includes(n))).toEqual([`lpc-node-${process.pid}`]);
+    expect(cgroupsNamed(childId)).toEqual([]);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(`/tmp/${childId}/`);
+    await cluster.stop();
+    expect(netns().sort()).toEqual(before.netns.sort());
   });
 });
