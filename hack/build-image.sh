@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Build the repository's Dockerfile without a Docker daemon: `buildah bud --pull=never --isolation chroot` on the
-# stand-in base (hack/build-standin-base.sh; image registries are unreachable here), tagged like the released image,
-# saved as a docker-archive, and optionally imported into a containerd (the e2e node's) with `ctr images import`.
+# stand-in base (hack/build-standin-base.sh; image registries are unreachable here), tagged like the released image
+# and saved as a docker-archive, which the e2e node imports into its containerd (`ctr -n k8s.io images import`).
 #
-#   hack/build-image.sh [--import CONTAINERD_SOCKET]   prints the archive's path (the only line on stdout)
+#   hack/build-image.sh      prints the archive's path (the only line on stdout)
 #
 # Environment: LPC_IMAGE (default lambda-policy-controller:<package.json version>), LPC_CACHE.
 # Buildah's layer cache makes a rebuild with unchanged package*.json take seconds.
@@ -16,20 +16,14 @@ require_root "building the image with buildah"
 require_command buildah buildah
 require_command python3 python3
 
-IMPORT_SOCKET=""
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-  --import)
-    IMPORT_SOCKET="${2:?--import needs a containerd socket path}"
-    shift 2
-    ;;
-  -h | --help)
-    sed -n '2,9p' "$0"
-    exit 0
-    ;;
-  *) die "unknown argument: $1 (try --help)" ;;
-  esac
-done
+case "${1:-}" in
+"") ;;
+-h | --help)
+  sed -n '2,9p' "$0"
+  exit 0
+  ;;
+*) die "unknown argument: $1 (try --help)" ;;
+esac
 
 REPO="$(cd "$HACK_DIR/.." && pwd)"
 VERSION="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$REPO/package.json" | head -n1)"
@@ -64,9 +58,4 @@ print(f"[test-infra] image {image}: {mb(sum(sizes))} uncompressed; base {mb(sum(
       f"app layers {mb(sum(app))} ({', '.join(mb(s) for s in app)})")
 PY
 
-if [[ -n "$IMPORT_SOCKET" ]]; then
-  require_command ctr containerd
-  [[ -S "$IMPORT_SOCKET" ]] || die "no containerd socket at ${IMPORT_SOCKET}"
-  timed "image ${IMAGE}: ctr -n k8s.io images import" ctr --address "$IMPORT_SOCKET" -n k8s.io images import "$ARCHIVE"
-fi
 printf '%s\n' "$ARCHIVE"
