@@ -236,16 +236,24 @@ describe('helm install of the packaged chart with the built image', () => {
     const { leader, standby } = await waitTwoReadyOneLeader();
     const mark = lastSeq();
 
-    // Act
+    // Act: the leader's pod is deleted; once the standby holds the Lease, new work arrives.
     await cluster.kubectl(['delete', 'pod', leader, '-n', NAMESPACE, '--wait=false']);
+    await waitFor('the standby to hold the Lease', async () => (await leaseHolder(cluster.client)) === standby, {
+      timeoutMs: 120_000,
+      intervalMs: 250,
+    });
+    const takeover = lastSeq();
     await setPaymentsMemory(1792);
 
     // Assert
     await waitPolicyReady(cluster.client, 'payments', 'payments-memory', { drifted: 0 }, 120_000);
     expect(memoryOf('eu-central-1', 'payments-api')).toBe(1792);
-    const writes = writesSince(mark);
+    const writes = writesSince(takeover);
     expect(writes.length).toBeGreaterThan(0);
     expect(new Set(writes.map((w) => w.accessKeyId))).toEqual(new Set([standby]));
+    // Whatever the old leader still wrote while stopping came before the standby's first write, never after.
+    const runs = writerRuns(writesSince(mark).map((w) => w.accessKeyId));
+    expect(new Set(runs).size, `writers in order: ${runs.join(' → ')}`).toBe(runs.length);
     expect(await leaseHolder(cluster.client)).toBe(standby);
     // The Deployment replaces the deleted pod: two Ready again, the new one standing by.
     const after = await waitTwoReadyOneLeader();
