@@ -1,6 +1,7 @@
 /**
  * The `lambda-policy-controller` command line: `run` (the controller), `plan` / `apply` (one pass over policy
- * files, for CI), `emulator` (the local AWS emulator) and `demo` (what `npm start` runs). Each command lives in its
+ * files, for CI), `doctor` (the AWS preflight), `emulator` (the local AWS emulator) and `demo` (what `npm start`
+ * runs). Each command lives in its
  * own module and is loaded only when used, so `plan` does not pay for the Kubernetes client.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -28,6 +29,12 @@ function isoInstant(value: string): Date {
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`not a positive integer: ${value}`);
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`not a non-negative integer: ${value}`);
   return n;
 }
 
@@ -78,6 +85,24 @@ export function buildProgram(exit: { code: number }): Command {
   ).action(async (opts) => {
     const { runPlan } = await import('./plan-command.ts');
     exit.code = await runPlan({ ...opts, enforce: true });
+  });
+
+  awsOptions(
+    program
+      .command('doctor')
+      .description(
+        "preflight before Enforce: identity, each region's read APIs, concurrency headroom, readable fields (exit 0 ok, 1 a check failed)",
+      )
+      .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+      .option(
+        '--min-headroom <n>',
+        'fail when less unreserved concurrency than this can still be reserved',
+        nonNegativeInt,
+        0,
+      ),
+  ).action(async (opts) => {
+    const { runDoctor } = await import('./doctor-command.ts');
+    exit.code = await runDoctor(opts);
   });
 
   program

@@ -15,6 +15,8 @@ import { KubernetesPolicySource } from '../sources/kubernetes.ts';
 import { EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
 
 export interface RunOptions {
+  /** Run against an embedded emulator seeded from this fleet file instead of AWS (wins over awsEndpoint). */
+  seed?: string;
   kubeconfig?: string;
   namespace?: string;
   regions?: string[];
@@ -31,6 +33,7 @@ export interface RunOptions {
 }
 
 export async function runController(opts: RunOptions): Promise<number> {
+  if (opts.seed !== undefined) return runWithEmbeddedAws(opts, opts.seed);
   const logger = pino({ name: 'lambda-policy-controller', level: process.env.LOG_LEVEL ?? 'info' });
   const regions = opts.regions ?? [process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? ''].filter(Boolean);
   if (regions.length === 0) {
@@ -108,4 +111,23 @@ export async function runController(opts: RunOptions): Promise<number> {
   await metricsServer.stop();
   aws.destroy();
   return reason === 'lost' ? EXIT_ERROR : EXIT_OK;
+}
+
+/**
+ * `run --seed FILE`: the same controller against an in-process emulator seeded from the file (its regions are the
+ * default regions unless --regions is given), stopped when the controller stops. Loaded only when asked for.
+ */
+async function runWithEmbeddedAws(opts: RunOptions, seed: string): Promise<number> {
+  const { startEmbeddedAws } = await import('./embedded-aws.ts');
+  const embedded = await startEmbeddedAws(seed);
+  try {
+    pino({ name: 'lambda-policy-controller', level: process.env.LOG_LEVEL ?? 'info' }).info(
+      { endpoint: embedded.url, seed },
+      'embedded AWS emulator started',
+    );
+    const { seed: _seed, ...rest } = opts;
+    return await runController({ ...rest, awsEndpoint: embedded.url, regions: opts.regions ?? embedded.regions });
+  } finally {
+    await embedded.stop();
+  }
 }

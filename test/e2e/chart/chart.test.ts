@@ -1,18 +1,20 @@
 /**
- * The Helm chart against the pinned helm and a real kube-apiserver: it lints, renders what the values say, installs
- * (every object accepted by the API server; no pod runs: there is no kubelet), installs the generated CRD, and its
- * ServiceAccount gets exactly the grants in files/rbac-rules.yaml: reading and status-patching policies, Events, its
- * Lease, and never a write of a policy's spec.
+ * The Helm chart against the pinned helm and a real kube-apiserver: it lints, its schema refuses unknown values,
+ * it renders what the values say, the packaged chart (`helm package`) installs (every object accepted by the API
+ * server; no pod runs here: this cluster has no kubelet — test/e2e/install runs the pods), installs the generated
+ * CRD, prints NOTES that work from the package, and its ServiceAccount gets exactly the grants in
+ * files/rbac-rules.yaml: reading and status-patching policies, Events, its Lease, and never a write of a policy's
+ * spec.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { CRD_FILE, CRD_NAME } from '../../../src/api/crd.ts';
 import { DEFAULT_LEASE_NAME } from '../../../src/controller/leader.ts';
 import { type ControlPlane, runCommand, startControlPlane } from '../harness/index.ts';
-import { CHART_DIR, type KubeObject, renderChart } from './support/render.ts';
+import { CHART_DIR, type KubeObject, renderChart, renderChartYaml } from './support/render.ts';
 
 const RELEASE = 'lpc';
 const NS = 'lpc-system';
@@ -21,6 +23,7 @@ const FULLNAME = 'lpc-lambda-policy-controller';
 const SA = `system:serviceaccount:${NS}:${FULLNAME}`;
 /** The release's own Lease (`<fullname>-leader`): two releases in one namespace never share one. */
 const LEASE = `${FULLNAME}-leader`;
+const CHART_VERSION = '0.1.0';
 
 let cluster: ControlPlane;
 
@@ -43,20 +46,26 @@ interface Container {
   image: string;
 }
 
+type PodSpec = Record<string, unknown> & { containers: Container[] };
+
 function find(objects: KubeObject[], kind: string, name?: string): KubeObject {
   const found = objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
   if (!found) throw new Error(`no ${kind} ${name ?? ''} in ${objects.map((o) => o.kind).join(', ')}`);
   return found;
 }
 
+function podSpec(objects: KubeObject[]): PodSpec {
+  return (find(objects, 'Deployment') as KubeObject & { spec: { template: { spec: PodSpec } } }).spec.template.spec;
+}
+
 function controllerContainer(objects: KubeObject[]): Container {
-  const deployment = find(objects, 'Deployment') as KubeObject & {
-    spec: { template: { spec: { containers: Container[] } } };
-  };
-  const [container] = deployment.spec.template.spec.containers;
+  const [container] = podSpec(objects).containers;
   if (!container) throw new Error('the Deployment has no container');
   return container;
 }
+
+const helmTemplate = (sets: string[]) =>
+  cluster.helm(['template', RELEASE, CHART_DIR, ...sets.flatMap((s) => ['--set', s])], { check: false });
 
 const rbacRules = parse(readFileSync(join(CHART_DIR, 'files', 'rbac-rules.yaml'), 'utf8')) as {
   controller: unknown[];
@@ -68,6 +77,16 @@ describe('helm lint', () => {
     ['defaults', []],
     ['two replicas, one namespace, an endpoint', ['replicaCount=2', 'watchNamespace=team-a', 'aws.endpoint=http://x']],
     ['ServiceMonitor and IRSA', ['metrics.serviceMonitor.enabled=true', 'serviceAccount.annotations.a=b']],
+    [
+      'an existing ServiceAccount, no RBAC, no PDB, no test pod',
+      [
+        'serviceAccount.create=false',
+        'serviceAccount.name=lpc',
+        'rbac.create=false',
+        'podDisruptionBudget.enabled=false',
+        'test.enabled=false',
+      ],
+    ],
   ])('passes --strict with %s', async (_name, sets) => {
     const result = await cluster.helm(['lint', '--strict', CHART_DIR, ...sets.flatMap((s) => ['--set', s])], {
       check: false,
@@ -78,7 +97,7 @@ describe('helm lint', () => {
 });
 
 describe('helm template', () => {
-  it('renders the controller, its ServiceAccount, RBAC and metrics Service, and no ServiceMonitor by default', async () => {
+  it('renders the controller, its ServiceAccount, RBAC, metrics Service, PDB and test pod, no ServiceMonitor by default', async () => {
     // Act
     const objects = await renderChart(cluster, { release: RELEASE, namespace: NS });
 
@@ -88,11 +107,76 @@ describe('helm template', () => {
         `ClusterRole/${FULLNAME}`,
         `ClusterRoleBinding/${FULLNAME}`,
         `Deployment/${FULLNAME}`,
+        `PodDisruptionBudget/${FULLNAME}`,
+        `Pod/${FULLNAME}-doctor`,
         `Role/${FULLNAME}-leader-election`,
         `RoleBinding/${FULLNAME}-leader-election`,
         `Service/${FULLNAME}-metrics`,
         `ServiceAccount/${FULLNAME}`,
       ].sort(),
+    );
+  });
+
+  it('with an existing ServiceAccount and rbac.create=false, renders no ServiceAccount and no RBAC, and uses it', async () => {
+    // Act
+    const objects = await renderChart(cluster, {
+      release: RELEASE,
+      namespace: NS,
+      set: { 'serviceAccount.create': 'false', 'serviceAccount.name': 'platform-lpc', 'rbac.create': 'false' },
+    });
+
+    // Assert
+    expect(objects.map((o) => o.kind).sort()).toEqual(['Deployment', 'Pod', 'PodDisruptionBudget', 'Service']);
+    expect(podSpec(objects).serviceAccountName).toBe('platform-lpc');
+    expect(
+      (find(objects, 'Pod') as KubeObject & { spec: { serviceAccountName: string } }).spec.serviceAccountName,
+    ).toBe('platform-lpc');
+  });
+
+  it('refuses serviceAccount.create=false without a name instead of running as the default ServiceAccount', async () => {
+    const result = await helmTemplate(['serviceAccount.create=false']);
+
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toContain('set serviceAccount.name to an existing ServiceAccount');
+  });
+
+  it.each([
+    ['an unknown key', ['replicas=2'], "additional properties 'replicas' not allowed"],
+    ['a misspelt nested key', ['image.tags=v1'], "additional properties 'tags' not allowed"],
+    ['the removed leader-election switch', ['leaderElection.enabled=false'], "'leaderElection' not allowed"],
+    [
+      'an unknown pull policy',
+      ['image.pullPolicy=Sometimes'],
+      "value must be one of 'Always', 'IfNotPresent', 'Never'",
+    ],
+    ['a digest that is not one', ['image.digest=latest'], '/image/digest'],
+  ])('refuses %s (values.schema.json)', async (_name, sets, message) => {
+    const result = await helmTemplate(sets);
+
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toContain(message);
+  });
+
+  it.each([
+    ['the appVersion by default', {}, 'lambda-policy-controller:0.1.0'],
+    [
+      'a registry and a tag',
+      { 'image.registry': 'registry.local:5000', 'image.tag': 'dev' },
+      'registry.local:5000/lambda-policy-controller:dev',
+    ],
+    [
+      'a digest, which wins over the tag',
+      { 'image.repository': 'team/lpc', 'image.tag': 'dev', 'image.digest': `sha256:${'ab'.repeat(32)}` },
+      `team/lpc@sha256:${'ab'.repeat(32)}`,
+    ],
+  ])('pulls the image by %s', async (_name, set, image) => {
+    // Act
+    const objects = await renderChart(cluster, { release: RELEASE, namespace: NS, set });
+
+    // Assert
+    expect(controllerContainer(objects).image).toBe(image);
+    expect((find(objects, 'Pod') as KubeObject & { spec: { containers: Container[] } }).spec.containers[0]?.image).toBe(
+      image,
     );
   });
 
@@ -119,13 +203,14 @@ describe('helm template', () => {
         '--regions=us-east-1',
         '--metrics-addr=:8080',
         '--health-addr=:8081',
+        '--leader-elect',
         `--leader-election-namespace=${NS}`,
         `--leader-election-id=${LEASE}`,
       ],
       region: 'us-east-1',
     },
     {
-      name: 'two replicas elect a leader',
+      name: 'two replicas, two regions',
       set: { replicaCount: '2', 'aws.regions': '{eu-central-1,us-east-1}' },
       args: [
         'run',
@@ -139,9 +224,8 @@ describe('helm template', () => {
       region: 'eu-central-1',
     },
     {
-      name: 'one replica with leader election, an endpoint, one namespace, an explicit region',
+      name: 'an endpoint, one namespace, an explicit region, extra arguments',
       set: {
-        'leaderElection.enabled': 'true',
         'aws.endpoint': 'http://emulator:4566',
         'aws.region': 'eu-west-1',
         watchNamespace: 'team-a',
@@ -180,8 +264,7 @@ describe('helm template', () => {
     // Act
     const objects = await renderChart(cluster, { release: RELEASE, namespace: NS });
     const container = controllerContainer(objects);
-    const pod = (find(objects, 'Deployment') as KubeObject & { spec: { template: { spec: Record<string, unknown> } } })
-      .spec.template.spec;
+    const pod = podSpec(objects);
 
     // Assert
     expect(container.image).toBe('lambda-policy-controller:0.1.0');
@@ -191,9 +274,16 @@ describe('helm template', () => {
         expect.objectContaining({ name: 'health', containerPort: 8081 }),
       ]),
     );
-    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
-    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
-    expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '192Mi' }, limits: { memory: '256Mi' } });
+    expect(container.livenessProbe).toEqual({
+      httpGet: { path: '/healthz', port: 'health' },
+      initialDelaySeconds: 10,
+      periodSeconds: 20,
+      timeoutSeconds: 5,
+      failureThreshold: 3,
+    });
+    expect(container.readinessProbe).toMatchObject({ httpGet: { path: '/readyz', port: 'health' }, timeoutSeconds: 5 });
+    // Sized for 10,000 functions (peak RSS ~200 MiB), no CPU limit.
+    expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '256Mi' } });
     expect(container.securityContext).toMatchObject({
       runAsNonRoot: true,
       readOnlyRootFilesystem: true,
@@ -203,6 +293,113 @@ describe('helm template', () => {
     });
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
     expect(pod.serviceAccountName).toBe(FULLNAME);
+    expect(pod.priorityClassName).toBeUndefined();
+    expect(pod.topologySpreadConstraints).toBeUndefined();
+  });
+
+  it('rolls updates with a surge pod and budgets disruptions so a one-replica drain is never blocked', async () => {
+    // Act
+    const objects = await renderChart(cluster, { release: RELEASE, namespace: NS });
+    const withMin = await renderChart(cluster, {
+      release: RELEASE,
+      namespace: NS,
+      set: { replicaCount: '3', 'podDisruptionBudget.minAvailable': '2' },
+    });
+
+    // Assert
+    expect((find(objects, 'Deployment') as KubeObject & { spec: { strategy: unknown } }).spec.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
+    expect(find(objects, 'PodDisruptionBudget').spec).toEqual({
+      maxUnavailable: 1,
+      selector: {
+        matchLabels: { 'app.kubernetes.io/name': 'lambda-policy-controller', 'app.kubernetes.io/instance': RELEASE },
+      },
+    });
+    expect(find(withMin, 'PodDisruptionBudget').spec).toMatchObject({ minAvailable: 2 });
+    expect(find(withMin, 'PodDisruptionBudget').spec).not.toHaveProperty('maxUnavailable');
+  });
+
+  it('spreads pods by topology (selector filled in), with a priority class and NODE_OPTIONS', async () => {
+    // Act
+    const objects = await renderChart(cluster, {
+      release: RELEASE,
+      namespace: NS,
+      set: {
+        'topologySpreadConstraints[0].maxSkew': '1',
+        'topologySpreadConstraints[0].topologyKey': 'topology.kubernetes.io/zone',
+        'topologySpreadConstraints[0].whenUnsatisfiable': 'ScheduleAnyway',
+        'topologySpreadConstraints[1].maxSkew': '1',
+        'topologySpreadConstraints[1].topologyKey': 'kubernetes.io/hostname',
+        'topologySpreadConstraints[1].whenUnsatisfiable': 'DoNotSchedule',
+        'topologySpreadConstraints[1].labelSelector.matchLabels.custom': 'yes',
+        priorityClassName: 'system-cluster-critical',
+        nodeOptions: '--optimize-for-size',
+      },
+    });
+    const pod = podSpec(objects);
+
+    // Assert
+    expect(pod.topologySpreadConstraints).toEqual([
+      {
+        maxSkew: 1,
+        topologyKey: 'topology.kubernetes.io/zone',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: {
+          matchLabels: { 'app.kubernetes.io/name': 'lambda-policy-controller', 'app.kubernetes.io/instance': RELEASE },
+        },
+      },
+      {
+        maxSkew: 1,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'DoNotSchedule',
+        labelSelector: { matchLabels: { custom: 'yes' } },
+      },
+    ]);
+    expect(pod.priorityClassName).toBe('system-cluster-critical');
+    expect(controllerContainer(objects).env).toEqual(
+      expect.arrayContaining([{ name: 'NODE_OPTIONS', value: '--optimize-for-size' }]),
+    );
+  });
+
+  it('renders the helm test pod: doctor with the controller ServiceAccount, regions and endpoint, hardened', async () => {
+    // Act
+    const objects = await renderChart(cluster, {
+      release: RELEASE,
+      namespace: NS,
+      set: {
+        'aws.regions': '{eu-central-1,us-east-1}',
+        'aws.endpoint': 'http://emulator:4566',
+        'test.extraArgs': '{--min-headroom,50}',
+      },
+    });
+    const pod = find(objects, 'Pod') as KubeObject & { spec: PodSpec & { restartPolicy: string } };
+    const [container] = pod.spec.containers;
+
+    // Assert
+    expect(pod.metadata.annotations).toEqual({
+      'helm.sh/hook': 'test',
+      'helm.sh/hook-delete-policy': 'before-hook-creation',
+    });
+    expect(pod.spec.restartPolicy).toBe('Never');
+    expect(pod.spec.automountServiceAccountToken).toBe(false);
+    expect(pod.spec.serviceAccountName).toBe(FULLNAME);
+    expect(container?.args).toEqual([
+      'doctor',
+      '--regions=eu-central-1,us-east-1',
+      '--aws-endpoint=http://emulator:4566',
+      '--min-headroom',
+      '50',
+    ]);
+    expect(container?.env).toEqual(expect.arrayContaining([{ name: 'AWS_REGION', value: 'eu-central-1' }]));
+    expect(container?.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true });
+    expect(pod.spec.securityContext).toMatchObject({ runAsUser: 65532 });
+    expect(
+      (await renderChart(cluster, { release: RELEASE, namespace: NS, set: { 'test.enabled': 'false' } })).some(
+        (o) => o.kind === 'Pod',
+      ),
+    ).toBe(false);
   });
 
   it('annotates the ServiceAccount for IRSA, binds the rules in watchNamespace only, and adds a ServiceMonitor', async () => {
@@ -245,7 +442,9 @@ describe('helm template', () => {
     try {
       // Act
       await cluster.helm(['package', CHART_DIR, '--destination', out]);
-      const listing = await runCommand('tar', ['-tzf', join(out, 'lambda-policy-controller-0.1.0.tgz')]);
+      const tgz = join(out, `lambda-policy-controller-${CHART_VERSION}.tgz`);
+      const listing = await runCommand('tar', ['-tzf', tgz]);
+      const crds = await cluster.helm(['show', 'crds', tgz]);
 
       // Assert
       expect(listing.stdout.split('\n')).toEqual(
@@ -253,17 +452,43 @@ describe('helm template', () => {
           `lambda-policy-controller/${CRD_FILE}`,
           'lambda-policy-controller/files/rbac-rules.yaml',
           'lambda-policy-controller/argocd/health.lua',
+          'lambda-policy-controller/values.schema.json',
+          'lambda-policy-controller/templates/tests/doctor-pod.yaml',
         ]),
       );
+      // `helm show crds`, which NOTES.txt tells users to apply on upgrades, prints the generated CRD.
+      expect(parse(crds.stdout)).toEqual(parse(readFileSync(join(CHART_DIR, CRD_FILE), 'utf8')));
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
   });
 });
 
-describe('helm install on a real API server', () => {
+describe('helm install of the packaged chart on a real API server', () => {
+  let packageDir: string;
+  let packaged: string;
+  let notes: string;
+
   beforeAll(async () => {
-    await cluster.helm(['install', RELEASE, CHART_DIR, '--namespace', NS, '--create-namespace']);
+    packageDir = mkdtempSync(join(tmpdir(), 'lpc-chart-'));
+    await cluster.helm(['package', CHART_DIR, '--destination', packageDir]);
+    packaged = join(packageDir, `lambda-policy-controller-${CHART_VERSION}.tgz`);
+    const installed = await cluster.helm(['install', RELEASE, packaged, '--namespace', NS, '--create-namespace']);
+    notes = installed.stdout;
+  });
+
+  afterAll(() => {
+    if (packageDir) rmSync(packageDir, { recursive: true, force: true });
+  });
+
+  it('prints NOTES that work without the repository: the CRD upgrade comes from `helm show crds`', () => {
+    expect(notes).toContain(
+      '  helm show crds CHART --version NEW_VERSION | kubectl apply --server-side --force-conflicts -f -\n' +
+        `  helm upgrade ${RELEASE} CHART --version NEW_VERSION -n ${NS} --reuse-values\n`,
+    );
+    expect(notes).toContain(`helm test ${RELEASE} -n ${NS} --logs`);
+    expect(notes).toContain(`Lease ${LEASE}`);
+    expect(notes).not.toContain('crds/lambdapolicies');
   });
 
   it('installs the CRD from crds/ and it becomes Established', async () => {
@@ -272,9 +497,29 @@ describe('helm install on a real API server', () => {
     expect(waited.exitCode).toBe(0);
   });
 
-  it('creates every object the chart renders', async () => {
+  it('renders a helm test pod the API server accepts (server-side dry run: no kubelet runs it here)', async () => {
     // Arrange
-    const rendered = await renderChart(cluster, { release: RELEASE, namespace: NS });
+    const pod = await renderChartYaml(cluster, {
+      release: RELEASE,
+      namespace: NS,
+      chart: packaged,
+      showOnly: ['templates/tests/doctor-pod.yaml'],
+    });
+
+    // Act
+    const result = await cluster.kubectl(['create', '--dry-run=server', '-o', 'name', '-f', '-'], {
+      input: pod,
+      check: false,
+    });
+
+    // Assert
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout.trim()).toBe(`pod/${FULLNAME}-doctor`);
+  });
+
+  it('creates every object the chart renders', async () => {
+    // Arrange: the test pod is a hook of `helm test`, not part of the install
+    const rendered = await renderChart(cluster, { release: RELEASE, namespace: NS, chart: packaged, skipTests: true });
 
     // Act
     const missing: string[] = [];
@@ -357,5 +602,52 @@ describe('helm install on a real API server', () => {
       'yes',
     );
     expect(await can('update', `leases.coordination.k8s.io/${LEASE}`, '-n', ns)).toBe('no');
+  });
+
+  it('upgrades as docs/install.md says: the newer CRD from `helm show crds`, then `helm upgrade` with new values', async () => {
+    // Arrange: a newer package whose CRD changed (a description in the schema) and whose values differ
+    const newer = mkdtempSync(join(tmpdir(), 'lpc-chart-newer-'));
+    try {
+      const chartCopy = join(newer, 'lambda-policy-controller');
+      cpSync(CHART_DIR, chartCopy, { recursive: true });
+      const chartYaml = join(chartCopy, 'Chart.yaml');
+      writeFileSync(chartYaml, readFileSync(chartYaml, 'utf8').replace(`version: ${CHART_VERSION}`, 'version: 0.1.1'));
+      const crdPath = join(chartCopy, CRD_FILE);
+      const crd = parse(readFileSync(crdPath, 'utf8')) as {
+        spec: { versions: { schema: { openAPIV3Schema: { description?: string } } }[] };
+      };
+      const [version] = crd.spec.versions;
+      if (!version) throw new Error('the CRD has no version');
+      version.schema.openAPIV3Schema.description = 'upgraded by the chart e2e test';
+      writeFileSync(crdPath, stringify(crd));
+      await cluster.helm(['package', chartCopy, '--destination', newer]);
+      const tgz = join(newer, 'lambda-policy-controller-0.1.1.tgz');
+
+      // Act: the two commands of docs/install.md "Upgrading"
+      const crds = await cluster.helm(['show', 'crds', tgz]);
+      const applied = await cluster.kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], {
+        input: crds.stdout,
+      });
+      await cluster.helm(['upgrade', RELEASE, tgz, '-n', NS, '--reuse-values', '--set', 'replicaCount=2']);
+
+      // Assert: the CRD changed on the server, the release is at the new chart with the new value
+      expect(applied.exitCode).toBe(0);
+      const live = await cluster.kubectlJson<typeof crd>(['get', 'crd', CRD_NAME]);
+      expect(live.spec.versions[0]?.schema.openAPIV3Schema.description).toBe('upgraded by the chart e2e test');
+      const status = JSON.parse((await cluster.helm(['status', RELEASE, '-n', NS, '-o', 'json'])).stdout) as {
+        version: number;
+        chart?: { metadata: { version: string } };
+        info: { status: string };
+      };
+      expect(status.info.status).toBe('deployed');
+      const deployment = await cluster.kubectlJson<{
+        spec: { replicas: number };
+        metadata: { labels: Record<string, string> };
+      }>(['get', 'deployment', FULLNAME, '-n', NS]);
+      expect(deployment.spec.replicas).toBe(2);
+      expect(deployment.metadata.labels['helm.sh/chart']).toBe('lambda-policy-controller-0.1.1');
+    } finally {
+      rmSync(newer, { recursive: true, force: true });
+    }
   });
 });

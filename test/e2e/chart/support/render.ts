@@ -20,6 +20,10 @@ export interface RenderOptions {
   set?: Record<string, string>;
   /** `--show-only` templates (default: all). */
   showOnly?: readonly string[];
+  /** Leave out the `helm test` hooks (they are not installed by `helm install`). */
+  skipTests?: boolean;
+  /** Chart directory or packaged .tgz (default: the chart in the repository). */
+  chart?: string;
 }
 
 export interface KubeObject {
@@ -31,7 +35,9 @@ export interface KubeObject {
 
 /** `helm template` of the chart: the YAML text helm prints. */
 export async function renderChartYaml(cluster: ClusterClient, options: RenderOptions): Promise<string> {
-  const args = ['template', options.release ?? DEFAULT_RELEASE, CHART_DIR, '--namespace', options.namespace];
+  const chart = options.chart ?? CHART_DIR;
+  const args = ['template', options.release ?? DEFAULT_RELEASE, chart, '--namespace', options.namespace];
+  if (options.skipTests) args.push('--skip-tests');
   for (const [key, value] of Object.entries(options.set ?? {})) args.push('--set', `${key}=${value}`);
   for (const template of options.showOnly ?? []) args.push('--show-only', template);
   return (await cluster.helm(args)).stdout;
