@@ -7,9 +7,9 @@ import type { LambdaPolicy, LambdaPolicyStatus } from '../api/schema.ts';
 import { EventRecorder, type PolicyEventRecord } from './events.ts';
 import { FinalizerError, Finalizers } from './finalizer.ts';
 import type { Logger } from './logger.ts';
-import type { PolicyStatusSink } from './manager.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { StatusWriteError, StatusWriter } from './status.ts';
+import type { PolicyStatusSink } from './status-publisher.ts';
 
 export interface KubernetesSinkOptions {
   /** This replica's identity (Events' reportingInstance). */

@@ -5,8 +5,8 @@
 import type { LambdaPolicy, LambdaPolicyStatus } from '../api/schema.ts';
 import { policyKey } from '../sources/policy-set.ts';
 import type { PolicyEventRecord } from './events.ts';
-import type { PolicyStatusSink } from './manager.ts';
 import { statusChanged } from './status.ts';
+import type { PolicyStatusSink } from './status-publisher.ts';
 
 export interface RecordedEvent extends PolicyEventRecord {
   policy: string;
