@@ -4,9 +4,9 @@
  * listener, so one read or one execution can count exactly its calls while others run concurrently.
  */
 
+import { type Clock, systemClock } from '../shared/clock.ts';
 import { CallCounter } from './calls.ts';
 import { ClientPool, type ClientsConfig, defaultRegion, type RegionClients } from './clients.ts';
-import { type Clock, systemClock } from './clock.ts';
 import { type CallSpec, type OnCall, RateLimiter, type RateLimiterOptions } from './ratelimit.ts';
 
 export type FetchLike = (url: string) => Promise<Response>;

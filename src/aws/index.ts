@@ -18,7 +18,6 @@ export {
   type StaticCredentials,
   USER_AGENT_APP_ID,
 } from './clients.ts';
-export { type Clock, systemClock } from './clock.ts';
 export type { Aws, AwsConfig, FetchLike } from './context.ts';
 export * from './errors.ts';
 export {

@@ -4,7 +4,7 @@
  * that decides when a call is sent again — otherwise SDK retries would spend tokens the bucket never saw.
  */
 
-import { type Clock, systemClock } from './clock.ts';
+import { type Clock, systemClock } from '../shared/clock.ts';
 import { type AwsError, AwsThrottledError, classifyAwsError } from './errors.ts';
 
 /** The AWS request-quota buckets the controller calls into. */

@@ -7,10 +7,11 @@ import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { createAws } from '../aws/index.ts';
 import { controllerReadiness, HealthServer } from '../controller/health.ts';
-import { KubernetesStatusSink } from '../controller/kubernetes-sink.ts';
-import { DEFAULT_LEASE_NAME, defaultIdentity, kubernetesLeaseClient, LeaderElector } from '../controller/leader.ts';
+import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from '../controller/leader.ts';
 import { Manager } from '../controller/manager.ts';
 import { ControllerMetrics } from '../controller/metrics.ts';
+import { kubernetesLeaseClient } from '../kube/lease.ts';
+import { KubernetesStatusSink } from '../kube/sink.ts';
 import { KubernetesPolicySource } from '../sources/kubernetes.ts';
 import { EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
 
@@ -45,7 +46,11 @@ export async function runController(opts: RunOptions): Promise<number> {
   const metrics = new ControllerMetrics();
   const aws = createAws({ regions, endpoint: opts.awsEndpoint, onCall: (call) => metrics.observeAwsCall(call) });
   const source = new KubernetesPolicySource(kc, { ...(opts.namespace ? { namespace: opts.namespace } : {}), logger });
-  const sink = new KubernetesStatusSink(kc, { instance: identity, logger, metrics });
+  const sink = new KubernetesStatusSink(kc, {
+    instance: identity,
+    logger,
+    onStatusWrite: () => metrics.statusWrites.inc({ result: 'written' }),
+  });
   const manager = new Manager({ source, aws, defaultRegions: regions, sink, workers: opts.workers, logger, metrics });
 
   let lost: (() => void) | undefined;

@@ -12,35 +12,12 @@
  *   of waiting a full lease duration.
  */
 import { hostname } from 'node:os';
-import { type CoordinationV1Api, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
-import { type Clock, systemClock, type TimerHandle } from './clock.ts';
-import { describeError, type Logger, silentLogger } from './logger.ts';
-import { httpCode } from './status.ts';
-
-export interface LeaseRecord {
-  holderIdentity?: string;
-  leaseDurationSeconds?: number;
-  acquireTime?: Date;
-  renewTime?: Date;
-  leaseTransitions?: number;
-}
-
-/** The Lease operations the elector needs; kubernetesLeaseClient implements them over CoordinationV1Api. */
-export interface LeaseClient {
-  /** undefined when the Lease does not exist. */
-  get(): Promise<{ record: LeaseRecord; resourceVersion: string } | undefined>;
-  /** Throws LeaseConflictError when it already exists. */
-  create(record: LeaseRecord): Promise<void>;
-  /** Throws LeaseConflictError when `resourceVersion` is stale. */
-  update(record: LeaseRecord, resourceVersion: string): Promise<void>;
-}
+import { ConflictError } from '../kube/errors.ts';
+import type { LeaseClient, LeaseRecord } from '../kube/lease.ts';
+import { type Clock, systemClock, type TimerHandle } from '../shared/clock.ts';
+import { describeError, type Logger, silentLogger } from '../shared/logger.ts';
 
 export { DEFAULT_LEASE_NAME } from './lease-name.ts';
-
-export class LeaseConflictError extends Error {
-  override readonly name = 'LeaseConflictError';
-  readonly code = 'Conflict';
-}
 
 export function defaultIdentity(): string {
   return `${hostname()}_${process.pid}`;
@@ -85,7 +62,7 @@ export class LeaderElector {
     this.leaseDurationMs = options.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
     this.retryPeriodMs = options.retryPeriodMs ?? 2_000;
-    this.clock = options.clock ?? systemClock();
+    this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
     if (!(this.leaseDurationMs > this.renewDeadlineMs && this.renewDeadlineMs > this.retryPeriodMs)) {
       throw new RangeError('leader election needs leaseDuration > renewDeadline > retryPeriod');
@@ -168,7 +145,7 @@ export class LeaderElector {
       try {
         await this.client.create(desired);
       } catch (error) {
-        if (error instanceof LeaseConflictError) return false;
+        if (error instanceof ConflictError) return false;
         throw error;
       }
       this.observe(desired, '');
@@ -189,7 +166,7 @@ export class LeaderElector {
     try {
       await this.client.update(desired, current.resourceVersion);
     } catch (error) {
-      if (error instanceof LeaseConflictError) return false;
+      if (error instanceof ConflictError) return false;
       throw error;
     }
     this.observe(desired, '');
@@ -229,74 +206,4 @@ export class LeaderElector {
       this.log.warn(describeError(error), 'releasing the leader lease failed');
     }
   }
-}
-
-/** LeaseClient over the real API server. */
-export function kubernetesLeaseClient(api: CoordinationV1Api, namespace: string, name: string): LeaseClient {
-  const toSpec = (r: LeaseRecord) => ({
-    holderIdentity: r.holderIdentity,
-    leaseDurationSeconds: r.leaseDurationSeconds,
-    // MicroTime: the API server rejects millisecond-precision timestamps for these fields.
-    acquireTime: r.acquireTime ? new V1MicroTime(r.acquireTime.getTime()) : undefined,
-    renewTime: r.renewTime ? new V1MicroTime(r.renewTime.getTime()) : undefined,
-    leaseTransitions: r.leaseTransitions,
-  });
-  const conflict = (error: unknown) =>
-    httpCode(error) === 409
-      ? new LeaseConflictError(`lease ${namespace}/${name} changed meanwhile`, { cause: error })
-      : error;
-  return {
-    async get() {
-      let lease: V1Lease;
-      try {
-        lease = await api.readNamespacedLease({ name, namespace });
-      } catch (error) {
-        if (httpCode(error) === 404) return undefined;
-        throw error;
-      }
-      const s = lease.spec ?? {};
-      const date = (v: unknown) => (v === undefined || v === null ? undefined : new Date(v as string | Date));
-      return {
-        resourceVersion: lease.metadata?.resourceVersion ?? '',
-        record: {
-          holderIdentity: s.holderIdentity ?? undefined,
-          leaseDurationSeconds: s.leaseDurationSeconds ?? undefined,
-          acquireTime: date(s.acquireTime),
-          renewTime: date(s.renewTime),
-          leaseTransitions: s.leaseTransitions ?? undefined,
-        },
-      };
-    },
-    async create(record) {
-      try {
-        await api.createNamespacedLease({
-          namespace,
-          body: {
-            apiVersion: 'coordination.k8s.io/v1',
-            kind: 'Lease',
-            metadata: { name, namespace },
-            spec: toSpec(record),
-          },
-        });
-      } catch (error) {
-        throw conflict(error);
-      }
-    },
-    async update(record, resourceVersion) {
-      try {
-        await api.replaceNamespacedLease({
-          name,
-          namespace,
-          body: {
-            apiVersion: 'coordination.k8s.io/v1',
-            kind: 'Lease',
-            metadata: { name, namespace, resourceVersion },
-            spec: toSpec(record),
-          },
-        });
-      } catch (error) {
-        throw conflict(error);
-      }
-    },
-  };
 }

@@ -10,16 +10,16 @@
 
 import { formatIssue } from '../api/errors.ts';
 import { toPolicyInput } from '../api/parse.ts';
+import type { PolicySet, PolicySource } from '../api/policy-set.ts';
 import { cliOnlyIssues } from '../api/rules.ts';
 import type { LambdaPolicy } from '../api/schema.ts';
 import { deletePolicyScheduledActions } from '../aws/cleanup.ts';
 import type { Aws, ExecutePlanOptions } from '../aws/index.ts';
 import type { PolicyInput } from '../engine/model.ts';
 import { policyRegions } from '../engine/select.ts';
+import { isBeingDeleted } from '../kube/finalizers.ts';
 import { namespaceOf, objectKey } from '../shared/keys.ts';
-import type { PolicySet, PolicySource } from '../sources/policy-set.ts';
-import { isBeingDeleted } from './finalizer.ts';
-import { describeError, type Logger, silentLogger } from './logger.ts';
+import { describeError, type Logger, silentLogger } from '../shared/logger.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { WorkQueue } from './queue.ts';
 import { type PassResult, reconcileFleet } from './reconciler.ts';

@@ -18,9 +18,10 @@
  */
 import type { LambdaPolicy, LambdaPolicyStatus, Mode } from '../api/schema.ts';
 import type { FunctionPlan, PolicyReport } from '../engine/model.ts';
+import type { PolicyEventRecord } from '../kube/events.ts';
 import { objectKey } from '../shared/keys.ts';
 import { type KstatusState, kstatusConditions } from './conditions.ts';
-import { cycleEvents, type PolicyEventRecord } from './events.ts';
+import { cycleEvents } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { mergePolicyReports } from './reports.ts';
 import { buildErrorStatus, buildStatus, type ExecutedFunction, functionStatusFor } from './status.ts';

@@ -13,22 +13,20 @@
  * - cost figures are rounded to cents so float noise never counts as a change;
  * - conditions keep their lastTransitionTime unless their status flips (see conditions.ts).
  */
-import type { CustomObjectsApi } from '@kubernetes/client-node';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { parseGoDuration } from '../api/duration.ts';
 import {
-  API_GROUP,
-  API_VERSION,
   type FunctionState,
   type FunctionStatus,
   type LambdaPolicy,
   type LambdaPolicyStatus,
   MAX_STATUS_FUNCTIONS,
   MAX_STATUS_MESSAGE,
-  PLURAL,
 } from '../api/schema.ts';
 import type { Action, Drift, FieldName, FunctionPlan, PolicyReport } from '../engine/model.ts';
-import { type KstatusState, kstatusConditions, toKubeTime, truncate } from './conditions.ts';
+import { STATUS_KEY_ORDER } from '../kube/status-writer.ts';
+import { objectKey } from '../shared/keys.ts';
+import { truncate } from '../shared/text.ts';
+import { type KstatusState, kstatusConditions, toKubeTime } from './conditions.ts';
 
 /** One drift entry as written to status; values keep their JSON type (`null` is written as "none"). */
 export interface DriftEntry {
@@ -123,16 +121,6 @@ const ZERO_SUMMARY: StatusSummary = {
   failed: 0,
   infeasible: 0,
 };
-
-/** `namespace/name` of a policy (a missing namespace is `default`, as in policy files). */
-export function policyId(policy: LambdaPolicy): string {
-  return `${policy.metadata.namespace ?? 'default'}/${policy.metadata.name}`;
-}
-
-/** The functions of a plan that a policy matches (the `functions` argument of buildStatus). */
-export function functionsForPolicy(functions: readonly FunctionPlan[], id: string): FunctionPlan[] {
-  return functions.filter((f) => f.policies.includes(id));
-}
 
 /**
  * A desired/actual value as status stores it: JSON as it is, `null` as "none" (the API server drops nulls in
@@ -355,8 +343,7 @@ function checkTimes(policy: LambdaPolicy, now: Date, options: BuildStatusOptions
 }
 
 /**
- * The status of `policy` after a check. `functions` are the plans of the functions the policy matches (see
- * functionsForPolicy); `executions` is what executing the plan did (undefined/empty when nothing was executed).
+ * The status of `policy` after a check. `functions` are the plans of the functions the policy matches; `executions` is what executing the plan did (undefined/empty when nothing was executed).
  */
 export function buildStatus(
   policy: LambdaPolicy,
@@ -369,7 +356,7 @@ export function buildStatus(
 ): LambdaPolicyStatus {
   if (policy.spec.suspend) return buildSuspendedStatus(policy, previousStatus, now);
   const previous = asStatus(previousStatus);
-  const id = policyId(policy);
+  const id = objectKey(policy);
   const mode = policy.spec.mode ?? 'Enforce';
   const byFunction = new Map((executions ?? []).map((e) => [`${e.region}\u0000${e.name}`, e]));
   const entries = functions
@@ -450,19 +437,6 @@ function withState(
   return orderKeys(status);
 }
 
-const STATUS_KEY_ORDER = [
-  'observedGeneration',
-  'conditions',
-  'summary',
-  'functions',
-  'truncated',
-  'problems',
-  'lastCheckTime',
-  'nextCheckTime',
-  'provisionedConcurrency',
-  'cost',
-] as const;
-
 /** A fixed key order, so serialised statuses are comparable and diffs in `kubectl get -o yaml` are stable. */
 function orderKeys(status: LambdaPolicyStatus): LambdaPolicyStatus {
   const out: Record<string, unknown> = {};
@@ -471,156 +445,6 @@ function orderKeys(status: LambdaPolicyStatus): LambdaPolicyStatus {
   return out as unknown as LambdaPolicyStatus;
 }
 
-/** Fields that change every cycle and must not, on their own, cause a write. */
-const VOLATILE_FIELDS = new Set(['lastCheckTime', 'nextCheckTime']);
-
-export interface StatusChangedOptions {
-  /**
-   * Refresh the volatile times when the previous lastCheckTime is older than this (ms). Default: never, so an
-   * in-sync fleet writes no status at all.
-   */
-  heartbeatMs?: number;
-}
-
-/**
- * Whether `next` differs from `prev` in anything but the volatile times. `prev` is the status as read from the
- * API server (any key order, maybe unknown extra fields, maybe written by an older version).
- */
-export function statusChanged(prev: unknown, next: LambdaPolicyStatus, options: StatusChangedOptions = {}): boolean {
-  if (!isRecord(prev)) return true;
-  if (canonical(prev, VOLATILE_FIELDS) !== canonical(next, VOLATILE_FIELDS)) return true;
-  if (options.heartbeatMs !== undefined && next.lastCheckTime !== undefined) {
-    const last = typeof prev.lastCheckTime === 'string' ? Date.parse(prev.lastCheckTime) : Number.NaN;
-    if (!Number.isFinite(last)) return true;
-    return Date.parse(next.lastCheckTime) - last >= options.heartbeatMs;
-  }
-  return false;
-}
-
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** JSON with sorted keys and `undefined`/`null` members dropped (merge patch treats null as absent). */
-function canonical(value: unknown, skipTopLevel: ReadonlySet<string> = new Set()): string {
-  const walk = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(walk);
-    if (isRecord(v)) {
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(v).sort()) {
-        const inner = v[k];
-        if (inner !== undefined && inner !== null) out[k] = walk(inner);
-      }
-      return out;
-    }
-    return v;
-  };
-  const top = isRecord(value) ? Object.fromEntries(Object.entries(value).filter(([k]) => !skipTopLevel.has(k))) : value;
-  return JSON.stringify(walk(top));
-}
-
-/**
- * The JSON merge patch body that makes the stored status equal `next`, whatever was stored before: every optional
- * field `next` lacks is sent as null (merge patch would otherwise keep a stale value), arrays are sent whole
- * (merge patch replaces arrays; in particular the complete `conditions` list).
- */
-export function statusMergePatch(next: LambdaPolicyStatus): { status: Record<string, unknown> } {
-  const status: Record<string, unknown> = {};
-  const src = next as unknown as Record<string, unknown>;
-  for (const k of STATUS_KEY_ORDER) status[k] = src[k] ?? null;
-  if (next.provisionedConcurrency) {
-    status.provisionedConcurrency = {
-      window: null,
-      nextChange: null,
-      ...next.provisionedConcurrency,
-    };
-  }
-  if (next.cost) status.cost = { architectureMonthlySavingUSD: null, ...next.cost };
-  return { status };
-}
-
-export class StatusWriteError extends Error {
-  override readonly name = 'StatusWriteError';
-  readonly code: 'NotFound' | 'Conflict' | 'Failed';
-  constructor(code: 'NotFound' | 'Conflict' | 'Failed', message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
-
-export interface StatusWriterOptions {
-  /** Called after every successful write (for the status-writes metric). */
-  onWrite?: (policy: LambdaPolicy) => void;
-  heartbeatMs?: number;
-  fieldManager?: string;
-}
-
-export interface StatusWriteResult {
-  written: boolean;
-  /** The object as the API server returned it after the write. */
-  object?: LambdaPolicy;
-}
-
-/** Writes status through the status subresource with a JSON merge patch, only when it changed. */
-export class StatusWriter {
-  private count = 0;
-  private readonly api: CustomObjectsApi;
-  private readonly options: StatusWriterOptions;
-
-  constructor(api: CustomObjectsApi, options: StatusWriterOptions = {}) {
-    this.api = api;
-    this.options = options;
-  }
-
-  /** Successful writes so far (tests and metrics). */
-  get writes(): number {
-    return this.count;
-  }
-
-  /**
-   * Writes `next` unless it equals `policy.status` (the status the caller last read) in everything but the
-   * volatile times. Throws StatusWriteError (code NotFound when the policy is gone, so callers can ignore it).
-   */
-  async write(policy: LambdaPolicy, next: LambdaPolicyStatus): Promise<StatusWriteResult> {
-    if (!statusChanged(policy.status, next, { heartbeatMs: this.options.heartbeatMs })) return { written: false };
-    const namespace = policy.metadata.namespace ?? 'default';
-    try {
-      const object = (await this.api.patchNamespacedCustomObjectStatus(
-        {
-          group: API_GROUP,
-          version: API_VERSION,
-          namespace,
-          plural: PLURAL,
-          name: policy.metadata.name,
-          body: statusMergePatch(next),
-          fieldManager: this.options.fieldManager ?? 'lambda-policy-controller',
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      )) as LambdaPolicy;
-      this.count++;
-      this.options.onWrite?.(policy);
-      return { written: true, object };
-    } catch (error) {
-      const code = httpCode(error);
-      if (code === 404) {
-        throw new StatusWriteError('NotFound', `${namespace}/${policy.metadata.name} no longer exists`, {
-          cause: error,
-        });
-      }
-      throw new StatusWriteError(
-        'Failed',
-        `status write for ${namespace}/${policy.metadata.name} failed (HTTP ${code ?? '?'})`,
-        { cause: error },
-      );
-    }
-  }
-}
-
-/** The HTTP status of a client-node ApiException (or undefined). */
-export function httpCode(error: unknown): number | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { code: unknown }).code;
-    if (typeof code === 'number') return code;
-  }
-  return undefined;
 }

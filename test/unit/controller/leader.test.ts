@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/controller/clock.ts';
-import {
-  LeaderElector,
-  type LeaseClient,
-  LeaseConflictError,
-  type LeaseRecord,
-} from '../../../src/controller/leader.ts';
+import { LeaderElector } from '../../../src/controller/leader.ts';
+import { ConflictError } from '../../../src/kube/errors.ts';
+import type { LeaseClient, LeaseRecord } from '../../../src/kube/lease.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
 
 /** One Lease in memory with the API server's optimistic concurrency (resourceVersion) rules. */
 class MemoryLease {
@@ -24,13 +21,13 @@ class MemoryLease {
       },
       create: async (record) => {
         check();
-        if (this.record) throw new LeaseConflictError('exists');
+        if (this.record) throw new ConflictError('exists');
         this.record = { ...record };
         this.rv++;
       },
       update: async (record, resourceVersion) => {
         check();
-        if (resourceVersion !== String(this.rv)) throw new LeaseConflictError('stale');
+        if (resourceVersion !== String(this.rv)) throw new ConflictError('stale');
         this.record = { ...record };
         this.rv++;
       },
@@ -42,7 +39,7 @@ const flush = async () => {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 };
 
-async function advance(clock: ManualClock, ms: number, step = 500) {
+async function advance(clock: FakeClock, ms: number, step = 500) {
   for (let t = 0; t < ms; t += step) {
     clock.advance(step);
     await flush();
@@ -50,7 +47,7 @@ async function advance(clock: ManualClock, ms: number, step = 500) {
 }
 
 function pair() {
-  const clock = new ManualClock(0);
+  const clock = new FakeClock(0);
   const lease = new MemoryLease();
   const log: string[] = [];
   const make = (id: string) =>

@@ -10,11 +10,10 @@ import {
   type ExecutedFunction,
   functionStatusFor,
   remediatedFields,
-  statusChanged,
-  statusMergePatch,
 } from '../../../src/controller/status.ts';
 import type { Drift, FieldName, FunctionPlan, PolicyInput, PolicyReport } from '../../../src/engine/model.ts';
 import { plan } from '../../../src/engine/plan.ts';
+import { statusChanged, statusMergePatch } from '../../../src/kube/status-writer.ts';
 
 const ID = 'platform/api-tier';
 const now = new Date('2026-12-01T09:00:00.000Z');
