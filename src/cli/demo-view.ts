@@ -5,7 +5,7 @@
  */
 
 import type { MemoryStatusSink } from '../controller/memory-sink.ts';
-import type { PassResult } from '../controller/reconciler.ts';
+import type { PassResult } from '../reconcile/pass.ts';
 
 interface RegionLine {
   passes: number;

@@ -4,8 +4,8 @@
  */
 import { toPolicyInput } from '../api/parse.ts';
 import { type Aws, createAws, type FunctionExecution } from '../aws/index.ts';
-import { reconcileFleet } from '../controller/reconciler.ts';
 import type { Plan } from '../engine/model.ts';
+import { reconcileFleet } from '../reconcile/pass.ts';
 import { loadPolicyFiles } from '../sources/files.ts';
 import { type EmbeddedAws, startEmbeddedAws } from './embedded-aws.ts';
 import { EXIT_DRIFT, EXIT_ERROR, EXIT_OK } from './exit-codes.ts';

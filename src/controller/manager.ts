@@ -18,11 +18,11 @@ import type { Aws, ExecutePlanOptions } from '../aws/index.ts';
 import type { PolicyInput } from '../engine/model.ts';
 import { policyRegions } from '../engine/select.ts';
 import { isBeingDeleted } from '../kube/finalizers.ts';
+import { type PassResult, reconcileFleet } from '../reconcile/pass.ts';
 import { namespaceOf, objectKey } from '../shared/keys.ts';
 import { describeError, type Logger, silentLogger } from '../shared/logger.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { WorkQueue } from './queue.ts';
-import { type PassResult, reconcileFleet } from './reconciler.ts';
 import { type PolicyStatusSink, type RegionView, StatusPublisher } from './status-publisher.ts';
 import { type ReconcileResult, runWorkers } from './worker.ts';
 

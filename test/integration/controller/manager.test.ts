@@ -10,8 +10,8 @@ import type { LambdaPolicyStatus } from '../../../src/api/schema.ts';
 import { type Aws, createAws } from '../../../src/aws/index.ts';
 import { Manager } from '../../../src/controller/manager.ts';
 import { MemoryStatusSink } from '../../../src/controller/memory-sink.ts';
-import type { PassResult } from '../../../src/controller/reconciler.ts';
 import { type Emulator, startEmulator } from '../../../src/emulator/index.ts';
+import type { PassResult } from '../../../src/reconcile/pass.ts';
 import { FilePolicySource } from '../../../src/sources/files.ts';
 
 const REGION = 'eu-central-1';
