@@ -4,17 +4,13 @@
  */
 import type { Mode } from '../api/schema.ts';
 import { roundCents } from '../engine/cost.ts';
-import type { PolicyReport } from '../engine/model.ts';
+import { type PolicyReport, zeroCounts } from '../engine/model.ts';
 
 export function mergePolicyReports(id: string, mode: Mode, reports: readonly PolicyReport[]): PolicyReport {
   const merged: PolicyReport = {
     id,
     mode,
-    matched: 0,
-    compliant: 0,
-    drifted: 0,
-    overridden: 0,
-    infeasible: 0,
+    ...zeroCounts(),
     problems: [],
   };
   const problems = new Set<string>();

@@ -17,7 +17,7 @@
  * fixes not yet reported) and forgets a policy when it goes.
  */
 import type { LambdaPolicy, LambdaPolicyStatus, Mode } from '../api/schema.ts';
-import type { FunctionPlan, PolicyReport } from '../engine/model.ts';
+import { type FunctionPlan, type PolicyReport, zeroCounts } from '../engine/model.ts';
 import type { PolicyEventRecord } from '../kube/events.ts';
 import { objectKey } from '../shared/keys.ts';
 import { type KstatusState, kstatusConditions } from './conditions.ts';
@@ -213,11 +213,7 @@ export class StatusPublisher {
     const report: PolicyReport = {
       id: objectKey(policy),
       mode: policy.spec.mode ?? 'Enforce',
-      matched: 0,
-      compliant: 0,
-      drifted: 0,
-      overridden: 0,
-      infeasible: 0,
+      ...zeroCounts(),
       problems,
     };
     return this.oneAtATime(policy, () =>

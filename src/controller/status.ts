@@ -22,8 +22,17 @@ import {
   MAX_STATUS_FUNCTIONS,
   MAX_STATUS_MESSAGE,
 } from '../api/schema.ts';
-import type { Action, Drift, FieldName, FunctionPlan, PolicyReport } from '../engine/model.ts';
+import {
+  type Action,
+  type Drift,
+  type FieldName,
+  type FunctionCounts,
+  type FunctionPlan,
+  type PolicyReport,
+  zeroCounts,
+} from '../engine/model.ts';
 import { STATUS_KEY_ORDER } from '../kube/status-writer.ts';
+import { compareOrdinal } from '../shared/compare.ts';
 import { objectKey } from '../shared/keys.ts';
 import { truncate } from '../shared/text.ts';
 import { type KstatusState, kstatusConditions, toKubeTime } from './conditions.ts';
@@ -35,16 +44,11 @@ export interface DriftEntry {
   actual?: unknown;
 }
 
-export interface StatusSummary {
-  matched: number;
-  /** Includes the functions remediated in this check (they are compliant now). */
-  compliant: number;
-  drifted: number;
+/** `compliant` includes the functions remediated in this check (they are compliant now). */
+export interface StatusSummary extends FunctionCounts {
   /** Cumulative: functions corrected since the policy was created (previous value + this check). */
   remediated: number;
-  overridden: number;
   failed: number;
-  infeasible: number;
 }
 
 /**
@@ -112,15 +116,7 @@ export interface BuildStatusOptions {
   maxFunctions?: number;
 }
 
-const ZERO_SUMMARY: StatusSummary = {
-  matched: 0,
-  compliant: 0,
-  drifted: 0,
-  remediated: 0,
-  overridden: 0,
-  failed: 0,
-  infeasible: 0,
-};
+const ZERO_SUMMARY: StatusSummary = { ...zeroCounts(), remediated: 0, failed: 0 };
 
 /**
  * A desired/actual value as status stores it: JSON as it is, `null` as "none" (the API server drops nulls in
@@ -161,7 +157,7 @@ const fieldRank = (f: string) => {
 function driftEntries(drift: readonly Drift[]): DriftEntry[] {
   const seen = new Set<string>();
   return [...drift]
-    .sort((a, b) => fieldRank(a.field) - fieldRank(b.field) || a.field.localeCompare(b.field))
+    .sort((a, b) => fieldRank(a.field) - fieldRank(b.field) || compareOrdinal(a.field, b.field))
     .filter((d) => !seen.has(d.field) && seen.add(d.field) !== undefined)
     .map((d) => ({ field: d.field, desired: statusValue(d.desired), actual: statusValue(d.actual) }));
 }

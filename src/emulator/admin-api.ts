@@ -4,6 +4,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { compareOrdinal } from '../shared/compare.ts';
 import { setProvisioned } from './concurrency.ts';
 import { AwsError } from './errors.ts';
 import type { FaultOptions } from './faults.ts';
@@ -100,7 +101,7 @@ function regionState(rt: EmulatorRuntime, region: RegionState, functionFilter: s
 
 export function snapshotState(rt: EmulatorRuntime, regionFilter?: string | null, functionFilter?: string | null) {
   const regions: Record<string, ReturnType<typeof regionState>> = {};
-  for (const [name, region] of [...rt.store.regions].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [name, region] of [...rt.store.regions].sort(([a], [b]) => compareOrdinal(a, b))) {
     if (regionFilter && name !== regionFilter) continue;
     regions[name] = regionState(rt, region, functionFilter ?? null);
   }

@@ -13,6 +13,7 @@ import type { SeedDocument } from './seed.ts';
 import { applySeed } from './seed.ts';
 import { createRequestHandler } from './server.ts';
 
+export { EmulatorAdminError, emulatorAdmin } from './admin-client.ts';
 export type { EmulatorCommandOptions } from './command.ts';
 export { runEmulatorCommand } from './command.ts';
 export type { FailedUpdate, FaultOptions, ForcedError } from './faults.ts';

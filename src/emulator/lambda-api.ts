@@ -4,6 +4,7 @@
  * unreserved floor, provisioned concurrency only on versions/aliases and within the reservation.
  */
 import { randomUUID } from 'node:crypto';
+import { compareOrdinal } from '../shared/compare.ts';
 import { checkProvisionedConcurrency, checkReservedConcurrency, setProvisioned } from './concurrency.ts';
 import { AwsError, rangeViolation, validationError } from './errors.ts';
 import type { ApiRequest, ApiResponse, Operation } from './http-types.ts';
@@ -621,7 +622,7 @@ class LambdaApi {
     const filter = this.#req.query.get('FunctionVersion');
     const aliases = [...fn.aliases.values()]
       .filter((a) => !filter || a.functionVersion === filter)
-      .sort((a, b) => a.name.localeCompare(b.name))
+      .sort((a, b) => compareOrdinal(a.name, b.name))
       .map((a) => this.#aliasView(fn, a) as Record<string, unknown>);
     return this.#paged(aliases, 'Aliases', (a) => String(a.Name));
   }

@@ -20,7 +20,6 @@ export {
 export { diffAudit, diffEnforced, type FunctionDiff, RegionContext } from './diff.ts';
 export { ScheduleError } from './errors.ts';
 export {
-  compareIds,
   comparePrecedence,
   MERGED_FIELDS,
   type MergedField,

@@ -208,19 +208,27 @@ export interface ProvisionedWindowView {
   nextChange?: { at: Date; value: number };
 }
 
-/**
- * One policy's view. matched = compliant + drifted + overridden + infeasible, each function counted once with
- * precedence infeasible (a refusal for this policy) > drifted (drift for this policy) > overridden > compliant.
- * `problems`: policy-level problems (selector, schedule) and refusals aggregated by reason with an example.
- */
-export interface PolicyReport {
-  id: string;
-  mode: Mode;
+/** How many matched functions are in each state: the one shape of every summary (plan, report, status, tables). */
+export interface FunctionCounts {
   matched: number;
   compliant: number;
   drifted: number;
   overridden: number;
   infeasible: number;
+}
+
+export function zeroCounts(): FunctionCounts {
+  return { matched: 0, compliant: 0, drifted: 0, overridden: 0, infeasible: 0 };
+}
+
+/**
+ * One policy's view. matched = compliant + drifted + overridden + infeasible, each function counted once with
+ * precedence infeasible (a refusal for this policy) > drifted (drift for this policy) > overridden > compliant.
+ * `problems`: policy-level problems (selector, schedule) and refusals aggregated by reason with an example.
+ */
+export interface PolicyReport extends FunctionCounts {
+  id: string;
+  mode: Mode;
   problems: string[];
   provisionedConcurrency?: ProvisionedWindowView;
   cost?: CostEstimate;
@@ -240,14 +248,7 @@ export interface Plan {
   now: Date;
   functions: FunctionPlan[];
   policies: PolicyReport[];
-  summary: {
-    policies: number;
-    matched: number;
-    compliant: number;
-    drifted: number;
-    overridden: number;
-    infeasible: number;
-  };
+  summary: FunctionCounts & { policies: number };
 }
 
 export interface PlanOptions {

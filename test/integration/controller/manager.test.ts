@@ -10,7 +10,7 @@ import type { LambdaPolicyStatus } from '../../../src/api/schema.ts';
 import { type Aws, createAws } from '../../../src/aws/index.ts';
 import { Manager } from '../../../src/controller/manager.ts';
 import { MemoryStatusSink } from '../../../src/controller/memory-sink.ts';
-import { type Emulator, startEmulator } from '../../../src/emulator/index.ts';
+import { type Emulator, emulatorAdmin, startEmulator } from '../../../src/emulator/index.ts';
 import type { PassResult } from '../../../src/reconcile/pass.ts';
 import { FilePolicySource } from '../../../src/sources/files.ts';
 
@@ -209,11 +209,7 @@ spec:
       if (!apiServerUp) throw new Error('connect ECONNREFUSED (the API server is away)');
       return write(policy, previous, status);
     };
-    await fetch(`${emulator.url}/_emulator/functions/${REGION}/orders-api`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ memorySize: 512 }),
-    });
+    await emulatorAdmin(emulator.url, 'POST', `functions/${REGION}/orders-api`, { memorySize: 512 });
 
     // Act: the controller fixes AWS while it cannot report, and checks again (in sync); then the API server is back
     const passesBefore = passes.length;
