@@ -68,35 +68,12 @@ export interface ExecutedFunction {
   }>;
 }
 
-/** The drift fields an action corrects. */
-export function fieldsOfAction(action: Action): FieldName[] {
-  switch (action.api) {
-    case 'UpdateFunctionConfiguration':
-      return [
-        ...(action.memorySize !== undefined ? (['memorySize'] as const) : []),
-        ...(action.timeout !== undefined ? (['timeout'] as const) : []),
-      ];
-    case 'UpdateFunctionCode':
-      return ['architecture'];
-    case 'PutFunctionConcurrency':
-    case 'DeleteFunctionConcurrency':
-      return ['reservedConcurrency'];
-    case 'PutProvisionedConcurrencyConfig':
-    case 'DeleteProvisionedConcurrencyConfig':
-    case 'RegisterScalableTarget':
-      return ['provisionedConcurrency'];
-    case 'PutScheduledAction':
-    case 'DeleteScheduledAction':
-      return ['scheduledActions'];
-  }
-}
-
 /** Fields every one of whose actions was applied (a field with one failed or skipped action is not remediated). */
 export function remediatedFields(execution: ExecutedFunction): Set<FieldName> {
   const applied = new Set<FieldName>();
   const notApplied = new Set<FieldName>();
   for (const o of execution.outcomes) {
-    for (const f of fieldsOfAction(o.action)) (o.ok ? applied : notApplied).add(f);
+    for (const f of o.action.fields ?? []) (o.ok ? applied : notApplied).add(f);
   }
   for (const f of notApplied) applied.delete(f);
   return applied;

@@ -125,7 +125,14 @@ export type FieldName =
   | 'provisionedConcurrency'
   | 'scheduledActions';
 
-export type Action =
+/**
+ * One AWS write. `fields` are the drift fields it corrects, set by the diff that planned it (src/engine/diff/), so
+ * what an applied or failed write means for status is decided where the write is decided. Not enumerable: plan
+ * output shows the request only.
+ */
+export type Action = ActionRequest & { readonly fields?: readonly FieldName[] };
+
+type ActionRequest =
   | { api: 'UpdateFunctionConfiguration'; memorySize?: number; timeout?: number }
   | { api: 'UpdateFunctionCode'; architecture: Architecture }
   | { api: 'PutFunctionConcurrency'; reservedConcurrentExecutions: number }
