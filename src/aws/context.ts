@@ -13,11 +13,11 @@ export type FetchLike = (url: string) => Promise<Response>;
 
 export interface AwsConfig extends ClientsConfig, Omit<RateLimiterOptions, 'onCall'> {
   /** Regions to read; default AWS_REGION / AWS_DEFAULT_REGION. */
-  regions?: string[];
+  regions?: string[] | undefined;
   /** Receives every attempt: api, bucket, region, outcome, durationMs. */
-  onCall?: OnCall;
+  onCall?: OnCall | undefined;
   /** Downloads a function's code for architecture changes; default global fetch. */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
 }
 
 export interface Aws {

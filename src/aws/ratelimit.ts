@@ -44,7 +44,7 @@ export type OnCall = (event: CallEvent) => void;
 export interface TokenBucketOptions {
   ratePerSecond: number;
   /** Tokens that may be spent at once after idling; default max(1, rate / 5). */
-  burst?: number;
+  burst?: number | undefined;
   clock?: Clock;
 }
 
@@ -148,14 +148,14 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 export interface RateLimiterOptions {
-  rates?: Partial<Rates>;
+  rates?: Partial<Rates> | undefined;
   /** Burst per bucket; default max(1, rate / 5). */
-  bursts?: Partial<Record<BucketName, number>>;
-  retry?: Partial<RetryPolicy>;
-  onCall?: OnCall;
+  bursts?: Partial<Record<BucketName, number>> | undefined;
+  retry?: Partial<RetryPolicy> | undefined;
+  onCall?: OnCall | undefined;
   clock?: Clock;
   /** Uniform [0, 1); injectable so backoff is deterministic in tests. */
-  random?: () => number;
+  random?: (() => number) | undefined;
 }
 
 export interface CallSpec {

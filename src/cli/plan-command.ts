@@ -70,7 +70,11 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
       process.stderr.write(`error: no region for ${ids} (no selector.regions): pass --regions or set AWS_REGION\n`);
       return EXIT_ERROR;
     }
-    aws = createAws({ regions: defaultRegions, endpoint, onCall: (call) => progress.onCall(call) });
+    aws = createAws({
+      regions: defaultRegions,
+      ...(endpoint === undefined ? {} : { endpoint }),
+      onCall: (call) => progress.onCall(call),
+    });
     const pass = await reconcileFleet(aws, policies, {
       defaultRegions,
       now: opts.now,

@@ -44,7 +44,11 @@ export async function runController(opts: RunOptions): Promise<number> {
 
   const identity = defaultIdentity();
   const metrics = new ControllerMetrics();
-  const aws = createAws({ regions, endpoint: opts.awsEndpoint, onCall: (call) => metrics.observeAwsCall(call) });
+  const aws = createAws({
+    regions,
+    ...(opts.awsEndpoint === undefined ? {} : { endpoint: opts.awsEndpoint }),
+    onCall: (call) => metrics.observeAwsCall(call),
+  });
   const source = new KubernetesPolicySource(kc, { ...(opts.namespace ? { namespace: opts.namespace } : {}), logger });
   const sink = new KubernetesStatusSink(kc, {
     instance: identity,

@@ -24,7 +24,10 @@ export interface Condition {
   observedGeneration?: number;
 }
 
-export type ConditionInput = Omit<Condition, 'lastTransitionTime'> & { lastTransitionTime?: string };
+export type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'> & {
+  lastTransitionTime?: string;
+  observedGeneration?: number | undefined;
+};
 
 /** A condition as read back from the API server (older writers may have left fields out). */
 export interface ConditionLike {

@@ -33,9 +33,9 @@ export interface ManagerOptions {
   defaultRegions: string[];
   sink: PolicyStatusSink;
   /** Keys reconciled at once (different regions in parallel; one key never twice at once). Default 4. */
-  workers?: number;
-  logger?: Logger;
-  metrics?: ControllerMetrics;
+  workers?: number | undefined;
+  logger?: Logger | undefined;
+  metrics?: ControllerMetrics | undefined;
   now?: () => Date;
   execute?: ExecutePlanOptions;
   /**

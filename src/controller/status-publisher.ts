@@ -186,7 +186,7 @@ export class StatusPublisher {
           Compliant: s.compliant,
           Drifted: s.drifted,
           Failed: s.failed,
-          Infeasible: s.infeasible,
+          Infeasible: s.infeasible ?? 0,
           Overridden: s.overridden,
         });
       }

@@ -156,8 +156,12 @@ function changeFunction(rt: EmulatorRuntime, regionName: string, name: string, b
     if (Object.keys(tags).length > 0) fn.everTagged = true;
   }
   if (body.reservedConcurrency === null) delete fn.reservedConcurrency;
-  else if (num(body.reservedConcurrency) !== undefined) fn.reservedConcurrency = num(body.reservedConcurrency);
-  if (num(body.monthlyGbSeconds) !== undefined) fn.monthlyGbSeconds = num(body.monthlyGbSeconds);
+  else {
+    const reserved = num(body.reservedConcurrency);
+    if (reserved !== undefined) fn.reservedConcurrency = reserved;
+  }
+  const gbSeconds = num(body.monthlyGbSeconds);
+  if (gbSeconds !== undefined) fn.monthlyGbSeconds = gbSeconds;
   if (Array.isArray(body.aliases)) {
     for (const a of body.aliases) {
       if (!isRecord(a) || !str(a.name)) continue;

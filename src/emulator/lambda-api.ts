@@ -436,10 +436,10 @@ class LambdaApi {
         role,
         ...(memorySize !== undefined ? { memorySize } : {}),
         ...(timeout !== undefined ? { timeout } : {}),
-        ...(str(b.Runtime) ? { runtime: str(b.Runtime) } : {}),
-        ...(str(b.Handler) ? { handler: str(b.Handler) } : {}),
-        ...(str(b.Description) ? { description: str(b.Description) } : {}),
-        ...(str(code.ImageUri) ? { imageUri: str(code.ImageUri) } : {}),
+        ...optional('runtime', str(b.Runtime)),
+        ...optional('handler', str(b.Handler)),
+        ...optional('description', str(b.Description)),
+        ...optional('imageUri', str(code.ImageUri)),
         ...(zip ? { code: zip } : {}),
         ...(tags ? { tags } : {}),
       },
@@ -496,8 +496,10 @@ class LambdaApi {
     if (memorySize !== undefined) fn.config.memorySize = memorySize;
     if (timeout !== undefined) fn.config.timeout = timeout;
     if (str(b.Description) !== undefined) fn.config.description = str(b.Description) ?? '';
-    if (str(b.Handler) && fn.packageType === 'Zip') fn.config.handler = str(b.Handler);
-    if (str(b.Runtime) && fn.packageType === 'Zip') fn.config.runtime = str(b.Runtime);
+    const handler = str(b.Handler);
+    const runtime = str(b.Runtime);
+    if (handler && fn.packageType === 'Zip') fn.config.handler = handler;
+    if (runtime && fn.packageType === 'Zip') fn.config.runtime = runtime;
     if (str(b.Role)) fn.config.role = str(b.Role) ?? fn.config.role;
     this.#beginUpdate(fn, 'UpdateFunctionConfiguration', before);
     return { status: 200, body: this.#fullView(fn, fn.config, '$LATEST') };
@@ -758,4 +760,9 @@ class LambdaApi {
     for (const key of this.#req.query.getAll('tagKeys')) delete fn.tags[key];
     return { status: 204 };
   }
+}
+
+/** `{ [key]: value }` for a non-empty string, `{}` otherwise (an optional field is absent, never undefined). */
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return value ? ({ [key]: value } as { [P in K]: string }) : {};
 }

@@ -59,16 +59,16 @@ export interface ObservedFunction {
   timeout: number;
   architecture: Architecture;
   packageType: PackageType;
-  runtime?: string;
+  runtime?: string | undefined;
   /** Code SHA, to notice that someone deployed between read and write. */
-  codeSha256?: string;
+  codeSha256?: string | undefined;
   tags: Record<string, string>;
   /**
    * Reserved concurrency: a number, `null` when none is set, `undefined` when it was not read (not governed).
    */
-  reservedConcurrency?: number | null;
+  reservedConcurrency?: number | null | undefined;
   /** Governed qualifiers only; absent when no provisioned concurrency is governed. */
-  qualifiers?: Record<string, QualifierState>;
+  qualifiers?: Record<string, QualifierState> | undefined;
   /**
    * Requested provisioned concurrency on the function's OTHER qualifiers (those not in `qualifiers`), by qualifier;
    * only qualifiers that have a config appear. Read with the governed ones (one ListProvisionedConcurrencyConfigs
@@ -76,12 +76,12 @@ export interface ObservedFunction {
    * reservation draws it from the account's unreserved pool, so feasibility adds these in.
    * Absent: not read (no provisioned concurrency governed), counted as none.
    */
-  otherProvisioned?: Record<string, number>;
+  otherProvisioned?: Record<string, number> | undefined;
   /**
    * Duration GB-seconds the function used per month (e.g. from CloudWatch/Cost Explorer), when known; only used
    * to estimate the saving of moving it to arm64. Absent: the saving is n/a.
    */
-  monthlyGbSeconds?: number;
+  monthlyGbSeconds?: number | undefined;
 }
 
 export interface RegionAccount {
@@ -95,7 +95,7 @@ export interface RegionAccount {
 
 export interface RegionSnapshot {
   region: string;
-  account?: RegionAccount;
+  account?: RegionAccount | undefined;
   functions: ObservedFunction[];
   /** Scalable targets of the lambda namespace (only those the controller may own are needed). */
   scalableTargets: ScalableTargetState[];
@@ -237,8 +237,8 @@ export interface PolicyReport extends FunctionCounts {
   id: string;
   mode: Mode;
   problems: string[];
-  provisionedConcurrency?: ProvisionedWindowView;
-  cost?: CostEstimate;
+  provisionedConcurrency?: ProvisionedWindowView | undefined;
+  cost?: CostEstimate | undefined;
 }
 
 export interface CostEstimate {

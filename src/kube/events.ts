@@ -123,8 +123,10 @@ export class EventRecorder {
             kind: policy.kind,
             name: policy.metadata.name,
             namespace,
-            uid: policy.metadata.uid,
-            resourceVersion: policy.metadata.resourceVersion,
+            ...(policy.metadata.uid === undefined ? {} : { uid: policy.metadata.uid }),
+            ...(policy.metadata.resourceVersion === undefined
+              ? {}
+              : { resourceVersion: policy.metadata.resourceVersion }),
           },
         },
       });

@@ -2,15 +2,15 @@
  * The coordination.k8s.io/v1 Lease the leader elector campaigns on: read, create, replace (guarded by the
  * resourceVersion read, so two candidates can never both win). Failures are KubeApiErrors (ConflictError on 409).
  */
-import { type CoordinationV1Api, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import { type CoordinationV1Api, type V1Lease, type V1LeaseSpec, V1MicroTime } from '@kubernetes/client-node';
 import { kubeError, NotFoundError } from './errors.ts';
 
 export interface LeaseRecord {
-  holderIdentity?: string;
-  leaseDurationSeconds?: number;
-  acquireTime?: Date;
-  renewTime?: Date;
-  leaseTransitions?: number;
+  holderIdentity?: string | undefined;
+  leaseDurationSeconds?: number | undefined;
+  acquireTime?: Date | undefined;
+  renewTime?: Date | undefined;
+  leaseTransitions?: number | undefined;
 }
 
 /** The Lease operations the elector needs; kubernetesLeaseClient implements them over CoordinationV1Api. */
@@ -25,14 +25,16 @@ export interface LeaseClient {
 
 /** LeaseClient over the real API server. */
 export function kubernetesLeaseClient(api: CoordinationV1Api, namespace: string, name: string): LeaseClient {
-  const toSpec = (r: LeaseRecord) => ({
-    holderIdentity: r.holderIdentity,
-    leaseDurationSeconds: r.leaseDurationSeconds,
+  const toSpec = (r: LeaseRecord): V1LeaseSpec => {
+    const spec: V1LeaseSpec = {};
+    if (r.holderIdentity !== undefined) spec.holderIdentity = r.holderIdentity;
+    if (r.leaseDurationSeconds !== undefined) spec.leaseDurationSeconds = r.leaseDurationSeconds;
     // MicroTime: the API server rejects millisecond-precision timestamps for these fields.
-    acquireTime: r.acquireTime ? new V1MicroTime(r.acquireTime.getTime()) : undefined,
-    renewTime: r.renewTime ? new V1MicroTime(r.renewTime.getTime()) : undefined,
-    leaseTransitions: r.leaseTransitions,
-  });
+    if (r.acquireTime) spec.acquireTime = new V1MicroTime(r.acquireTime.getTime());
+    if (r.renewTime) spec.renewTime = new V1MicroTime(r.renewTime.getTime());
+    if (r.leaseTransitions !== undefined) spec.leaseTransitions = r.leaseTransitions;
+    return spec;
+  };
   const what = `lease ${namespace}/${name}`;
   return {
     async get() {

@@ -20,13 +20,13 @@ export interface PassOptions {
   /** Regions of policies without `selector.regions`. */
   defaultRegions: string[];
   /** Evaluate windows at this instant (default: now). */
-  now?: Date;
+  now?: Date | undefined;
   /** Execute the plan's actions (apply/controller) or only report (plan/Audit-only). */
   enforce: boolean;
   /** Restrict the pass to these regions (the controller reconciles one region per key). */
-  onlyRegions?: string[];
-  execute?: ExecutePlanOptions;
-  readConcurrency?: number;
+  onlyRegions?: string[] | undefined;
+  execute?: ExecutePlanOptions | undefined;
+  readConcurrency?: number | undefined;
   /** Told, per region, how many per-function reads the pass will make once selection is done (progress bars). */
   onReadsPlanned?: (region: string, reads: number) => void;
 }
@@ -60,7 +60,7 @@ export async function reconcileFleet(
       options.onReadsPlanned?.(region, reads);
       return requirements;
     },
-    { concurrency: options.readConcurrency },
+    options.readConcurrency === undefined ? {} : { concurrency: options.readConcurrency },
   );
   const now = options.now ?? new Date();
   const plan = planFleet(policies, fleet, now, { defaultRegions: options.defaultRegions });
