@@ -10,8 +10,8 @@
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Selector, Settings } from '../src/api/schema.ts';
-import { plan } from '../src/engine/index.ts';
 import type { FleetSnapshot, ObservedFunction, PolicyInput, RegionSnapshot } from '../src/engine/model.ts';
+import { plan } from '../src/engine/plan.ts';
 
 const REGIONS = ['eu-central-1', 'eu-west-1', 'us-east-1'];
 const FUNCTIONS = 10_000;

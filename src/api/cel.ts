@@ -91,4 +91,4 @@ export const CEL_RULES = {
   },
 } as const satisfies Record<string, CelRule>;
 
-export type CelRuleName = keyof typeof CEL_RULES;
+type CelRuleName = keyof typeof CEL_RULES;

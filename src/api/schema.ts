@@ -392,7 +392,6 @@ export type Settings = Static<typeof SettingsSchema>;
 export type LambdaPolicySpec = Static<typeof LambdaPolicySpecSchema>;
 export type Mode = 'Enforce' | 'Audit';
 
-export type Condition = Static<typeof ConditionSchema>;
 export type FunctionState = (typeof FUNCTION_STATES)[number];
 export type FunctionStatus = Static<typeof FunctionStatusSchema>;
 export type LambdaPolicyStatus = Static<typeof LambdaPolicyStatusSchema>;

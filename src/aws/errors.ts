@@ -300,7 +300,3 @@ export function classifyAwsError(err: unknown, api?: string): AwsError {
   }
   return new AwsUnexpectedError(text, err, details);
 }
-
-export function isAwsError(err: unknown): err is AwsError {
-  return err instanceof AwsError;
-}

@@ -151,8 +151,6 @@ type ActionRequest =
     }
   | { api: 'DeleteScheduledAction'; resourceId: string; scheduledActionName: string };
 
-export type ActionApi = Action['api'];
-
 export type RefusalReason =
   | 'ImageArchitecture'
   | 'ProvisionedExceedsReserved'
