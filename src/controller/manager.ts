@@ -115,6 +115,11 @@ export class Manager {
     await this.options.sink.close?.();
   }
 
+  /** Policies the status publisher keeps something for (its maps shrink when a policy goes). */
+  get trackedPolicies(): number {
+    return this.status.tracked;
+  }
+
   /** Latest region passes (the demo's view). */
   latest(): ReadonlyMap<string, RegionResult> {
     return this.results;

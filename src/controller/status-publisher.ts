@@ -17,13 +17,13 @@
  * fixes not yet reported) and forgets a policy when it goes.
  */
 import type { LambdaPolicy, LambdaPolicyStatus, Mode } from '../api/schema.ts';
+import { roundCents } from '../engine/cost.ts';
 import { type FunctionPlan, type PolicyReport, zeroCounts } from '../engine/model.ts';
 import type { PolicyEventRecord } from '../kube/events.ts';
 import { objectKey } from '../shared/keys.ts';
 import { type KstatusState, kstatusConditions } from './conditions.ts';
 import { cycleEvents } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';
-import { mergePolicyReports } from './reports.ts';
 import { buildErrorStatus, buildStatus, type ExecutedFunction, functionStatusFor } from './status.ts';
 
 /** Where statuses, events and finalizers go: the Kubernetes API, or the demo's memory. */
@@ -85,6 +85,44 @@ export function composeStatus(inputs: StatusInputs): LambdaPolicyStatus {
     status.summary.remediated = before + inputs.fixedNow + inputs.fixedUnreported;
   }
   return status;
+}
+
+/**
+ * One policy's report across the regions it reaches: the engine reports per pass, and the controller passes over
+ * one region at a time. Counts and costs add up; problems are united; the window view is the same everywhere.
+ */
+function mergePolicyReports(id: string, mode: Mode, reports: readonly PolicyReport[]): PolicyReport {
+  const merged: PolicyReport = {
+    id,
+    mode,
+    ...zeroCounts(),
+    problems: [],
+  };
+  const problems = new Set<string>();
+  for (const r of reports) {
+    merged.matched += r.matched;
+    merged.compliant += r.compliant;
+    merged.drifted += r.drifted;
+    merged.overridden += r.overridden;
+    merged.infeasible += r.infeasible;
+    for (const p of r.problems) problems.add(p);
+    if (r.provisionedConcurrency && !merged.provisionedConcurrency)
+      merged.provisionedConcurrency = r.provisionedConcurrency;
+    if (r.cost) {
+      const cost = merged.cost ?? { provisionedConcurrencyMonthlyUSD: 0 };
+      cost.provisionedConcurrencyMonthlyUSD = roundCents(
+        cost.provisionedConcurrencyMonthlyUSD + r.cost.provisionedConcurrencyMonthlyUSD,
+      );
+      if (r.cost.architectureMonthlySavingUSD !== undefined) {
+        cost.architectureMonthlySavingUSD = roundCents(
+          (cost.architectureMonthlySavingUSD ?? 0) + r.cost.architectureMonthlySavingUSD,
+        );
+      }
+      merged.cost = cost;
+    }
+  }
+  merged.problems = [...problems];
+  return merged;
 }
 
 /** The state that overrides the figures' own: a failing region first, then regions not checked yet. */
@@ -226,13 +264,6 @@ export class StatusPublisher {
     const uid = uidOf(policy);
     this.lastStatus.delete(uid);
     this.unreported.delete(uid);
-  }
-
-  /** Drops what is kept for every policy not in `live` (by uid). */
-  retain(live: readonly LambdaPolicy[]): void {
-    const keep = new Set(live.map(uidOf));
-    for (const uid of [...this.lastStatus.keys()]) if (!keep.has(uid)) this.lastStatus.delete(uid);
-    for (const uid of [...this.unreported.keys()]) if (!keep.has(uid)) this.unreported.delete(uid);
   }
 
   /** Policies with something kept (tests: the maps shrink when a policy goes). */

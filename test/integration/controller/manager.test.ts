@@ -130,6 +130,22 @@ describe('Manager on the emulator with a file source', () => {
     await until('the edited value enforced', () => (fn('orders-api')?.memorySize === 2048 ? true : undefined));
   });
 
+  it('forgets what it kept for a policy once the policy is gone', async () => {
+    await until('status of platform/api', () => (sink.statuses.has('platform/api') ? true : undefined));
+    expect(manager.trackedPolicies).toBe(1);
+
+    // Act: the policy is replaced by another one (an Audit policy, which never gets a finalizer)
+    await writeFile(
+      join(dir, 'other.yaml'),
+      policyYaml(1024).replace('name: api', 'name: other').replace('interval: 30s', 'mode: Audit\n  interval: 30s'),
+    );
+    await rm(join(dir, 'api.yaml'));
+
+    // Assert: only the policy that is still declared is kept
+    await until('status of platform/other', () => (sink.statuses.has('platform/other') ? true : undefined));
+    await until('platform/api forgotten', () => (manager.trackedPolicies === 1 ? true : undefined));
+  });
+
   it('reports a region AWS refuses to read on the policy, backs off, and recovers', async () => {
     await until('Ready=True', () => (ready(sink.statuses.get('platform/api'))?.startsWith('True') ? true : undefined));
 
