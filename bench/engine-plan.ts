@@ -1,5 +1,5 @@
 /**
- * CPU time of one `plan` over 10,000 functions x 500 policies (target: < 250 ms CPU, spec section 7).
+ * CPU time of one `plan` over 10,000 functions x 500 policies (target: < 250 ms CPU).
  * Run: node_modules/.bin/node bench/engine-plan.ts
  *
  * The fleet and policies are deterministic and shaped like a real estate: name-prefix policies per service,

@@ -40,7 +40,7 @@ export function diffEnforced(
 /**
  * AWS refuses a reserved concurrency below the provisioned concurrency already configured on the function. When a
  * plan lowers both, the provisioned change must go first, or the reserved write fails and the function never
- * converges; otherwise the contract's order (configuration, code, concurrency, provisioned) stands.
+ * converges; otherwise the order stands: configuration, code, reserved, provisioned.
  */
 function provisionedBeforeShrinkingReserve(actions: Action[], fn: ObservedFunction): Action[] {
   const reserved = actions.findIndex((a) => a.api === 'PutFunctionConcurrency');
