@@ -55,8 +55,6 @@ export async function runController(opts: RunOptions): Promise<number> {
     logger,
     onStatusWrite: () => metrics.statusWrites.inc({ result: 'written' }),
   });
-  const manager = new Manager({ source, aws, defaultRegions: regions, sink, workers: opts.workers, logger, metrics });
-
   let lost: (() => void) | undefined;
   const leadershipLost = new Promise<void>((resolve) => {
     lost = resolve;
@@ -84,6 +82,17 @@ export async function runController(opts: RunOptions): Promise<number> {
         },
       )
     : undefined;
+  const manager = new Manager({
+    source,
+    aws,
+    defaultRegions: regions,
+    sink,
+    workers: opts.workers,
+    logger,
+    metrics,
+    // Every write asks first: a leader that lost its Lease stops writing at once, not when the process exits.
+    ...(elector ? { mayWrite: () => elector.isLeader() } : {}),
+  });
 
   const health = new HealthServer({
     address: opts.healthAddr,

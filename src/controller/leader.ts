@@ -28,6 +28,11 @@ export interface LeaderElectorOptions {
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
+  /**
+   * How long one attempt (read + write of the Lease) may take before it counts as failed. Default the retry period:
+   * a request that hangs must not hold the elector past its renew deadline.
+   */
+  attemptTimeoutMs?: number;
   clock?: Clock;
   logger?: Logger;
   onStartedLeading?: () => void;
@@ -43,6 +48,7 @@ export class LeaderElector {
   private readonly leaseDurationMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
+  private readonly attemptTimeoutMs: number;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly options: LeaderElectorOptions;
@@ -51,7 +57,10 @@ export class LeaderElector {
   private running = false;
   private timer: TimerHandle | undefined;
   private inFlight: Promise<void> | undefined;
+  /** When the last successful attempt started: the renewTime it wrote, so expiry is never later than we think. */
   private lastRenew = 0;
+  private attempts = 0;
+  private renewWatchdog: TimerHandle | undefined;
   private observed: { key: string; at: number; record: LeaseRecord; resourceVersion: string } | undefined;
   private currentLeader: string | undefined;
 
@@ -62,6 +71,7 @@ export class LeaderElector {
     this.leaseDurationMs = options.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
     this.retryPeriodMs = options.retryPeriodMs ?? 2_000;
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? this.retryPeriodMs;
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
     if (!(this.leaseDurationMs > this.renewDeadlineMs && this.renewDeadlineMs > this.retryPeriodMs)) {
@@ -89,20 +99,32 @@ export class LeaderElector {
     this.running = false;
     if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    this.disarmWatchdog();
     await this.inFlight;
     if (this.leading) {
       this.leading = false;
-      await this.release();
+      await this.withDeadline(this.release(), undefined);
     }
   }
 
   private tick(): void {
     if (!this.running) return;
-    this.inFlight = this.tryAcquireOrRenew()
-      .then((ok) => this.afterAttempt(ok))
-      .catch((error: unknown) => {
+    const attempt = ++this.attempts;
+    const started = this.clock.now();
+    const outcome = this.tryAcquireOrRenew(attempt).then(
+      (ok) => (ok ? ('ok' as const) : ('failed' as const)),
+      (error: unknown) => {
         this.log.warn(describeError(error), 'leader election attempt failed');
-        this.afterAttempt(false);
+        return 'failed' as const;
+      },
+    );
+    this.inFlight = this.withDeadline(outcome, 'timeout' as const)
+      .then((result) => {
+        if (result === 'timeout') {
+          this.log.warn({ timeoutMs: this.attemptTimeoutMs }, 'leader election attempt timed out');
+        }
+        // An attempt that answers after its deadline is ignored: the next one has started from a fresh read.
+        if (attempt === this.attempts) this.afterAttempt(result === 'ok', started);
       })
       .finally(() => {
         this.inFlight = undefined;
@@ -110,28 +132,71 @@ export class LeaderElector {
       });
   }
 
-  private afterAttempt(ok: boolean): void {
+  /** `work`, or `onTimeout` once the attempt timeout has passed (the work itself is left to finish or hang). */
+  private withDeadline<T, U>(work: Promise<T>, onTimeout: U): Promise<T | U> {
+    let timer: TimerHandle | undefined;
+    const deadline = new Promise<U>((resolve) => {
+      timer = this.clock.setTimeout(() => resolve(onTimeout), this.attemptTimeoutMs);
+    });
+    return Promise.race([work, deadline]).finally(() => {
+      if (timer) this.clock.clearTimeout(timer);
+    });
+  }
+
+  private afterAttempt(ok: boolean, started: number): void {
     if (!this.running) return;
-    const now = this.clock.now();
     if (ok) {
-      this.lastRenew = now;
+      this.lastRenew = started;
       if (!this.leading) {
         this.leading = true;
         this.log.info({ identity: this.identity }, 'became leader');
         this.options.onStartedLeading?.();
       }
+      this.armWatchdog();
       return;
     }
-    if (this.leading && now - this.lastRenew >= this.renewDeadlineMs) {
-      this.leading = false;
-      this.running = false;
-      this.log.error({ identity: this.identity, sinceRenewMs: now - this.lastRenew }, 'lost leader lease');
-      this.options.onStoppedLeading?.();
-    }
+    if (this.leading && this.clock.now() - this.lastRenew >= this.renewDeadlineMs) this.stepDown();
   }
 
-  /** One round of client-go's tryAcquireOrRenew. */
-  private async tryAcquireOrRenew(): Promise<boolean> {
+  /**
+   * Steps down at the renew deadline whatever the attempts are doing (one may hang): the Lease runs for the lease
+   * duration from the last renewal, so a leader that stops at the renew deadline stops before anyone may take over.
+   */
+  private armWatchdog(): void {
+    this.disarmWatchdog();
+    const due = this.lastRenew + this.renewDeadlineMs - this.clock.now();
+    this.renewWatchdog = this.clock.setTimeout(() => {
+      this.renewWatchdog = undefined;
+      if (this.leading && this.clock.now() - this.lastRenew >= this.renewDeadlineMs) this.stepDown();
+    }, due);
+  }
+
+  private disarmWatchdog(): void {
+    if (this.renewWatchdog) this.clock.clearTimeout(this.renewWatchdog);
+    this.renewWatchdog = undefined;
+  }
+
+  private stepDown(): void {
+    if (!this.leading) return;
+    this.leading = false;
+    this.running = false;
+    this.disarmWatchdog();
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.log.error({ identity: this.identity, sinceRenewMs: this.clock.now() - this.lastRenew }, 'lost leader lease');
+    this.options.onStoppedLeading?.();
+  }
+
+  /** Whether `attempt` is still the one that counts (not timed out, elector not stopped). */
+  private current(attempt: number): boolean {
+    return this.running && attempt === this.attempts;
+  }
+
+  /**
+   * One round of client-go's tryAcquireOrRenew. An attempt that timed out while reading writes nothing when its read
+   * answers: a late write would renew a Lease this candidate no longer acts on.
+   */
+  private async tryAcquireOrRenew(attempt: number): Promise<boolean> {
     const now = this.clock.now();
     const desired: LeaseRecord = {
       holderIdentity: this.identity,
@@ -141,6 +206,7 @@ export class LeaderElector {
       leaseTransitions: 0,
     };
     const current = await this.client.get();
+    if (!this.current(attempt)) return false;
     if (current === undefined) {
       try {
         await this.client.create(desired);
@@ -163,6 +229,7 @@ export class LeaderElector {
     } else {
       desired.leaseTransitions = (current.record.leaseTransitions ?? 0) + 1;
     }
+    if (!this.current(attempt)) return false;
     try {
       await this.client.update(desired, current.resourceVersion);
     } catch (error) {

@@ -43,6 +43,11 @@ export interface ManagerOptions {
    * 10 s; the demo uses less). Without it, a remediation would be confirmed only at the next interval.
    */
   recheckAfterWritesMs?: number;
+  /**
+   * Whether this process may write now (AWS, status, finalizers): the leader elector's verdict, asked before each
+   * write so a leader that lost its Lease stops writing at once. Default: always.
+   */
+  mayWrite?: (() => boolean) | undefined;
   /** After each region pass (the demo's live view, tests). */
   onPass?: (region: string, pass: PassResult) => void;
 }
@@ -84,7 +89,7 @@ export class Manager {
     this.options = options;
     this.log = options.logger ?? silentLogger;
     this.now = options.now ?? (() => new Date());
-    this.status = new StatusPublisher({ sink: options.sink, metrics: options.metrics });
+    this.status = new StatusPublisher({ sink: options.sink, metrics: options.metrics, mayWrite: options.mayWrite });
     // A region key costs a bulk read of the region: back off from 1 s to 5 min, not controller-runtime's 5 ms, so a
     // region AWS refuses (access denied, an outage) is not hammered by retries.
     this.queue = new WorkQueue({
@@ -151,6 +156,10 @@ export class Manager {
     for (const r of regions) this.queue.add(REGION_KEY + r);
   }
 
+  private mayWrite(): boolean {
+    return this.options.mayWrite?.() ?? true;
+  }
+
   private regionsOf(policy: LambdaPolicy): string[] {
     return policyRegions(policy.spec.selector ?? {}, this.options.defaultRegions);
   }
@@ -178,7 +187,8 @@ export class Manager {
     }
     for (const policy of inRegion) {
       const input = valid.get(objectKey(policy));
-      if (input && input.mode === 'Enforce' && !input.suspend) await this.options.sink.ensureFinalizer(policy);
+      if (input && input.mode === 'Enforce' && !input.suspend && this.mayWrite())
+        await this.options.sink.ensureFinalizer(policy);
     }
     let pass: PassResult;
     try {
@@ -188,6 +198,7 @@ export class Manager {
         now,
         enforce: true,
         execute: this.options.execute,
+        mayWrite: () => this.mayWrite(),
       });
     } catch (error) {
       // The region could not be read: say so on every policy that reaches into it (figures of the last good check
@@ -333,7 +344,7 @@ export class Manager {
 
   private async reconcileDeletion(id: string): Promise<ReconcileResult | undefined> {
     const policy = this.options.source.current().policies.find((p) => objectKey(p) === id);
-    if (!policy || !isBeingDeleted(policy)) return undefined;
+    if (!policy || !isBeingDeleted(policy) || !this.mayWrite()) return undefined;
     const namespace = namespaceOf(policy);
     for (const region of this.regionsOf(policy)) {
       const results = await deletePolicyScheduledActions(this.options.aws, region, namespace, policy.metadata.name);

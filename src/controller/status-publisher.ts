@@ -154,11 +154,14 @@ const MAX_CARRIED_EVENTS = 50;
 export interface StatusPublisherOptions {
   sink: PolicyStatusSink;
   metrics?: ControllerMetrics | undefined;
+  /** Whether writing is allowed now (leadership); a status not written is not remembered as written. */
+  mayWrite?: (() => boolean) | undefined;
 }
 
 export class StatusPublisher {
   private readonly sink: PolicyStatusSink;
   private readonly metrics: ControllerMetrics | undefined;
+  private readonly mayWrite: () => boolean;
   /** Last status written per policy uid: fresher than the watch cache right after our own write. */
   private readonly lastStatus = new Map<string, LambdaPolicyStatus>();
   /** Per policy uid: fixes whose status and events could not be written yet; the next publish adds them. */
@@ -169,6 +172,7 @@ export class StatusPublisher {
   constructor(options: StatusPublisherOptions) {
     this.sink = options.sink;
     this.metrics = options.metrics;
+    this.mayWrite = options.mayWrite ?? (() => true);
   }
 
   /**
@@ -217,7 +221,7 @@ export class StatusPublisher {
         throw error;
       }
       this.unreported.delete(uid);
-      await this.sink.recordEvents(policy, events);
+      if (this.mayWrite()) await this.sink.recordEvents(policy, events);
       if (status.summary) {
         const s = status.summary;
         this.metrics?.setFunctionStates(id, {
@@ -276,6 +280,7 @@ export class StatusPublisher {
   }
 
   private async write(policy: LambdaPolicy, status: LambdaPolicyStatus): Promise<void> {
+    if (!this.mayWrite()) return;
     const written = await this.sink.writeStatus(policy, this.previous(policy), status);
     if (written) this.lastStatus.set(uidOf(policy), status);
   }

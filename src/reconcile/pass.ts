@@ -26,6 +26,11 @@ export interface PassOptions {
   /** Restrict the pass to these regions (the controller reconciles one region per key). */
   onlyRegions?: string[] | undefined;
   execute?: ExecutePlanOptions | undefined;
+  /**
+   * Asked once the plan is made, before the first write: false skips executing (a leader that lost its Lease while
+   * the pass read AWS must not write). Default: always true.
+   */
+  mayWrite?: (() => boolean) | undefined;
   readConcurrency?: number | undefined;
   /** Told, per region, how many per-function reads the pass will make once selection is done (progress bars). */
   onReadsPlanned?: (region: string, reads: number) => void;
@@ -64,6 +69,7 @@ export async function reconcileFleet(
   );
   const now = options.now ?? new Date();
   const plan = planFleet(policies, fleet, now, { defaultRegions: options.defaultRegions });
-  const executions = options.enforce ? await executePlan(aws, plan, fleet, options.execute) : [];
+  const writing = options.enforce && (options.mayWrite?.() ?? true);
+  const executions = writing ? await executePlan(aws, plan, fleet, options.execute) : [];
   return { plan, fleet, executions };
 }

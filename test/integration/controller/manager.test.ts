@@ -130,6 +130,41 @@ describe('Manager on the emulator with a file source', () => {
     await until('the edited value enforced', () => (fn('orders-api')?.memorySize === 2048 ? true : undefined));
   });
 
+  it('writes nothing (AWS, status, finalizers) while it may not write, e.g. after losing its Lease', async () => {
+    await manager.stop();
+    await emulatorAdmin(emulator.url, 'POST', `functions/${REGION}/orders-api`, { memorySize: 512 });
+    let leading = false;
+    passes = [];
+    manager = new Manager({
+      source,
+      aws,
+      defaultRegions: [REGION],
+      sink,
+      recheckAfterWritesMs: 100,
+      execute: { pollIntervalMs: 50 },
+      onPass: (_region, pass) => passes.push(pass),
+      mayWrite: () => leading,
+    });
+    const writesBefore = writes();
+    const statusWritesBefore = sink.statusWrites;
+
+    // Act: passes plan the fix but may not make it
+    manager.start();
+    await until('a pass that planned writes', () =>
+      passes.some((p) => p.plan.functions.some((f) => f.actions.length > 0)) ? true : undefined,
+    );
+
+    // Assert
+    expect(writes()).toBe(writesBefore);
+    expect(sink.statusWrites).toBe(statusWritesBefore);
+    expect(passes.every((p) => p.executions.length === 0)).toBe(true);
+
+    // Once it may write again, the next pass does
+    leading = true;
+    manager.queue.add(`region/${REGION}`);
+    await until('the fix made', () => (fn('orders-api')?.memorySize === 1024 ? true : undefined));
+  });
+
   it('forgets what it kept for a policy once the policy is gone', async () => {
     await until('status of platform/api', () => (sink.statuses.has('platform/api') ? true : undefined));
     expect(manager.trackedPolicies).toBe(1);
