@@ -9,6 +9,7 @@ import type { LambdaPolicy } from '../../../src/api/schema.ts';
 import { findCondition, kstatusOf } from '../../../src/controller/conditions.ts';
 import { DEFAULT_LEASE_NAME, LeaderElector } from '../../../src/controller/leader.ts';
 import { buildStatus } from '../../../src/controller/status.ts';
+import { tag } from '../../../src/engine/diff/common.ts';
 import type { FunctionPlan, PolicyReport } from '../../../src/engine/model.ts';
 import { EventRecorder } from '../../../src/kube/events.ts';
 import { FINALIZER, Finalizers } from '../../../src/kube/finalizers.ts';
@@ -137,7 +138,7 @@ describe('controller writes as its ServiceAccount', () => {
         ok: true,
         outcomes: [
           {
-            action: { api: 'UpdateFunctionConfiguration' as const, memorySize: 1024 },
+            action: tag({ api: 'UpdateFunctionConfiguration' as const, memorySize: 1024 }, 'memorySize'),
             ok: true,
             status: 'applied' as const,
           },
