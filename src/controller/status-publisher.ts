@@ -21,7 +21,8 @@ import { roundCents } from '../engine/cost.ts';
 import { type FunctionPlan, type PolicyReport, zeroCounts } from '../engine/model.ts';
 import type { PolicyEventRecord } from '../kube/events.ts';
 import { objectKey } from '../shared/keys.ts';
-import { type KstatusState, kstatusConditions } from './conditions.ts';
+import { truncate } from '../shared/text.ts';
+import { CONDITION_MESSAGE_MAX, type KstatusState } from './conditions.ts';
 import { cycleEvents } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { buildErrorStatus, buildStatus, type ExecutedFunction, functionStatusFor } from './status.ts';
@@ -77,14 +78,11 @@ export function composeStatus(inputs: StatusInputs): LambdaPolicyStatus {
     const report = view.policies.find((p) => p.id === id);
     if (report) reports.push(report);
   }
-  const status = buildStatus(policy, mergePolicyReports(id, mode, reports), functions, executions, previous, now);
-  const state = crossRegionState(status, policy, inputs);
-  if (state) status.conditions = conditionsFor(policy, previous, state, now);
-  if (status.summary) {
-    const before = (previous as LambdaPolicyStatus | undefined)?.summary?.remediated ?? 0;
-    status.summary.remediated = before + inputs.fixedNow + inputs.fixedUnreported;
-  }
-  return status;
+  const before = (previous as LambdaPolicyStatus | undefined)?.summary?.remediated ?? 0;
+  return buildStatus(policy, mergePolicyReports(id, mode, reports), functions, executions, previous, now, {
+    state: (own) => crossRegionState(own, policy, inputs),
+    remediated: before + inputs.fixedNow + inputs.fixedUnreported,
+  });
 }
 
 /**
@@ -125,27 +123,17 @@ function mergePolicyReports(id: string, mode: Mode, reports: readonly PolicyRepo
   return merged;
 }
 
-/** The state that overrides the figures' own: a failing region first, then regions not checked yet. */
-function crossRegionState(
-  status: LambdaPolicyStatus,
-  policy: LambdaPolicy,
-  inputs: StatusInputs,
-): KstatusState | undefined {
+/** The state a policy's status says: a failing region first, then regions not checked yet, then its figures'. */
+function crossRegionState(own: KstatusState, policy: LambdaPolicy, inputs: StatusInputs): KstatusState {
   if (inputs.unavailable.length > 0) {
     return { kind: 'NotReady', reason: 'AwsUnavailable', message: inputs.unavailable.join('; ') };
   }
-  const ready = status.conditions?.find((c) => c.type === 'Ready');
-  if (inputs.pendingRegions.length === 0 || ready?.status !== 'True') return undefined;
+  if (inputs.pendingRegions.length === 0 || own.kind !== 'Ready') return own;
   return {
     kind: 'Reconciling',
     reason: 'RegionsPending',
-    message: `${ready.message}; not yet checked at generation ${policy.metadata.generation ?? '?'}: ${inputs.pendingRegions.join(', ')}`,
+    message: `${truncate(own.message, CONDITION_MESSAGE_MAX)}; not yet checked at generation ${policy.metadata.generation ?? '?'}: ${inputs.pendingRegions.join(', ')}`,
   };
-}
-
-function conditionsFor(policy: LambdaPolicy, previous: unknown, state: KstatusState, now: Date) {
-  const before = (previous as LambdaPolicyStatus | undefined)?.conditions;
-  return kstatusConditions(before, state, policy.metadata.generation, now).conditions;
 }
 
 /** Events kept for a policy while its status cannot be written (bounded: the API server may be away for long). */

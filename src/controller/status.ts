@@ -91,6 +91,13 @@ export interface BuildStatusOptions {
   nextCheckTime?: Date;
   /** Cap on listed functions; default 50. */
   maxFunctions?: number;
+  /**
+   * The state the status says, given the one its figures say (the status publisher's cross-region rules: a region
+   * that cannot be read, regions not yet checked). Default: the figures' own.
+   */
+  state?: (own: KstatusState) => KstatusState;
+  /** The cumulative `remediated` count (the publisher knows what was fixed); default previous + this check's. */
+  remediated?: number;
 }
 
 const ZERO_SUMMARY: StatusSummary = { ...zeroCounts(), remediated: 0, failed: 0 };
@@ -327,7 +334,7 @@ export function buildStatus(
   now: Date,
   options: BuildStatusOptions = {},
 ): LambdaPolicyStatus {
-  if (policy.spec.suspend) return buildSuspendedStatus(policy, previousStatus, now);
+  if (policy.spec.suspend) return buildSuspendedStatus(policy, previousStatus, now, options.state);
   const previous = asStatus(previousStatus);
   const id = objectKey(policy);
   const mode = policy.spec.mode ?? 'Enforce';
@@ -337,13 +344,14 @@ export function buildStatus(
     .sort(compareFunctionStatus);
   const summary = summarize(entries);
   const remediatedNow = summary.remediated;
-  summary.remediated += previous?.summary?.remediated ?? 0;
+  summary.remediated = options.remediated ?? summary.remediated + (previous?.summary?.remediated ?? 0);
+  const own = overallState(mode, summary, remediatedNow, report.problems);
   const max = options.maxFunctions ?? MAX_STATUS_FUNCTIONS;
   const problems = report.problems.map((p) => truncate(p, MAX_STATUS_MESSAGE)).slice(0, MAX_PROBLEMS);
   const status: LambdaPolicyStatus = {
     conditions: kstatusConditions(
       previous?.conditions,
-      overallState(mode, summary, remediatedNow, report.problems),
+      options.state ? options.state(own) : own,
       policy.metadata.generation,
       now,
     ).conditions,
@@ -372,12 +380,22 @@ export function buildStatus(
 }
 
 /** spec.suspend: no reads, so the last known figures stay; the conditions say Suspended. */
-export function buildSuspendedStatus(policy: LambdaPolicy, previous: unknown, now: Date): LambdaPolicyStatus {
-  return withState(policy, asStatus(previous), now, {
-    kind: 'NotReady',
-    reason: 'Suspended',
-    message: 'spec.suspend is true: AWS is neither read nor written; figures are from the last check',
-  });
+export function buildSuspendedStatus(
+  policy: LambdaPolicy,
+  previous: unknown,
+  now: Date,
+  state: (own: KstatusState) => KstatusState = (own) => own,
+): LambdaPolicyStatus {
+  return withState(
+    policy,
+    asStatus(previous),
+    now,
+    state({
+      kind: 'NotReady',
+      reason: 'Suspended',
+      message: 'spec.suspend is true: AWS is neither read nor written; figures are from the last check',
+    }),
+  );
 }
 
 /**
