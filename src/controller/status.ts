@@ -334,7 +334,11 @@ export function buildStatus(
   now: Date,
   options: BuildStatusOptions = {},
 ): LambdaPolicyStatus {
-  if (policy.spec.suspend) return buildSuspendedStatus(policy, previousStatus, now, options.state);
+  if (policy.spec.suspend) {
+    const suspended = buildSuspendedStatus(policy, previousStatus, now, options.state);
+    if (options.remediated !== undefined && suspended.summary) suspended.summary.remediated = options.remediated;
+    return suspended;
+  }
   const previous = asStatus(previousStatus);
   const id = objectKey(policy);
   const mode = policy.spec.mode ?? 'Enforce';
