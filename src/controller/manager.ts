@@ -4,8 +4,9 @@
  * shortest policy interval, or the next provisioned-concurrency window edge, whichever comes first).
  *
  * A region key re-reads the world (level-based): the current policy set, then one bulk read of the region, one
- * plan, the writes, and the status of every policy that reaches into the region. A policy key for a deleted policy
- * removes the scheduled actions it owns and releases its finalizer.
+ * plan, the writes, and then hands every policy that reaches into the region to the status publisher, which alone
+ * decides what its status says. A policy key for a deleted policy removes the scheduled actions it owns and
+ * releases its finalizer. The manager itself keeps keys, scheduling, passes and backoff only.
  */
 
 import { formatIssue } from '../api/errors.ts';

@@ -1,5 +1,6 @@
 /**
- * Turns a plan (and what executing it did) into `LambdaPolicy.status`, and writes it only when it changed.
+ * Turns a plan (and what executing it did) into `LambdaPolicy.status`. The status publisher decides what goes in
+ * (./status-publisher.ts); src/kube/status-writer.ts writes it only when it changed.
  *
  * Building is pure and deterministic: the same inputs give the same status, byte for byte, so an in-sync fleet
  * produces no status write. Choices that make that true:
@@ -9,7 +10,7 @@
  *   only together with a real change (a new drift, a remediation, a window edge, a new generation ...). They
  *   therefore read "when the status last changed, and when the check after that was due". A stale-looking
  *   `lastCheckTime` means "nothing changed since", not "the controller stopped"; liveness is `/healthz`.
- *   `statusChanged(prev, next, { heartbeatMs })` can refresh them at most once per heartbeat if wanted.
+ *   `statusChanged(prev, next, { heartbeatMs })` (src/kube/status-writer.ts) can refresh them at most once per heartbeat if wanted.
  * - cost figures are rounded to cents so float noise never counts as a change;
  * - conditions keep their lastTransitionTime unless their status flips (see conditions.ts).
  */
