@@ -4,8 +4,8 @@
  */
 import { toPolicyInput } from '../api/parse.ts';
 import { type Aws, createAws, type FunctionExecution } from '../aws/index.ts';
-import { reconcileFleet } from '../controller/reconciler.ts';
 import type { Plan } from '../engine/model.ts';
+import { reconcileFleet } from '../reconcile/pass.ts';
 import { loadPolicyFiles } from '../sources/files.ts';
 import { type EmbeddedAws, startEmbeddedAws } from './embedded-aws.ts';
 import { EXIT_DRIFT, EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
@@ -70,7 +70,11 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
       process.stderr.write(`error: no region for ${ids} (no selector.regions): pass --regions or set AWS_REGION\n`);
       return EXIT_ERROR;
     }
-    aws = createAws({ regions: defaultRegions, endpoint, onCall: (call) => progress.onCall(call) });
+    aws = createAws({
+      regions: defaultRegions,
+      ...(endpoint === undefined ? {} : { endpoint }),
+      onCall: (call) => progress.onCall(call),
+    });
     const pass = await reconcileFleet(aws, policies, {
       defaultRegions,
       now: opts.now,

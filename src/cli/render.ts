@@ -1,6 +1,6 @@
 /**
- * Renders a plan for people (a fixed-width table) and for machines (the stable `plan -o json` document of the
- * product contract, section 5). The JSON shape is a contract: keys are added, never renamed or removed.
+ * Renders a plan for people (a fixed-width table) and for machines (the stable `plan -o json` document). The JSON
+ * shape is a promise to scripts: keys are added, never renamed or removed.
  */
 import {
   type Action,
@@ -83,7 +83,7 @@ export function planToJson(plan: Plan): PlanJson {
   };
 }
 
-/** ISO 8601 without milliseconds when there are none, as in the contract's example (`2026-12-01T09:00:00Z`). */
+/** ISO 8601 without milliseconds when there are none (`2026-12-01T09:00:00Z`): shorter, and what people type. */
 function isoSeconds(date: Date): string {
   return date.toISOString().replace('.000Z', 'Z');
 }
