@@ -15,7 +15,7 @@ import { naiveScan } from './naive-scanner.ts';
 import { type BucketCounts, emptyBuckets, type TimeAtQuota, timeAtQuota } from './quota.ts';
 
 /** Quota-free emulator: pace the client far above AWS so the read is measured by calls, not by waiting. */
-export const UNPACED_RATES = { lambda: 5000, 'lambda-getfunction': 5000, autoscaling: 5000, tagging: 5000 };
+export const UNPACED_RATES = { lambda: 5000, 'lambda-getfunction': 5000, autoscaling: 5000, tagging: 5000, logs: 5000 };
 
 export interface AuditResult {
   functions: number;

@@ -200,7 +200,7 @@ export function buildPolicies(): LambdaPolicy[] {
   return out;
 }
 
-export type MinimumBucket = 'lambda' | 'lambda-getfunction' | 'tagging' | 'autoscaling';
+export type MinimumBucket = 'lambda' | 'lambda-getfunction' | 'tagging' | 'autoscaling' | 'logs';
 
 export interface MinimumCalls {
   byBucket: Record<MinimumBucket, number>;
@@ -221,13 +221,20 @@ export interface MinimumCalls {
  */
 export function minimumAuditCalls(facts: readonly FleetFacts[]): MinimumCalls {
   const byRegion: Record<string, Record<MinimumBucket, number>> = {};
-  const byBucket: Record<MinimumBucket, number> = { lambda: 0, 'lambda-getfunction': 0, tagging: 0, autoscaling: 0 };
+  const byBucket: Record<MinimumBucket, number> = {
+    lambda: 0,
+    'lambda-getfunction': 0,
+    tagging: 0,
+    autoscaling: 0,
+    logs: 0,
+  };
   for (const f of facts) {
     const r: Record<MinimumBucket, number> = {
       lambda: Math.max(1, Math.ceil(f.functions / 50)) + 1 + f.provisionedReads,
       'lambda-getfunction': f.reservedReads + f.qualifiersWithoutConfig,
       tagging: Math.max(1, Math.ceil(f.tagged / 100)),
       autoscaling: 2,
+      logs: 0,
     };
     byRegion[f.region] = r;
     for (const b of Object.keys(byBucket) as MinimumBucket[]) byBucket[b] += r[b];
@@ -240,6 +247,7 @@ export function minimumAuditCalls(facts: readonly FleetFacts[]): MinimumCalls {
       'lambda-getfunction': '1 per reserved-relevant function + 1 per qualifier without config',
       tagging: 'ceil(tagged/100) GetResources',
       autoscaling: 'DescribeScalableTargets + DescribeScheduledActions',
+      logs: 'none',
     },
   };
 }

@@ -29,6 +29,7 @@ import {
 } from '../api/schema.ts';
 import type { Action, Drift, FieldName, FunctionPlan, PolicyReport } from '../engine/model.ts';
 import { type KstatusState, kstatusConditions, toKubeTime, truncate } from './conditions.ts';
+import { withViolations } from './violations-status.ts';
 
 /** One drift entry as written to status; values keep their JSON type (`null` is written as "none"). */
 export interface DriftEntry {
@@ -47,6 +48,8 @@ export interface StatusSummary {
   overridden: number;
   failed: number;
   infeasible: number;
+  /** Functions in line with the settings that violate a check (written only when there are some). */
+  violating?: number;
 }
 
 /**
@@ -73,7 +76,14 @@ export function fieldsOfAction(action: Action): FieldName[] {
       return [
         ...(action.memorySize !== undefined ? (['memorySize'] as const) : []),
         ...(action.timeout !== undefined ? (['timeout'] as const) : []),
+        ...(action.logging !== undefined ? (['logging'] as const) : []),
+        ...(action.tracing !== undefined ? (['tracing'] as const) : []),
       ];
+    case 'PutFunctionEventInvokeConfig':
+    case 'UpdateFunctionEventInvokeConfig':
+      return ['asyncInvocation'];
+    case 'PutRetentionPolicy':
+      return ['logRetentionDays'];
     case 'UpdateFunctionCode':
       return ['architecture'];
     case 'PutFunctionConcurrency':
@@ -182,8 +192,17 @@ function describeDrift(entries: readonly DriftEntry[]): string {
   return entries.map((d) => `${d.field}: ${showValue(d.actual)} -> ${showValue(d.desired)}`).join('; ');
 }
 
-/** One function as seen by one policy. */
+/** One function as seen by one policy (its violated checks included). */
 export function functionStatusFor(
+  id: string,
+  mode: 'Enforce' | 'Audit',
+  fn: FunctionPlan,
+  execution: ExecutedFunction | undefined,
+): FunctionStatus {
+  return withViolations(settingsStatusFor(id, mode, fn, execution), fn, id, statusValue);
+}
+
+function settingsStatusFor(
   id: string,
   mode: 'Enforce' | 'Audit',
   fn: FunctionPlan,
@@ -283,6 +302,9 @@ function summarize(entries: readonly FunctionStatus[]): StatusSummary {
       case 'Infeasible':
         s.infeasible++;
         break;
+      case 'Violating':
+        s.violating = (s.violating ?? 0) + 1;
+        break;
     }
   }
   return s;
@@ -317,6 +339,9 @@ function overallState(
     return { kind: 'Stalled', reason: 'InvalidPolicy', message: problems.join('; ') };
   }
   const counts = `${summary.matched} matched, ${summary.compliant} compliant`;
+  if ((summary.violating ?? 0) > 0 && summary.drifted === 0 && summary.failed === 0) {
+    return { kind: 'NotReady', reason: 'Violations', message: `${counts}, ${summary.violating} violating checks` };
+  }
   if (mode === 'Audit') {
     return summary.drifted > 0
       ? { kind: 'NotReady', reason: 'Drifted', message: `${counts}, ${summary.drifted} drifted (Audit: not corrected)` }

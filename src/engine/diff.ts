@@ -4,6 +4,7 @@
  * and a reason instead of a failed call.
  */
 import type { BlockAnalysis } from './block.ts';
+import { diffProductionAudit, diffProductionEnforced } from './diff-production.ts';
 import type { MergedSettings } from './merge.ts';
 import type {
   Action,
@@ -104,7 +105,8 @@ export function diffEnforced(
   // Fields are examined in action order (configuration, code, reserved, provisioned), so one list stays ordered.
   const actions: Action[] = [];
 
-  // Memory and timeout: one UpdateFunctionConfiguration.
+  // Memory, timeout, logging and tracing: one UpdateFunctionConfiguration.
+  const production = diffProductionEnforced(fn, merged);
   const update: { memorySize?: number; timeout?: number } = {};
   if (merged.memorySize && fn.memorySize !== merged.memorySize.value) {
     drift.push({
@@ -124,8 +126,9 @@ export function diffEnforced(
     });
     update.timeout = merged.timeout.value;
   }
-  if (update.memorySize !== undefined || update.timeout !== undefined)
-    actions.push({ api: 'UpdateFunctionConfiguration', ...update });
+  drift.push(...production.configDrift);
+  if (update.memorySize !== undefined || update.timeout !== undefined || production.configDrift.length > 0)
+    actions.push({ api: 'UpdateFunctionConfiguration', ...update, ...production.configUpdate });
 
   // Architecture: UpdateFunctionCode with the same Zip; an Image cannot change architecture.
   const arch = merged.architecture;
@@ -308,6 +311,10 @@ export function diffEnforced(
     }
   }
 
+  // Asynchronous invocation and log retention are resources beside the function: their writes come last.
+  drift.push(...production.laterDrift);
+  refusals.push(...production.refusals);
+  actions.push(...production.laterActions);
   return { drift, refusals, actions: provisionedBeforeShrinkingReserve(actions, fn) };
 }
 
@@ -444,5 +451,6 @@ export function diffAudit(fn: ObservedFunction, policy: PolicyInput, analysis: B
     else if (qs && qs.provisionedRequested !== analysis.desiredNow)
       add('provisionedConcurrency', analysis.desiredNow, qs.provisionedRequested);
   }
+  out.push(...diffProductionAudit(fn, policy));
   return out;
 }

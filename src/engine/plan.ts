@@ -3,6 +3,7 @@
  * and a report per policy. Pure and deterministic: the same inputs in any order give the same plan.
  */
 import { analyzeBlock, type BlockAnalysis, windowView } from './block.ts';
+import { policyViolations } from './checks/plan-hook.ts';
 import { CostAccumulator } from './cost.ts';
 import { diffAudit, diffEnforced, RegionContext } from './diff.ts';
 import { compareIds, type MergedSettings, type MergeResult, mergeEnforce } from './merge.ts';
@@ -16,6 +17,7 @@ import type {
   PolicyInput,
   PolicyReport,
   RefusalReason,
+  RuntimeTable,
 } from './model.ts';
 import { compileSelector, PolicyIndex } from './select.ts';
 
@@ -28,6 +30,7 @@ interface PolicyTally {
   drifted: number;
   overridden: number;
   infeasible: number;
+  violating: number;
   problems: string[];
   refusalsByReason: Map<RefusalReason, { count: number; example: string }>;
   cost: CostAccumulator;
@@ -41,6 +44,7 @@ function tally(policy: PolicyInput): PolicyTally {
     drifted: 0,
     overridden: 0,
     infeasible: 0,
+    violating: 0,
     problems: [],
     refusalsByReason: new Map(),
     cost: new CostAccumulator(),
@@ -86,7 +90,7 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
       const fn: ObservedFunction = raw.region === snapshot.region ? raw : { ...raw, region: snapshot.region };
       const matched = index.matching(fn);
       if (matched.length === 0) continue;
-      functions.push(planFunction(fn, matched, blocks, ctx, tallies, merges));
+      functions.push(planFunction(fn, matched, blocks, ctx, tallies, merges, now, options.runtimes));
     }
   }
 
@@ -102,6 +106,7 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
       drifted: functions.filter((f) => f.drift.length > 0 || f.auditDrift.length > 0).length,
       overridden: functions.filter((f) => f.overridden.length > 0).length,
       infeasible: functions.filter((f) => f.refusals.length > 0).length,
+      violating: functions.filter((f) => (f.violations ?? []).length > 0).length,
     },
   };
 }
@@ -113,6 +118,8 @@ function planFunction(
   ctx: RegionContext,
   tallies: ReadonlyMap<string, PolicyTally>,
   merges: Map<string, MergeResult>,
+  now: Date,
+  runtimes: RuntimeTable | undefined,
 ): FunctionPlan {
   // `matched` comes from the index sorted by id (active policies are sorted), so ids and the merge key are stable.
   const enforce: PolicyInput[] = [];
@@ -129,16 +136,19 @@ function planFunction(
     enforce.length > 0 ? diffEnforced(fn, merged.settings, blocks, ctx) : { drift: [], actions: [], refusals: [] };
   const auditDrift: Drift[] = [];
   for (const p of audit) auditDrift.push(...diffAudit(fn, p, blocks.get(p.id)));
+  const violations = policyViolations(fn, matched, merged.settings, now, runtimes);
   const fp: FunctionPlan = {
     region: fn.region,
     name: fn.name,
     policies: matched.map((p) => p.id),
-    compliant: diff.drift.length === 0 && diff.refusals.length === 0 && auditDrift.length === 0,
+    compliant:
+      diff.drift.length === 0 && diff.refusals.length === 0 && auditDrift.length === 0 && violations.length === 0,
     drift: diff.drift,
     actions: diff.actions,
     refusals: diff.refusals,
     overridden: merged.overridden.slice(),
     auditDrift,
+    violations,
   };
 
   for (const p of matched) {
@@ -154,6 +164,7 @@ function planFunction(
     }
     if (refused) tl.infeasible++;
     else if (has(p.mode === 'Audit' ? fp.auditDrift : fp.drift, p.id)) tl.drifted++;
+    else if (has(violations, p.id)) tl.violating++;
     else if (has(fp.overridden, p.id)) tl.overridden++;
     else tl.compliant++;
     addCost(tl, p, fn, merged.settings, blocks.get(p.id));
@@ -202,6 +213,7 @@ function report(tl: PolicyTally, block: BlockAnalysis | undefined): PolicyReport
     drifted: tl.drifted,
     overridden: tl.overridden,
     infeasible: tl.infeasible,
+    violating: tl.violating,
     problems,
     cost: tl.cost.result(),
   };
