@@ -13,6 +13,7 @@ import { Manager } from '../controller/manager.ts';
 import { ControllerMetrics } from '../controller/metrics.ts';
 import { KubernetesPolicySource } from '../sources/kubernetes.ts';
 import { EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
+import { loadRuntimeTable } from './runtimes-file.ts';
 
 export interface RunOptions {
   kubeconfig?: string;
@@ -26,6 +27,8 @@ export interface RunOptions {
   /** Name of the Lease; two installations in one namespace need different ones. */
   leaderElectionId?: string;
   workers: number;
+  /** A runtime table replacing the shipped one (checks.runtime). */
+  runtimesFile?: string;
   /** Resolves to stop (tests); default SIGINT/SIGTERM. */
   until?: Promise<unknown>;
 }
@@ -46,7 +49,23 @@ export async function runController(opts: RunOptions): Promise<number> {
   const aws = createAws({ regions, endpoint: opts.awsEndpoint, onCall: (call) => metrics.observeAwsCall(call) });
   const source = new KubernetesPolicySource(kc, { ...(opts.namespace ? { namespace: opts.namespace } : {}), logger });
   const sink = new KubernetesStatusSink(kc, { instance: identity, logger, metrics });
-  const manager = new Manager({ source, aws, defaultRegions: regions, sink, workers: opts.workers, logger, metrics });
+  let runtimes: Awaited<ReturnType<typeof loadRuntimeTable>>;
+  try {
+    runtimes = await loadRuntimeTable(opts.runtimesFile);
+  } catch (error) {
+    logger.error({ error: (error as Error).message }, 'invalid --runtimes-file');
+    return EXIT_ERROR;
+  }
+  const manager = new Manager({
+    source,
+    aws,
+    defaultRegions: regions,
+    sink,
+    workers: opts.workers,
+    logger,
+    metrics,
+    ...(runtimes ? { runtimes } : {}),
+  });
 
   let lost: (() => void) | undefined;
   const leadershipLost = new Promise<void>((resolve) => {

@@ -14,7 +14,7 @@ import { cliOnlyIssues } from '../api/rules.ts';
 import type { LambdaPolicy, LambdaPolicyStatus } from '../api/schema.ts';
 import { deletePolicyScheduledActions } from '../aws/cleanup.ts';
 import type { Aws, ExecutePlanOptions, FunctionExecution } from '../aws/index.ts';
-import type { FunctionPlan, PolicyInput, PolicyReport } from '../engine/model.ts';
+import type { FunctionPlan, PolicyInput, PolicyReport, RuntimeTable } from '../engine/model.ts';
 import { policyRegions } from '../engine/select.ts';
 import type { PolicySet, PolicySource } from '../sources/policy-set.ts';
 import { policyKey } from '../sources/policy-set.ts';
@@ -60,6 +60,8 @@ export interface ManagerOptions {
   recheckAfterWritesMs?: number;
   /** After each region pass (the demo's live view, tests). */
   onPass?: (region: string, pass: PassResult) => void;
+  /** The runtime table of checks.runtime (`--runtimes-file`); default the shipped one. */
+  runtimes?: RuntimeTable;
 }
 
 interface RegionResult {
@@ -207,6 +209,7 @@ export class Manager {
         now,
         enforce: true,
         execute: this.options.execute,
+        ...(this.options.runtimes ? { runtimes: this.options.runtimes } : {}),
       });
     } catch (error) {
       // The region could not be read: say so on every policy that reaches into it (figures of the last good check

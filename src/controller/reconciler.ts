@@ -11,7 +11,7 @@ import {
   type FunctionExecution,
   readFleet,
 } from '../aws/index.ts';
-import type { Plan, PolicyInput } from '../engine/model.ts';
+import type { Plan, PolicyInput, RuntimeTable } from '../engine/model.ts';
 import { plan as planFleet } from '../engine/plan.ts';
 import { requiredReads } from '../engine/requirements.ts';
 import { regionsOf } from '../engine/select.ts';
@@ -27,6 +27,8 @@ export interface PassOptions {
   onlyRegions?: string[];
   execute?: ExecutePlanOptions;
   readConcurrency?: number;
+  /** The runtime table of checks.runtime (default: the shipped one). */
+  runtimes?: RuntimeTable;
   /** Told, per region, how many per-function reads the pass will make once selection is done (progress bars). */
   onReadsPlanned?: (region: string, reads: number) => void;
 }
@@ -63,7 +65,10 @@ export async function reconcileFleet(
     { concurrency: options.readConcurrency },
   );
   const now = options.now ?? new Date();
-  const plan = planFleet(policies, fleet, now, { defaultRegions: options.defaultRegions });
+  const plan = planFleet(policies, fleet, now, {
+    defaultRegions: options.defaultRegions,
+    ...(options.runtimes ? { runtimes: options.runtimes } : {}),
+  });
   const executions = options.enforce ? await executePlan(aws, plan, fleet, options.execute) : [];
   return { plan, fleet, executions };
 }
