@@ -56,7 +56,9 @@ describe('checks.runtime in plan', () => {
     const today = await plan('--now', '2026-12-01T00:00:00Z');
     expect(today.code).toBe(2);
     expect(flagged(today.doc)).toEqual(['old']);
-    expect(today.doc?.functions.find((f) => f.name === 'old')?.violations[0]?.message).toContain('nodejs18.x is deprecated since 2025-09-01');
+    expect(today.doc?.functions.find((f) => f.name === 'old')?.violations[0]?.message).toContain(
+      'nodejs18.x is deprecated since 2025-09-01',
+    );
     const february = await plan('--now', '2027-02-15T00:00:00Z');
     expect(flagged(february.doc)).toEqual(['old', 'soon']);
     expect(february.doc?.functions.find((f) => f.name === 'soon')?.violations[0]?.message).toContain(
