@@ -10,8 +10,8 @@ export const QUOTA_RATES: Record<BucketName, { rate: number; published: boolean 
   'lambda-getfunction': { rate: 100, published: true },
   tagging: { rate: 10, published: false },
   autoscaling: { rate: 10, published: false },
-  // CloudWatch Logs: PutRetentionPolicy's published quota (DescribeLogGroups allows more).
-  logs: { rate: 5, published: true },
+  // CloudWatch Logs: per-API quotas on the Service Quotas page; 5/s is a conservative stand-in.
+  logs: { rate: 5, published: false },
 };
 
 export type BucketCounts = Record<BucketName, number>;

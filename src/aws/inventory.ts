@@ -76,7 +76,7 @@ export interface FleetRead extends FleetSnapshot {
 export interface ReadOptions {
   /** Per-function reads in flight at once (the buckets decide the actual rate). Default 64. */
   concurrency?: number;
-  /** Layer versions already read (they never change); default a new cache per read. */
+  /** Layer versions already read (they never change); default one cache per region's clients, kept across passes. */
   layerCache?: LayerCache;
 }
 

@@ -2,7 +2,8 @@
  * Reads for the production settings and checks. Most come free with ListFunctions (CodeSize, Layers, Environment,
  * DeadLetterConfig, LoggingConfig, TracingConfig); the rest only where the engine asks (`ReadRequirements`):
  *   ListFunctionEventInvokeConfigs (15 req/s bucket) per function whose asynchronous invocation matters;
- *   GetLayerVersionByArn (15 req/s bucket) once per distinct layer version (versions are immutable);
+ *   GetLayerVersionByArn (15 req/s bucket) once per distinct layer version, remembered across passes (versions
+ *   are immutable);
  *   DescribeLogGroups (CloudWatch Logs) in pages of 50: one listing of the /aws/lambda/ prefix when that is
  *   cheaper than one exact-prefix lookup per governed function, and one lookup per custom log group.
  * Environment values are inspected here, as they arrive, and dropped: only the names the detector flags survive.
@@ -81,6 +82,25 @@ export async function readAsyncConfig(aws: Aws, region: string, name: string): P
 
 /** Layer versions are immutable: what one says about its architectures holds for good. */
 export type LayerCache = Map<string, Promise<string[]>>;
+
+/** Bound on remembered layer versions per region client (a fleet uses far fewer). */
+const MAX_CACHED_LAYERS = 10_000;
+/**
+ * One cache per region's SDK clients, so every pass of one controller (one `Aws`) shares it and a new `Aws` (another
+ * endpoint, another test) starts empty.
+ */
+const layerCaches = new WeakMap<object, LayerCache>();
+
+export function layerCacheFor(aws: Aws, region: string): LayerCache {
+  const key = aws.clients(region);
+  let cache = layerCaches.get(key);
+  if (cache === undefined) {
+    cache = new Map();
+    layerCaches.set(key, cache);
+  }
+  if (cache.size > MAX_CACHED_LAYERS) cache.clear();
+  return cache;
+}
 
 export function readLayerArchitectures(aws: Aws, region: string, arn: string, cache: LayerCache): Promise<string[]> {
   let pending = cache.get(arn);
@@ -182,7 +202,7 @@ export async function readProductionState(
 ): Promise<{ errors: ProductionReadError[]; vanished: Set<string> }> {
   const errors: ProductionReadError[] = [];
   const vanished = new Set<string>();
-  const cache = options.layerCache ?? new Map();
+  const cache = options.layerCache ?? layerCacheFor(aws, region);
   await mapConcurrent(
     requirements.filter((r) => r.asyncConfig || r.layers),
     options.concurrency,

@@ -24,7 +24,7 @@ export const DEFAULT_RATES: Rates = {
   'lambda-getfunction': 80,
   autoscaling: 10,
   tagging: 10,
-  // CloudWatch Logs: DescribeLogGroups and PutRetentionPolicy have small per-API quotas (5 req/s for the latter).
+  // CloudWatch Logs: DescribeLogGroups and PutRetentionPolicy have their own per-API quotas; stay well below them.
   logs: 4,
 };
 

@@ -81,8 +81,16 @@ export interface ProductionDiff {
   refusals: Refusal[];
 }
 
-/** Logging, tracing, asyncInvocation and logRetentionDays of one function under merged Enforce settings. */
-export function diffProductionEnforced(fn: ObservedFunction, merged: MergedSettings): ProductionDiff {
+/**
+ * Logging, tracing, asyncInvocation and logRetentionDays of one function under merged Enforce settings.
+ * `retentionPlanned` carries the region's log groups whose retention the plan already sets: a group shared by
+ * several functions is written once, and two retentions wanted for one group are refused instead of alternating.
+ */
+export function diffProductionEnforced(
+  fn: ObservedFunction,
+  merged: MergedSettings,
+  retentionPlanned: Map<string, { days: number; fn: string; policy: string }> = new Map(),
+): ProductionDiff {
   const out: ProductionDiff = { configDrift: [], configUpdate: {}, laterDrift: [], laterActions: [], refusals: [] };
   const logging = merged.logging;
   if (logging) {
@@ -129,16 +137,36 @@ export function diffProductionEnforced(fn: ObservedFunction, merged: MergedSetti
     const group = fn.logGroup;
     if (group === undefined) {
       out.refusals.push(notRead('logRetentionDays', 'the log group was not read', retention.policy));
-    } else if (group.exists && group.retentionInDays !== retention.value) {
-      // A group that does not exist yet keeps nothing; Lambda creates it on the first invocation and the next
-      // check sets its retention.
-      out.laterDrift.push({
-        field: 'logRetentionDays',
-        desired: retention.value,
-        actual: group.retentionInDays ?? 'Never expire',
-        policy: retention.policy.id,
-      });
-      out.laterActions.push({ api: 'PutRetentionPolicy', logGroupName: group.name, retentionInDays: retention.value });
+    } else if (group.exists) {
+      const other = retentionPlanned.get(group.name);
+      if (other && other.days !== retention.value) {
+        out.refusals.push({
+          field: 'logRetentionDays',
+          reason: 'SharedLogGroup',
+          message: `log group ${group.name} is shared with ${other.fn}, whose policy ${other.policy} wants ${other.days} days`,
+          policy: retention.policy.id,
+        });
+      } else {
+        if (!other)
+          retentionPlanned.set(group.name, { days: retention.value, fn: fn.name, policy: retention.policy.id });
+        // A group that does not exist yet keeps nothing; Lambda creates it on the first invocation and the next
+        // check sets its retention.
+        if (group.retentionInDays !== retention.value) {
+          out.laterDrift.push({
+            field: 'logRetentionDays',
+            desired: retention.value,
+            actual: group.retentionInDays ?? 'Never expire',
+            policy: retention.policy.id,
+          });
+          // One write per group: the first function of the region that wants it carries the action.
+          if (!other)
+            out.laterActions.push({
+              api: 'PutRetentionPolicy',
+              logGroupName: group.name,
+              retentionInDays: retention.value,
+            });
+        }
+      }
     }
   }
   return out;

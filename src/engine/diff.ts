@@ -32,6 +32,8 @@ export class RegionContext {
    */
   unreservedLeft: number | undefined;
   readonly targets = new Map<string, ScalableTargetState>();
+  /** Log groups whose retention this plan already sets (functions can share one group). */
+  readonly retentionPlanned = new Map<string, { days: number; fn: string; policy: string }>();
   readonly ownedActionsByFunction = new Map<string, ScheduledActionState[]>();
 
   constructor(
@@ -106,7 +108,7 @@ export function diffEnforced(
   const actions: Action[] = [];
 
   // Memory, timeout, logging and tracing: one UpdateFunctionConfiguration.
-  const production = diffProductionEnforced(fn, merged);
+  const production = diffProductionEnforced(fn, merged, ctx.retentionPlanned);
   const update: { memorySize?: number; timeout?: number } = {};
   if (merged.memorySize && fn.memorySize !== merged.memorySize.value) {
     drift.push({

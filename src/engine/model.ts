@@ -265,7 +265,9 @@ export type RefusalReason =
   | 'WindowOverlap'
   | 'NotRead'
   /** A window's cron/time zone cannot be parsed, or cannot be expressed as an AWS cron (or name too long). */
-  | 'InvalidSchedule';
+  | 'InvalidSchedule'
+  /** Functions sharing one log group are governed with different retentions. */
+  | 'SharedLogGroup';
 
 export interface Refusal {
   field: FieldName;

@@ -129,6 +129,18 @@ describe('checks read from ListFunctions, layers and EventInvokeConfig only wher
     expect(calls.ListFunctionEventInvokeConfigs).toBe(3);
     expect(calls.DescribeLogGroups).toBeUndefined();
     expect(await writes(h)).toEqual([]);
+
+    // Layer versions never change: the next pass of the same controller does not read them again.
+    const again = await pass(
+      h,
+      [policy('platform/baseline', 'Audit', {}, checks)],
+      false,
+      new Date('2026-12-01T00:00:00Z'),
+    );
+    expect(again.fleet.calls.byApi.GetLayerVersionByArn).toBeUndefined();
+    expect(again.plan.functions.find((f) => f.name === 'arm')?.violations?.map((v) => v.check)).toContain(
+      'layersSupportArchitecture',
+    );
   });
 });
 

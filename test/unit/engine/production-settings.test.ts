@@ -249,3 +249,44 @@ describe('reads only where governed', () => {
     for (const [key, value] of Object.entries(expected)) expect(req?.[key as keyof typeof req], key).toBe(value);
   });
 });
+
+describe('a log group shared by several functions', () => {
+  const shared = { name: '/platform/shared', exists: true, retentionInDays: 7 };
+  const logging = { format: 'Text' as const, logGroup: '/platform/shared' };
+
+  it('is written once per plan', () => {
+    const p = plan(
+      [policy('platform/p', { settings: { logRetentionDays: 30 } })],
+      fleet(region([fn('a', { logging, logGroup: shared }), fn('b', { logging, logGroup: shared })])),
+      NOW,
+      OPTIONS,
+    );
+    expect(p.functions.map((f) => [f.name, f.actions.map((a) => a.api), fields(f.drift)])).toEqual([
+      ['a', ['PutRetentionPolicy'], ['logRetentionDays']],
+      ['b', [], ['logRetentionDays']],
+    ]);
+  });
+
+  it('two retentions for one group are refused, not written in turn', () => {
+    const p = plan(
+      [
+        policy('platform/month', { settings: { logRetentionDays: 30 }, selector: { functionNames: ['a'] } }),
+        policy('platform/week', { settings: { logRetentionDays: 7 }, selector: { functionNames: ['b'] } }),
+      ],
+      fleet(region([fn('a', { logging, logGroup: shared }), fn('b', { logging, logGroup: shared })])),
+      NOW,
+      OPTIONS,
+    );
+    expect(p.functions[0]?.actions).toEqual([
+      { api: 'PutRetentionPolicy', logGroupName: '/platform/shared', retentionInDays: 30 },
+    ]);
+    expect(p.functions[1]?.refusals).toEqual([
+      {
+        field: 'logRetentionDays',
+        reason: 'SharedLogGroup',
+        message: 'log group /platform/shared is shared with a, whose policy platform/month wants 30 days',
+        policy: 'platform/week',
+      },
+    ]);
+  });
+});
