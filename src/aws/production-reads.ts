@@ -223,7 +223,9 @@ export async function readProductionState(
           try {
             layer.compatibleArchitectures = await readLayerArchitectures(aws, region, layer.arn, cache);
           } catch (err) {
-            errors.push({ name: req.name, api: 'GetLayerVersionByArn', error: classifyAwsError(err) });
+            const error = classifyAwsError(err);
+            layer.readError = error.awsCode ?? error.code;
+            errors.push({ name: req.name, api: 'GetLayerVersionByArn', error });
           }
         }
       }

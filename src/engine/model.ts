@@ -115,6 +115,8 @@ export interface ObservedLayer {
   arn: string;
   codeSize: number;
   compatibleArchitectures?: string[];
+  /** Why GetLayerVersionByArn failed (an AWS error code, e.g. AccessDeniedException for another account's layer). */
+  readError?: string;
 }
 
 export type SecretKind = 'name' | 'aws-access-key' | 'private-key' | 'token' | 'url-credentials' | 'high-entropy';

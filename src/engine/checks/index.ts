@@ -69,7 +69,12 @@ export function evaluateChecks(fn: ObservedFunction, checks: Checks, policy: str
     for (const layer of fn.layers ?? []) {
       const archs = layer.compatibleArchitectures;
       if (archs === undefined) {
-        add('layersSupportArchitecture', layer.arn, `CompatibleArchitectures of layer ${layer.arn} were not read`);
+        const why = layer.readError ? ` (${layer.readError})` : '';
+        add(
+          'layersSupportArchitecture',
+          layer.arn,
+          `CompatibleArchitectures of layer ${layer.arn} could not be read${why}`,
+        );
         continue;
       }
       const missing = wanted.filter((a) => !archs.includes(a));

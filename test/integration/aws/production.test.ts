@@ -144,6 +144,24 @@ describe('checks read from ListFunctions, layers and EventInvokeConfig only wher
   });
 });
 
+describe('a layer version that cannot be read', () => {
+  it('is a violation that says why (another account’s layer without a grant)', async () => {
+    h = await startHarness({
+      seed: { functions: [seedFn('f', { layers: [{ name: 'vendor', compatibleArchitectures: ['x86_64'] }] })] },
+    });
+    h.emulator.runtime.faults.configure({
+      forced: [{ api: 'GetLayerVersionByArn', error: 'AccessDeniedException', status: 403, count: 1 }],
+    });
+    const result = await pass(h, [policy('platform/p', 'Audit', {}, { layersSupportArchitecture: true })], false);
+    expect(result.plan.functions[0]?.violations?.map((v) => v.message)).toEqual([
+      `CompatibleArchitectures of layer arn:aws:lambda:${REGION}:123456789012:layer:vendor:1 could not be read (AccessDeniedException)`,
+    ]);
+    // Not remembered: the next pass asks again and sees the layer is fine.
+    const again = await pass(h, [policy('platform/p', 'Audit', {}, { layersSupportArchitecture: true })], false);
+    expect(again.plan.functions[0]?.violations).toEqual([]);
+  });
+});
+
 describe('logging and tracing ride in the one UpdateFunctionConfiguration', () => {
   it('one configuration write per function, then in line', async () => {
     h = await startHarness({
