@@ -89,6 +89,7 @@ describe('production settings and checks in a cluster', () => {
     const everything = [
       JSON.stringify(policy),
       events.stdout,
+      controller.log(),
       fleet
         .writes()
         .map((w) => JSON.stringify(w))
