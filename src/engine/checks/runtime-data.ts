@@ -5,8 +5,12 @@
  * `--runtimes-file` (the chart can mount one) replaces this table as a whole when AWS moves a date.
  */
 export const RUNTIME_TABLE_SOURCE = 'https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html';
-/** The day the table was last compared with the page. */
-export const RUNTIME_TABLE_CHECKED = '2026-12-01';
+/**
+ * When the table was last reviewed. Deprecation dates were cross-checked against other published copies of the
+ * page; most block-create/block-update dates were not (AWS moves them more often): `--runtimes-file` corrects them
+ * without a release.
+ */
+export const RUNTIME_TABLE_REVIEWED = '2026-12-01';
 
 export interface RuntimeRow {
   identifier: string;
