@@ -40,6 +40,7 @@ export function addProductionFields(observed: ObservedFunction, f: ListedFunctio
   // Values are looked at once, here, and never stored: the snapshot only holds flagged names.
   const secrets = findSecretLikeVariables(f.Environment?.Variables);
   if (secrets.length > 0) observed.secretLikeVariables = secrets;
+  if (f.Environment?.Error?.ErrorCode) observed.environmentError = f.Environment.Error.ErrorCode;
   if (f.DeadLetterConfig?.TargetArn) observed.deadLetterTarget = f.DeadLetterConfig.TargetArn;
   const lc = f.LoggingConfig;
   observed.logging = {

@@ -91,6 +91,8 @@ export interface ObservedFunction {
    * detector found them while reading; the values themselves are never kept.
    */
   secretLikeVariables?: SecretFinding[];
+  /** Environment.Error.ErrorCode: the variables could not be decrypted for the reader (e.g. a KMS key it may not use). */
+  environmentError?: string;
   /** DeadLetterConfig.TargetArn, when set. */
   deadLetterTarget?: string;
   /** LoggingConfig as ListFunctions reports it (absent on old snapshots: treated as Text, default group). */

@@ -47,6 +47,13 @@ export function evaluateChecks(fn: ObservedFunction, checks: Checks, policy: str
   }
 
   if (checks.noSecretsInEnvironment === true) {
+    if (fn.environmentError !== undefined) {
+      add(
+        'noSecretsInEnvironment',
+        'not read',
+        `environment variables could not be read (${fn.environmentError}): the controller may not use their KMS key`,
+      );
+    }
     for (const finding of fn.secretLikeVariables ?? []) {
       add('noSecretsInEnvironment', finding.name, describeFinding(finding));
     }

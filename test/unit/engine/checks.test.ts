@@ -68,6 +68,12 @@ describe('checks: one row per rule and case', () => {
     ],
     ['no secret-looking variables', { noSecretsInEnvironment: true }, {}, []],
     [
+      'variables that could not be decrypted are not passed unseen',
+      { noSecretsInEnvironment: true },
+      { environmentError: 'KMSAccessDeniedException' },
+      [{ check: 'noSecretsInEnvironment', actual: 'not read' }],
+    ],
+    [
       'DLQ satisfies the destination rule',
       { asyncFailureDestination: 'Required' },
       { deadLetterTarget: 'arn:aws:sqs:eu-central-1:1:dlq' },
