@@ -8,9 +8,9 @@ import { type Clock, systemClock } from '../shared/clock.ts';
 import { type AwsError, AwsThrottledError, classifyAwsError } from './errors.ts';
 
 /** The AWS request-quota buckets the controller calls into. */
-export type BucketName = 'lambda' | 'lambda-getfunction' | 'autoscaling' | 'tagging';
+export type BucketName = 'lambda' | 'lambda-getfunction' | 'autoscaling' | 'tagging' | 'logs';
 
-export const BUCKET_NAMES: readonly BucketName[] = ['lambda', 'lambda-getfunction', 'autoscaling', 'tagging'];
+export const BUCKET_NAMES: readonly BucketName[] = ['lambda', 'lambda-getfunction', 'autoscaling', 'tagging', 'logs'];
 
 /** Requests per second per bucket per region. */
 export type Rates = Record<BucketName, number>;
@@ -24,6 +24,8 @@ export const DEFAULT_RATES: Rates = {
   'lambda-getfunction': 80,
   autoscaling: 10,
   tagging: 10,
+  // CloudWatch Logs: DescribeLogGroups and PutRetentionPolicy have their own per-API quotas; stay well below them.
+  logs: 4,
 };
 
 export type CallOutcome = 'ok' | 'throttled' | 'error';

@@ -14,6 +14,7 @@ import { kubernetesLeaseClient } from '../kube/lease.ts';
 import { KubernetesStatusSink } from '../kube/sink.ts';
 import { KubernetesPolicySource } from '../sources/kubernetes.ts';
 import { EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
+import { loadRuntimeTable } from './runtimes-file.ts';
 
 export interface RunOptions {
   /** Run against an embedded emulator seeded from this fleet file instead of AWS (wins over awsEndpoint). */
@@ -29,6 +30,8 @@ export interface RunOptions {
   /** Name of the Lease; two installations in one namespace need different ones. */
   leaderElectionId?: string;
   workers: number;
+  /** A runtime table replacing the shipped one (checks.runtime). */
+  runtimesFile?: string;
   /** Resolves to stop (tests); default SIGINT/SIGTERM. */
   until?: Promise<unknown>;
 }
@@ -58,6 +61,13 @@ export async function runController(opts: RunOptions): Promise<number> {
     logger,
     onStatusWrite: () => metrics.statusWrites.inc({ result: 'written' }),
   });
+  let runtimes: Awaited<ReturnType<typeof loadRuntimeTable>>;
+  try {
+    runtimes = await loadRuntimeTable(opts.runtimesFile);
+  } catch (error) {
+    logger.error({ error: (error as Error).message }, 'invalid --runtimes-file');
+    return EXIT_ERROR;
+  }
   let lost: (() => void) | undefined;
   const leadershipLost = new Promise<void>((resolve) => {
     lost = resolve;
@@ -95,6 +105,7 @@ export async function runController(opts: RunOptions): Promise<number> {
     metrics,
     // Every write asks first: a leader that lost its Lease stops writing at once, not when the process exits.
     ...(elector ? { mayWrite: () => elector.isLeader() } : {}),
+    ...(runtimes ? { runtimes } : {}),
   });
 
   const health = new HealthServer({

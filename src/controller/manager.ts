@@ -16,7 +16,7 @@ import { cliOnlyIssues } from '../api/rules.ts';
 import type { LambdaPolicy } from '../api/schema.ts';
 import { deletePolicyScheduledActions } from '../aws/cleanup.ts';
 import type { Aws, ExecutePlanOptions } from '../aws/index.ts';
-import type { PolicyInput } from '../engine/model.ts';
+import type { PolicyInput, RuntimeTable } from '../engine/model.ts';
 import { policyRegions } from '../engine/select.ts';
 import { isBeingDeleted } from '../kube/finalizers.ts';
 import { type PassResult, reconcileFleet } from '../reconcile/pass.ts';
@@ -51,6 +51,8 @@ export interface ManagerOptions {
   mayWrite?: (() => boolean) | undefined;
   /** After each region pass (the demo's live view, tests). */
   onPass?: (region: string, pass: PassResult) => void;
+  /** The runtime table of checks.runtime (`--runtimes-file`); default the shipped one. */
+  runtimes?: RuntimeTable | undefined;
 }
 
 interface RegionResult {
@@ -200,6 +202,7 @@ export class Manager {
         enforce: true,
         execute: this.options.execute,
         mayWrite: () => this.mayWrite(),
+        ...(this.options.runtimes ? { runtimes: this.options.runtimes } : {}),
       });
     } catch (error) {
       // The region could not be read: say so on every policy that reaches into it (figures of the last good check

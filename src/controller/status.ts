@@ -37,6 +37,7 @@ import { compareOrdinal } from '../shared/compare.ts';
 import { objectKey } from '../shared/keys.ts';
 import { truncate } from '../shared/text.ts';
 import { type KstatusState, kstatusConditions, toKubeTime } from './conditions.ts';
+import { withViolations } from './violations-status.ts';
 
 /** One drift entry as written to status; values keep their JSON type (`null` is written as "none"). */
 export interface DriftEntry {
@@ -50,6 +51,8 @@ export interface StatusSummary extends FunctionCounts {
   /** Cumulative: functions corrected since the policy was created (previous value + this check). */
   remediated: number;
   failed: number;
+  /** Functions in line with the settings that violate a check (written only when there are some). */
+  violating?: number;
 }
 
 /**
@@ -151,8 +154,17 @@ function describeDrift(entries: readonly DriftEntry[]): string {
   return entries.map((d) => `${d.field}: ${showValue(d.actual)} -> ${showValue(d.desired)}`).join('; ');
 }
 
-/** One function as seen by one policy. */
+/** One function as seen by one policy (its violated checks included). */
 export function functionStatusFor(
+  id: string,
+  mode: 'Enforce' | 'Audit',
+  fn: FunctionPlan,
+  execution: ExecutedFunction | undefined,
+): FunctionStatus {
+  return withViolations(settingsStatusFor(id, mode, fn, execution), fn, id, statusValue);
+}
+
+function settingsStatusFor(
   id: string,
   mode: 'Enforce' | 'Audit',
   fn: FunctionPlan,
@@ -252,6 +264,9 @@ function summarize(entries: readonly FunctionStatus[]): StatusSummary {
       case 'Infeasible':
         s.infeasible++;
         break;
+      case 'Violating':
+        s.violating = (s.violating ?? 0) + 1;
+        break;
     }
   }
   return s;
@@ -286,6 +301,9 @@ function overallState(
     return { kind: 'Stalled', reason: 'InvalidPolicy', message: problems.join('; ') };
   }
   const counts = `${summary.matched} matched, ${summary.compliant} compliant`;
+  if ((summary.violating ?? 0) > 0 && summary.drifted === 0 && summary.failed === 0) {
+    return { kind: 'NotReady', reason: 'Violations', message: `${counts}, ${summary.violating} violating checks` };
+  }
   if (mode === 'Audit') {
     return summary.drifted > 0
       ? { kind: 'NotReady', reason: 'Drifted', message: `${counts}, ${summary.drifted} drifted (Audit: not corrected)` }

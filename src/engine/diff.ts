@@ -2,12 +2,15 @@
  * One function against its merged Enforce settings (drift, feasibility, ordered actions) or against one Audit
  * policy's settings (drift only). Feasibility mirrors what AWS would reject, so a refused field produces no action
  * and a reason instead of a failed call. Each field group is its own module under ./diff/; diffEnforced runs them
- * in the order AWS gets the writes (configuration, code, reserved, provisioned).
+ * in the order AWS gets the writes (configuration, code, reserved, provisioned, async invocation, log retention).
  */
 import type { BlockAnalysis } from './block.ts';
 import { diffArchitecture } from './diff/architecture.ts';
+import { asyncDiffers, asyncView, diffAsyncInvocation, wantedAsync } from './diff/async-invocation.ts';
 import { type DiffOutput, type FieldDiff, RegionContext, showReserved } from './diff/common.ts';
 import { diffConfiguration } from './diff/configuration.ts';
+import { diffLogRetention } from './diff/log-retention.ts';
+import { desiredLogging, loggingDiffers, loggingView, observedLogging, observedTracing } from './diff/logging.ts';
 import { diffProvisioned } from './diff/provisioned.ts';
 import { diffReserved } from './diff/reserved.ts';
 import type { MergedSettings } from './merge.ts';
@@ -22,7 +25,15 @@ export interface FunctionDiff {
 }
 
 /** The field groups, in action order. */
-const FIELD_GROUPS: readonly FieldDiff[] = [diffConfiguration, diffArchitecture, diffReserved, diffProvisioned];
+const FIELD_GROUPS: readonly FieldDiff[] = [
+  diffConfiguration,
+  diffArchitecture,
+  diffReserved,
+  diffProvisioned,
+  // Asynchronous invocation and log retention are resources beside the function: their writes come last.
+  diffAsyncInvocation,
+  diffLogRetention,
+];
 
 /** Drift, refusals and ordered actions of one function under merged Enforce settings. */
 export function diffEnforced(
@@ -82,5 +93,16 @@ export function diffAudit(fn: ObservedFunction, policy: PolicyInput, analysis: B
     else if (qs && qs.provisionedRequested !== analysis.desiredNow)
       add('provisionedConcurrency', analysis.desiredNow, qs.provisionedRequested);
   }
+  if (s.logging !== undefined) {
+    const observed = observedLogging(fn);
+    if (loggingDiffers(observed, s.logging))
+      add('logging', desiredLogging(s.logging), loggingView(observed, s.logging));
+  }
+  if (s.tracing !== undefined && observedTracing(fn) !== s.tracing) add('tracing', s.tracing, observedTracing(fn));
+  if (s.asyncInvocation !== undefined && fn.asyncConfig !== undefined && asyncDiffers(fn, s.asyncInvocation))
+    add('asyncInvocation', wantedAsync(s.asyncInvocation), asyncView(fn, s.asyncInvocation));
+  const group = fn.logGroup;
+  if (s.logRetentionDays !== undefined && group?.exists && group.retentionInDays !== s.logRetentionDays)
+    add('logRetentionDays', s.logRetentionDays, group.retentionInDays ?? 'Never expire');
   return out;
 }

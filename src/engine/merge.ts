@@ -4,7 +4,7 @@
  * `provisionedConcurrency` is one block: qualifier, value and windows always come from the same policy.
  * Audit and suspended policies never take part.
  */
-import type { ProvisionedConcurrency, Settings } from '../api/schema.ts';
+import type { AsyncInvocation, Logging, ProvisionedConcurrency, Settings } from '../api/schema.ts';
 import { compareOrdinal } from '../shared/compare.ts';
 import type { Architecture, FieldName, Overridden, PolicyInput } from './model.ts';
 
@@ -14,6 +14,10 @@ export const MERGED_FIELDS = [
   'architecture',
   'reservedConcurrency',
   'provisionedConcurrency',
+  'logging',
+  'tracing',
+  'asyncInvocation',
+  'logRetentionDays',
 ] as const satisfies readonly (keyof Settings & FieldName)[];
 export type MergedField = (typeof MERGED_FIELDS)[number];
 
@@ -28,6 +32,12 @@ export interface MergedSettings {
   architecture?: Winner<Architecture>;
   reservedConcurrency?: Winner<number | 'Unreserved'>;
   provisionedConcurrency?: Winner<ProvisionedConcurrency>;
+  /** Merged as one block (levels only mean something with the block's format). */
+  logging?: Winner<Logging>;
+  tracing?: Winner<'Active' | 'PassThrough'>;
+  /** Merged as one block. */
+  asyncInvocation?: Winner<AsyncInvocation>;
+  logRetentionDays?: Winner<number>;
 }
 
 /** Precedence among Enforce policies: priority descending, then id ascending. */

@@ -3,7 +3,7 @@
  * returns (drift and ordered actions per function). Pure data: no AWS SDK, Kubernetes or HTTP types appear here,
  * so the AWS adapters and the controller translate at their edges.
  */
-import type { Mode, Selector, Settings } from '../api/schema.ts';
+import type { Checks, Mode, Selector, Settings } from '../api/schema.ts';
 
 export type Architecture = 'x86_64' | 'arm64';
 export type PackageType = 'Zip' | 'Image';
@@ -20,6 +20,8 @@ export interface PolicyInput {
   intervalSeconds: number;
   selector: Selector;
   settings: Settings;
+  /** Report-only rules (spec.checks); absent or empty: none. */
+  checks?: Checks;
 }
 
 /** Per-qualifier state, read only for qualifiers a matched Enforce/Audit policy governs. */
@@ -77,12 +79,81 @@ export interface ObservedFunction {
    * Absent: not read (no provisioned concurrency governed), counted as none.
    */
   otherProvisioned?: Record<string, number> | undefined;
+  /** Zipped package size in bytes (ListFunctions CodeSize); 0 for Image functions. */
+  codeSize?: number;
+  /**
+   * Layers as ListFunctions lists them (ARN with version, CodeSize); `compatibleArchitectures` only once read
+   * (GetLayerVersionByArn, where layersSupportArchitecture is checked): undefined = not read.
+   */
+  layers?: ObservedLayer[];
+  /**
+   * Names (never values) of environment variables whose name or value looks like a credential, as the adapter's
+   * detector found them while reading; the values themselves are never kept.
+   */
+  secretLikeVariables?: SecretFinding[];
+  /** Environment.Error.ErrorCode: the variables could not be decrypted for the reader (e.g. a KMS key it may not use). */
+  environmentError?: string;
+  /** DeadLetterConfig.TargetArn, when set. */
+  deadLetterTarget?: string;
+  /** LoggingConfig as ListFunctions reports it (absent on old snapshots: treated as Text, default group). */
+  logging?: ObservedLogging;
+  /** TracingConfig.Mode. */
+  tracing?: 'Active' | 'PassThrough';
+  /**
+   * The unqualified function's EventInvokeConfig: `null` when it has none, undefined when it was not read (only read
+   * where asyncInvocation is governed or asyncFailureDestination is checked).
+   */
+  asyncConfig?: AsyncConfigState | null;
+  /** The function's log group (read only where logRetentionDays is governed); undefined = not read. */
+  logGroup?: LogGroupState;
   /**
    * Duration GB-seconds the function used per month (e.g. from CloudWatch/Cost Explorer), when known; only used
    * to estimate the saving of moving it to arm64. Absent: the saving is n/a.
    */
   monthlyGbSeconds?: number | undefined;
 }
+
+export interface ObservedLayer {
+  arn: string;
+  codeSize: number;
+  compatibleArchitectures?: string[];
+  /** Why GetLayerVersionByArn failed (an AWS error code, e.g. AccessDeniedException for another account's layer). */
+  readError?: string;
+}
+
+export type SecretKind = 'name' | 'aws-access-key' | 'private-key' | 'token' | 'url-credentials' | 'high-entropy';
+
+export interface SecretFinding {
+  name: string;
+  kind: SecretKind;
+}
+
+export type LogFormat = 'JSON' | 'Text';
+
+export interface ObservedLogging {
+  format: LogFormat;
+  applicationLogLevel?: string;
+  systemLogLevel?: string;
+  /** The group the function logs to: LoggingConfig.LogGroup, else /aws/lambda/NAME. */
+  logGroup: string;
+}
+
+export interface AsyncConfigState {
+  /** As configured; AWS's defaults (2 retries, 21600 s) apply when absent. */
+  maximumRetryAttempts?: number;
+  maximumEventAgeSeconds?: number;
+  onFailureDestination?: string;
+}
+
+export interface LogGroupState {
+  name: string;
+  exists: boolean;
+  /** null: never expire. */
+  retentionInDays: number | null;
+}
+
+/** AWS's asynchronous invocation defaults when a function has no EventInvokeConfig (or leaves a field out). */
+export const ASYNC_DEFAULTS = { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21600 } as const;
 
 export interface RegionAccount {
   /** Account concurrency limit (GetAccountSettings AccountLimit.ConcurrentExecutions). */
@@ -115,6 +186,12 @@ export interface ReadRequirements {
   name: string;
   reservedConcurrency: boolean;
   qualifiers: string[];
+  /** ListFunctionEventInvokeConfigs (asyncInvocation governed, or asyncFailureDestination without a DLQ). */
+  asyncConfig?: boolean;
+  /** GetLayerVersionByArn for each layer version (cached per ARN) where layersSupportArchitecture is checked. */
+  layers?: boolean;
+  /** The function's log group, where logRetentionDays is governed. */
+  logGroup?: boolean;
 }
 
 export type FieldName =
@@ -123,7 +200,33 @@ export type FieldName =
   | 'architecture'
   | 'reservedConcurrency'
   | 'provisionedConcurrency'
-  | 'scheduledActions';
+  | 'scheduledActions'
+  | 'logging'
+  | 'tracing'
+  | 'asyncInvocation'
+  | 'logRetentionDays';
+
+export interface DesiredLogging {
+  format: LogFormat;
+  applicationLogLevel?: string;
+  systemLogLevel?: string;
+}
+
+export type CheckName =
+  | 'maxPackageSizeMB'
+  | 'runtime'
+  | 'noSecretsInEnvironment'
+  | 'asyncFailureDestination'
+  | 'layersSupportArchitecture';
+
+/** A report-only check that does not hold: never an action. `actual` never carries a secret's value. */
+export interface Violation {
+  check: CheckName;
+  actual: unknown;
+  message: string;
+  /** `namespace/name` of the policy whose check it is. */
+  policy: string;
+}
 
 /**
  * One AWS write. `fields` are the drift fields it corrects, set by the diff that planned it (src/engine/diff/), so
@@ -133,7 +236,13 @@ export type FieldName =
 export type Action = ActionRequest & { readonly fields?: readonly FieldName[] };
 
 type ActionRequest =
-  | { api: 'UpdateFunctionConfiguration'; memorySize?: number; timeout?: number }
+  | {
+      api: 'UpdateFunctionConfiguration';
+      memorySize?: number;
+      timeout?: number;
+      logging?: DesiredLogging;
+      tracing?: 'Active' | 'PassThrough';
+    }
   | { api: 'UpdateFunctionCode'; architecture: Architecture }
   | { api: 'PutFunctionConcurrency'; reservedConcurrentExecutions: number }
   | { api: 'DeleteFunctionConcurrency' }
@@ -149,7 +258,12 @@ type ActionRequest =
       minCapacity: number;
       maxCapacity: number;
     }
-  | { api: 'DeleteScheduledAction'; resourceId: string; scheduledActionName: string };
+  | { api: 'DeleteScheduledAction'; resourceId: string; scheduledActionName: string }
+  /** No EventInvokeConfig yet: Put creates it (Put replaces a whole config, so it is only used when none exists). */
+  | { api: 'PutFunctionEventInvokeConfig'; maximumRetryAttempts?: number; maximumEventAgeSeconds?: number }
+  /** A config exists: Update changes the governed fields and keeps its destinations. */
+  | { api: 'UpdateFunctionEventInvokeConfig'; maximumRetryAttempts?: number; maximumEventAgeSeconds?: number }
+  | { api: 'PutRetentionPolicy'; logGroupName: string; retentionInDays: number };
 
 export type RefusalReason =
   | 'ImageArchitecture'
@@ -160,7 +274,9 @@ export type RefusalReason =
   | 'WindowOverlap'
   | 'NotRead'
   /** A window's cron/time zone cannot be parsed, or cannot be expressed as an AWS cron (or name too long). */
-  | 'InvalidSchedule';
+  | 'InvalidSchedule'
+  /** Functions sharing one log group are governed with different retentions. */
+  | 'SharedLogGroup';
 
 export interface Refusal {
   field: FieldName;
@@ -205,6 +321,8 @@ export interface FunctionPlan {
   overridden: Overridden[];
   /** Per Audit policy: its own drift for this function (never actions). */
   auditDrift: Drift[];
+  /** Per policy (Enforce or Audit): its checks that do not hold (never actions). The planner always sets it. */
+  violations?: Violation[];
 }
 
 export interface ProvisionedWindowView {
@@ -234,6 +352,8 @@ export function zeroCounts(): FunctionCounts {
 export interface PolicyReport extends FunctionCounts {
   id: string;
   mode: Mode;
+  /** Functions whose only problem for this policy is a violated check (counted after infeasible and drifted). */
+  violating?: number;
   problems: string[];
   provisionedConcurrency?: ProvisionedWindowView | undefined;
   cost?: CostEstimate | undefined;
@@ -253,7 +373,8 @@ export interface Plan {
   now: Date;
   functions: FunctionPlan[];
   policies: PolicyReport[];
-  summary: FunctionCounts & { policies: number };
+  /** `violating`: functions with at least one violated check (always set by the planner). */
+  summary: FunctionCounts & { policies: number; violating?: number };
 }
 
 export interface PlanOptions {
@@ -261,6 +382,26 @@ export interface PlanOptions {
   defaultRegions: string[];
   /** Seconds after each window edge during which Application Auto Scaling may not have acted yet. Default 120. */
   graceSeconds?: number;
+  /** The runtime deprecation table for the runtime check; default the one shipped with the engine. */
+  runtimes?: RuntimeTable;
+}
+
+/** Lambda runtimes with their deprecation dates (UTC days), keyed by identifier. */
+export interface RuntimeTable {
+  /** Where the dates come from (a page, or the file that replaced the shipped table). */
+  source: string;
+  runtimes: ReadonlyMap<string, RuntimeEntry>;
+}
+
+export interface RuntimeEntry {
+  identifier: string;
+  /** `YYYY-MM-DD`: end of standard support (security patches stop). */
+  deprecation: string;
+  /** `YYYY-MM-DD`: no new functions with this runtime from then on. */
+  blockCreate?: string;
+  /** `YYYY-MM-DD`: no updates of functions with this runtime from then on. */
+  blockUpdate?: string;
+  successor?: string;
 }
 
 /** Prefix of every scheduled action the controller creates; it never touches actions without it. */

@@ -5,6 +5,7 @@
 
 import { compareOrdinal } from '../shared/compare.ts';
 import { analyzeBlock, type BlockAnalysis, windowView } from './block.ts';
+import { policyViolations } from './checks/plan-hook.ts';
 import { CostAccumulator } from './cost.ts';
 import { diffAudit, diffEnforced, RegionContext } from './diff.ts';
 import { type MergedSettings, type MergeResult, mergeEnforce } from './merge.ts';
@@ -19,6 +20,7 @@ import {
   type PolicyInput,
   type PolicyReport,
   type RefusalReason,
+  type RuntimeTable,
   zeroCounts,
 } from './model.ts';
 import { compileSelector, PolicyIndex } from './select.ts';
@@ -27,6 +29,7 @@ export const DEFAULT_GRACE_SECONDS = 120;
 
 interface PolicyTally extends FunctionCounts {
   policy: PolicyInput;
+  violating: number;
   problems: string[];
   refusalsByReason: Map<RefusalReason, { count: number; example: string }>;
   cost: CostAccumulator;
@@ -36,6 +39,7 @@ function tally(policy: PolicyInput): PolicyTally {
   return {
     policy,
     ...zeroCounts(),
+    violating: 0,
     problems: [],
     refusalsByReason: new Map(),
     cost: new CostAccumulator(),
@@ -81,7 +85,7 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
       const fn: ObservedFunction = raw.region === snapshot.region ? raw : { ...raw, region: snapshot.region };
       const matched = index.matching(fn);
       if (matched.length === 0) continue;
-      functions.push(planFunction(fn, matched, blocks, ctx, tallies, merges));
+      functions.push(planFunction(fn, matched, blocks, ctx, tallies, merges, now, options.runtimes));
     }
   }
 
@@ -97,6 +101,7 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
       drifted: functions.filter((f) => f.drift.length > 0 || f.auditDrift.length > 0).length,
       overridden: functions.filter((f) => f.overridden.length > 0).length,
       infeasible: functions.filter((f) => f.refusals.length > 0).length,
+      violating: functions.filter((f) => (f.violations ?? []).length > 0).length,
     },
   };
 }
@@ -108,6 +113,8 @@ function planFunction(
   ctx: RegionContext,
   tallies: ReadonlyMap<string, PolicyTally>,
   merges: Map<string, MergeResult>,
+  now: Date,
+  runtimes: RuntimeTable | undefined,
 ): FunctionPlan {
   // `matched` comes from the index sorted by id (active policies are sorted), so ids and the merge key are stable.
   const enforce: PolicyInput[] = [];
@@ -124,16 +131,19 @@ function planFunction(
     enforce.length > 0 ? diffEnforced(fn, merged.settings, blocks, ctx) : { drift: [], actions: [], refusals: [] };
   const auditDrift: Drift[] = [];
   for (const p of audit) auditDrift.push(...diffAudit(fn, p, blocks.get(p.id)));
+  const violations = policyViolations(fn, matched, merged.settings, now, runtimes);
   const fp: FunctionPlan = {
     region: fn.region,
     name: fn.name,
     policies: matched.map((p) => p.id),
-    compliant: diff.drift.length === 0 && diff.refusals.length === 0 && auditDrift.length === 0,
+    compliant:
+      diff.drift.length === 0 && diff.refusals.length === 0 && auditDrift.length === 0 && violations.length === 0,
     drift: diff.drift,
     actions: diff.actions,
     refusals: diff.refusals,
     overridden: merged.overridden.slice(),
     auditDrift,
+    violations,
   };
 
   for (const p of matched) {
@@ -149,6 +159,7 @@ function planFunction(
     }
     if (refused) tl.infeasible++;
     else if (has(p.mode === 'Audit' ? fp.auditDrift : fp.drift, p.id)) tl.drifted++;
+    else if (has(violations, p.id)) tl.violating++;
     else if (has(fp.overridden, p.id)) tl.overridden++;
     else tl.compliant++;
     addCost(tl, p, fn, merged.settings, blocks.get(p.id));
@@ -197,6 +208,7 @@ function report(tl: PolicyTally, block: BlockAnalysis | undefined): PolicyReport
     drifted: tl.drifted,
     overridden: tl.overridden,
     infeasible: tl.infeasible,
+    violating: tl.violating,
     problems,
     cost: tl.cost.result(),
   };

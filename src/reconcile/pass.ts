@@ -11,7 +11,7 @@ import {
   type FunctionExecution,
   readFleet,
 } from '../aws/index.ts';
-import type { Plan, PolicyInput } from '../engine/model.ts';
+import type { Plan, PolicyInput, RuntimeTable } from '../engine/model.ts';
 import { plan as planFleet } from '../engine/plan.ts';
 import { requiredReads } from '../engine/requirements.ts';
 import { regionsOf } from '../engine/select.ts';
@@ -32,6 +32,8 @@ export interface PassOptions {
    */
   mayWrite?: (() => boolean) | undefined;
   readConcurrency?: number | undefined;
+  /** The runtime table of checks.runtime (default: the shipped one). */
+  runtimes?: RuntimeTable | undefined;
   /** Told, per region, how many per-function reads the pass will make once selection is done (progress bars). */
   onReadsPlanned?: (region: string, reads: number) => void;
 }
@@ -68,7 +70,10 @@ export async function reconcileFleet(
     options.readConcurrency === undefined ? {} : { concurrency: options.readConcurrency },
   );
   const now = options.now ?? new Date();
-  const plan = planFleet(policies, fleet, now, { defaultRegions: options.defaultRegions });
+  const plan = planFleet(policies, fleet, now, {
+    defaultRegions: options.defaultRegions,
+    ...(options.runtimes ? { runtimes: options.runtimes } : {}),
+  });
   const writing = options.enforce && (options.mayWrite?.() ?? true);
   const executions = writing ? await executePlan(aws, plan, fleet, options.execute) : [];
   return { plan, fleet, executions };

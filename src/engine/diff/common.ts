@@ -1,6 +1,7 @@
 /**
  * What every field group's diff writes to, and the helpers they share. A field group (./configuration.ts,
- * ./architecture.ts, ./reserved.ts, ./provisioned.ts) compares one function with the merged settings it governs
+ * ./architecture.ts, ./reserved.ts, ./provisioned.ts,
+ * ./async-invocation.ts, ./log-retention.ts) compares one function with the merged settings it governs
  * and appends its drift, refusals and actions here, each action tagged with the drift fields it corrects. A new
  * setting is a new module with one function of this shape, called from diffEnforced in action order.
  */
@@ -34,6 +35,8 @@ export class RegionContext {
    */
   unreservedLeft: number | undefined;
   readonly targets = new Map<string, ScalableTargetState>();
+  /** Log groups whose retention this plan already sets (functions can share one group). */
+  readonly retentionPlanned = new Map<string, { days: number; fn: string; policy: string }>();
   readonly ownedActionsByFunction = new Map<string, ScheduledActionState[]>();
 
   constructor(

@@ -25,7 +25,7 @@ export async function startHarness(
     // No AWS account needed: with an endpoint and no env credentials the facade uses dummy ones.
     env: {},
     // Fast enough for tests; throttling behaviour is exercised on purpose with the emulator's quotas.
-    rates: { lambda: 200, 'lambda-getfunction': 400, autoscaling: 200, tagging: 200 },
+    rates: { lambda: 200, 'lambda-getfunction': 400, autoscaling: 200, tagging: 200, logs: 200 },
     ...awsConfig,
     endpoint: emulator.url,
     onCall: (e) => {

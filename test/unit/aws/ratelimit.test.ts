@@ -120,7 +120,7 @@ describe('RateLimiter.call', () => {
   }
 
   it('uses defaults below the AWS quotas and lets them be overridden', () => {
-    expect(DEFAULT_RATES).toEqual({ lambda: 10, 'lambda-getfunction': 80, autoscaling: 10, tagging: 10 });
+    expect(DEFAULT_RATES).toEqual({ lambda: 10, 'lambda-getfunction': 80, autoscaling: 10, tagging: 10, logs: 4 });
     const l = new RateLimiter({ rates: { tagging: 3 } });
     expect(l.rates.tagging).toBe(3);
     expect(l.rates.lambda).toBe(10);
