@@ -122,4 +122,25 @@ describe('production settings converge', () => {
       { numRuns: 300 },
     );
   });
+
+  it('every action is tagged with the production fields it corrects, each one a drift field of the function', () => {
+    fc.assert(
+      fc.property(settings, observed, (s, o) => {
+        const first = planFor(s, fn('f', o));
+        const drifted = new Set(first?.drift.map((d) => d.field));
+        for (const action of first?.actions ?? []) {
+          expect(action.fields?.length ?? 0, action.api).toBeGreaterThan(0);
+          for (const field of action.fields ?? []) expect(drifted, `${action.api} -> ${field}`).toContain(field);
+          if (action.api === 'UpdateFunctionConfiguration') {
+            // The one configuration write names every field it carries, so status marks each remediated.
+            const carried = (['memorySize', 'timeout', 'logging', 'tracing'] as const).filter(
+              (k) => action[k] !== undefined,
+            );
+            expect([...(action.fields ?? [])].sort()).toEqual([...carried].sort());
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
