@@ -7,17 +7,19 @@
 import { toPolicyInput } from '../src/api/parse.ts';
 import type { BucketName } from '../src/aws/index.ts';
 import { createAws } from '../src/aws/index.ts';
-import { reconcileFleet } from '../src/controller/reconciler.ts';
 import type { Emulator } from '../src/emulator/index.ts';
+import { reconcileFleet } from '../src/reconcile/pass.ts';
 import { bucketsByRegion, getCalls, resetCalls, sumBuckets } from './emulator-admin.ts';
-import { buildPolicies, type Fleet, type MinimumBucket, minimumAuditCalls } from './fleet.ts';
+import { buildPolicies, type Fleet, type MinimumBucket, minimumAuditCalls, productionBaseline } from './fleet.ts';
 import { naiveScan } from './naive-scanner.ts';
 import { type BucketCounts, emptyBuckets, type TimeAtQuota, timeAtQuota } from './quota.ts';
 
 /** Quota-free emulator: pace the client far above AWS so the read is measured by calls, not by waiting. */
-export const UNPACED_RATES = { lambda: 5000, 'lambda-getfunction': 5000, autoscaling: 5000, tagging: 5000 };
+export const UNPACED_RATES = { lambda: 5000, 'lambda-getfunction': 5000, autoscaling: 5000, tagging: 5000, logs: 5000 };
 
 export interface AuditResult {
+  /** With the production-baseline Audit policy over every function. */
+  baseline: boolean;
   functions: number;
   policies: number;
   regions: string[];
@@ -55,9 +57,14 @@ export interface AuditResult {
 
 const total = (c: BucketCounts) => Object.values(c).reduce((a, b) => a + b, 0);
 
-export async function runAudit(emulator: Emulator, fleet: Fleet): Promise<AuditResult> {
+export async function runAudit(
+  emulator: Emulator,
+  fleet: Fleet,
+  options: { baseline?: boolean } = {},
+): Promise<AuditResult> {
+  const baseline = options.baseline === true;
   const regions = fleet.facts.map((f) => f.region);
-  const policies = buildPolicies().map(toPolicyInput);
+  const policies = [...buildPolicies(), ...(baseline ? [productionBaseline()] : [])].map(toPolicyInput);
   const aws = createAws({ regions, endpoint: emulator.url, rates: UNPACED_RATES });
   await resetCalls(emulator.url);
   const started = performance.now();
@@ -74,9 +81,16 @@ export async function runAudit(emulator: Emulator, fleet: Fleet): Promise<AuditR
   const client = aws.calls.snapshot();
   const clientCountsAgree = (Object.keys(byBucket) as BucketName[]).every((b) => client.byBucket[b] === byBucket[b]);
 
-  const minimum = minimumAuditCalls(fleet.facts);
+  const minimum = minimumAuditCalls(fleet.facts, { baseline });
   const ratioToMinimum = { total: total(byBucket) / total(minimum.byBucket) } as Record<BucketName | 'total', number>;
-  for (const b of Object.keys(byBucket) as BucketName[]) ratioToMinimum[b] = byBucket[b] / minimum.byBucket[b];
+  // A bucket the minimum does not use is on target only when the controller does not use it either.
+  for (const b of Object.keys(byBucket) as BucketName[])
+    ratioToMinimum[b] =
+      minimum.byBucket[b] === 0
+        ? byBucket[b] === 0
+          ? 1
+          : Number.POSITIVE_INFINITY
+        : byBucket[b] / minimum.byBucket[b];
 
   await resetCalls(emulator.url);
   const naiveStarted = performance.now();
@@ -91,6 +105,7 @@ export async function runAudit(emulator: Emulator, fleet: Fleet): Promise<AuditR
 
   const fnCount = fleet.facts.reduce((n, f) => n + f.functions, 0);
   return {
+    baseline,
     functions: fnCount,
     policies: policies.length,
     regions,

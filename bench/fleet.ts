@@ -1,7 +1,7 @@
 /**
  * The benchmark estate: a deterministic fleet (emulator seed) and 500 LambdaPolicy resources shaped like a real
  * platform team's, plus — computed from the generator's own knowledge, not from the controller's code — the
- * minimum number of AWS calls a full audit of it needs under AWS's quota rules (spec section 3, "Quotas").
+ * minimum number of AWS calls a full audit of it needs under AWS's quota rules.
  *
  * Shape (fractions of the fleet):
  *   - ~95% governed for memory/timeout (and arm64 for every 5th service): one policy per service, by name glob;
@@ -47,6 +47,10 @@ export interface FleetFacts {
   qualifiers: number;
   /** Governed qualifiers without a provisioned config: GetFunction(Qualifier) tells "0" from "no such alias". */
   qualifiersWithoutConfig: number;
+  /** Distinct layer versions on the region's functions (GetLayerVersionByArn once each under the baseline). */
+  layerVersions: number;
+  /** Log groups under /aws/lambda/ in the region. */
+  logGroups: number;
 }
 
 export interface Fleet {
@@ -74,9 +78,14 @@ export function buildFleet(count: number, regions: readonly string[] = BENCH_REG
         provisionedReads: 0,
         qualifiers: 0,
         qualifiersWithoutConfig: 0,
+        layerVersions: 0,
+        logGroups: 0,
       },
     ]),
   );
+  // The production fields draw from their own sequence, so the rest of the estate is the one earlier runs measured.
+  const prod = lcg(11);
+  const layersSeen = new Map<string, Set<string>>(regions.map((r) => [r, new Set<string>()]));
   const drift = () => rand() < 0.15;
   for (let i = 0; i < count; i++) {
     const region = regions[i % regions.length] as string;
@@ -113,12 +122,67 @@ export function buildFleet(count: number, regions: readonly string[] = BENCH_REG
         fn.aliases = [{ name: 'live', version: '1', ...(configured ? { provisionedConcurrency: 1 } : {}) }];
       }
     }
+    addProductionFields(fn, prod, fact, layersSeen.get(region) as Set<string>);
     functions.push(fn);
   }
   return {
     seed: { accountConcurrency: ACCOUNT_CONCURRENCY, functions },
     facts: [...facts.values()],
   };
+}
+
+const LAYER_POOL = 8;
+
+/**
+ * What the production baseline looks at: layers from a shared pool (x86-only and dual-architecture), dead-letter
+ * queues, EventInvokeConfigs, log groups with mixed retention, JSON logging, tracing, a few secret-looking variables
+ * and deprecated runtimes.
+ */
+function addProductionFields(fn: SeedFunction, rand: () => number, fact: FleetFacts, layers: Set<string>): void {
+  if (rand() < 0.25) {
+    const k = Math.floor(rand() * LAYER_POOL);
+    fn.layers = [
+      {
+        name: `lib-${k}`,
+        compatibleArchitectures: k % 2 === 0 ? ['x86_64'] : ['x86_64', 'arm64'],
+        codeSize: 1_000_000,
+      },
+    ];
+    layers.add(`lib-${k}`);
+    fact.layerVersions = layers.size;
+  }
+  if (rand() < 0.2) fn.deadLetterTarget = `arn:aws:sqs:${fn.region}:123456789012:dlq`;
+  if (rand() < 0.15) fn.asyncInvocation = { maximumRetryAttempts: rand() < 0.5 ? 1 : 2 };
+  if (rand() < 0.7) {
+    const roll = rand();
+    fn.logRetentionDays = roll < 0.4 ? 30 : roll < 0.7 ? 7 : 'Never';
+    fact.logGroups++;
+  }
+  if (rand() < 0.3) fn.logging = { format: 'JSON', applicationLogLevel: 'INFO', systemLogLevel: 'WARN' };
+  if (rand() < 0.3) fn.tracing = 'Active';
+  if (rand() < 0.1) fn.environment = { TABLE: 'orders', DB_PASSWORD: 'bench-not-a-secret' };
+  if (fn.packageType !== 'Image') fn.runtime = rand() < 0.05 ? 'nodejs18.x' : 'nodejs22.x';
+}
+
+/** The production-baseline Audit policy (examples/policies/production-baseline.yaml) over every function. */
+export function productionBaseline(): LambdaPolicy {
+  return policy('platform', 'production-baseline', {
+    mode: 'Audit',
+    selector: { functionNames: ['*'] },
+    settings: {
+      logging: { format: 'JSON', applicationLogLevel: 'INFO', systemLogLevel: 'WARN' },
+      tracing: 'Active',
+      asyncInvocation: { maximumRetryAttempts: 1, maximumEventAgeSeconds: 3600 },
+      logRetentionDays: 30,
+    },
+    checks: {
+      maxPackageSizeMB: 50,
+      runtime: { deprecatedWithinDays: 90 },
+      noSecretsInEnvironment: true,
+      asyncFailureDestination: 'Required',
+      layersSupportArchitecture: true,
+    },
+  });
 }
 
 function policy(namespace: string, name: string, spec: LambdaPolicy['spec']): LambdaPolicy {
@@ -200,7 +264,7 @@ export function buildPolicies(): LambdaPolicy[] {
   return out;
 }
 
-export type MinimumBucket = 'lambda' | 'lambda-getfunction' | 'tagging' | 'autoscaling';
+export type MinimumBucket = 'lambda' | 'lambda-getfunction' | 'tagging' | 'autoscaling' | 'logs';
 
 export interface MinimumCalls {
   byBucket: Record<MinimumBucket, number>;
@@ -219,15 +283,30 @@ export interface MinimumCalls {
  *   tagging:           ceil(tagged/100) GetResources
  *   autoscaling:       1 DescribeScalableTargets + 1 DescribeScheduledActions page
  */
-export function minimumAuditCalls(facts: readonly FleetFacts[]): MinimumCalls {
+export function minimumAuditCalls(facts: readonly FleetFacts[], options: { baseline?: boolean } = {}): MinimumCalls {
   const byRegion: Record<string, Record<MinimumBucket, number>> = {};
-  const byBucket: Record<MinimumBucket, number> = { lambda: 0, 'lambda-getfunction': 0, tagging: 0, autoscaling: 0 };
+  const byBucket: Record<MinimumBucket, number> = {
+    lambda: 0,
+    'lambda-getfunction': 0,
+    tagging: 0,
+    autoscaling: 0,
+    logs: 0,
+  };
   for (const f of facts) {
+    // The baseline governs asyncInvocation and logRetentionDays on every function and checks layers: one config
+    // list per function, one GetLayerVersionByArn per distinct layer version, and the cheaper of listing the
+    // /aws/lambda/ groups (50 a page) or one lookup per function.
+    const baseline = options.baseline === true;
     const r: Record<MinimumBucket, number> = {
-      lambda: Math.max(1, Math.ceil(f.functions / 50)) + 1 + f.provisionedReads,
+      lambda:
+        Math.max(1, Math.ceil(f.functions / 50)) +
+        1 +
+        f.provisionedReads +
+        (baseline ? f.functions + f.layerVersions : 0),
       'lambda-getfunction': f.reservedReads + f.qualifiersWithoutConfig,
       tagging: Math.max(1, Math.ceil(f.tagged / 100)),
       autoscaling: 2,
+      logs: baseline ? Math.min(f.functions, Math.max(1, Math.ceil(f.logGroups / 50))) : 0,
     };
     byRegion[f.region] = r;
     for (const b of Object.keys(byBucket) as MinimumBucket[]) byBucket[b] += r[b];
@@ -236,10 +315,13 @@ export function minimumAuditCalls(facts: readonly FleetFacts[]): MinimumCalls {
     byBucket,
     byRegion,
     terms: {
-      lambda: 'ceil(n/50) ListFunctions + GetAccountSettings + 1 config list per provisioned-governed function',
+      lambda:
+        'ceil(n/50) ListFunctions + GetAccountSettings + 1 config list per provisioned-governed function' +
+        (options.baseline ? ' + 1 EventInvokeConfig list per baseline function + 1 per distinct layer version' : ''),
       'lambda-getfunction': '1 per reserved-relevant function + 1 per qualifier without config',
       tagging: 'ceil(tagged/100) GetResources',
       autoscaling: 'DescribeScalableTargets + DescribeScheduledActions',
+      logs: options.baseline ? 'min(n, ceil(log groups/50)) DescribeLogGroups' : 'none',
     },
   };
 }

@@ -10,12 +10,14 @@ export const QUOTA_RATES: Record<BucketName, { rate: number; published: boolean 
   'lambda-getfunction': { rate: 100, published: true },
   tagging: { rate: 10, published: false },
   autoscaling: { rate: 10, published: false },
+  // CloudWatch Logs: per-API quotas on the Service Quotas page; 5/s is a conservative stand-in.
+  logs: { rate: 5, published: false },
 };
 
 export type BucketCounts = Record<BucketName, number>;
 
 export function emptyBuckets(): BucketCounts {
-  return { lambda: 0, 'lambda-getfunction': 0, tagging: 0, autoscaling: 0 };
+  return { lambda: 0, 'lambda-getfunction': 0, tagging: 0, autoscaling: 0, logs: 0 };
 }
 
 /** Which bucket an API call draws from (the controller's and the emulator's classification). */
@@ -23,6 +25,7 @@ export function bucketOfApi(api: string): BucketName {
   if (api === 'GetFunction') return 'lambda-getfunction';
   if (api === 'GetResources') return 'tagging';
   if (/ScalableTarget|ScheduledAction|ScalingPolic/.test(api)) return 'autoscaling';
+  if (/LogGroup|RetentionPolicy/.test(api)) return 'logs';
   return 'lambda';
 }
 

@@ -41,6 +41,11 @@ export function celString(value: string): string {
 }
 
 export const MIN_INTERVAL = '30s';
+
+/** The retention periods CloudWatch Logs' PutRetentionPolicy accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
 export const MAX_RESERVED_CONCURRENCY = 100000;
 
 export const CEL_RULES = {
@@ -89,6 +94,13 @@ export const CEL_RULES = {
     rule: `type(self) == string ? self == 'Unreserved' : (self >= 0 && self <= ${MAX_RESERVED_CONCURRENCY})`,
     message: `must be an integer >= 0 (at most ${MAX_RESERVED_CONCURRENCY}) or "Unreserved"`,
   },
+  loggingLevelsNeedJson: {
+    // Lambda refuses ApplicationLogLevel/SystemLogLevel unless LogFormat is JSON.
+    rule: "self.format == 'JSON' || (!has(self.applicationLogLevel) && !has(self.systemLogLevel))",
+    message: 'applicationLogLevel and systemLogLevel need format: JSON (Lambda refuses log levels with Text)',
+  },
+  asyncInvocationNotEmpty: {
+    rule: 'has(self.maximumRetryAttempts) || has(self.maximumEventAgeSeconds)',
+    message: 'must set maximumRetryAttempts or maximumEventAgeSeconds',
+  },
 } as const satisfies Record<string, CelRule>;
-
-export type CelRuleName = keyof typeof CEL_RULES;

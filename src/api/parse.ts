@@ -103,6 +103,7 @@ export function toPolicyInput(policy: LambdaPolicy): PolicyInput {
     intervalSeconds: parseGoDuration(spec.interval ?? '5m'),
     selector: spec.selector,
     settings: spec.settings,
+    ...(spec.checks !== undefined ? { checks: spec.checks } : {}),
   };
 }
 

@@ -39,6 +39,22 @@ export function checkCrossFieldRules(spec: unknown, basePath = 'spec'): Validati
       report,
     );
   }
+  if (isRecord(spec.settings)) {
+    const settings = spec.settings;
+    if (isRecord(settings.logging)) {
+      const logging = settings.logging;
+      const levels = logging.applicationLogLevel !== undefined || logging.systemLogLevel !== undefined;
+      if (typeof logging.format === 'string' && logging.format !== 'JSON' && levels) {
+        report(`${basePath}.settings.logging`, CEL_RULES.loggingLevelsNeedJson.message, 'cel');
+      }
+    }
+    if (isRecord(settings.asyncInvocation)) {
+      const block = settings.asyncInvocation;
+      if (block.maximumRetryAttempts === undefined && block.maximumEventAgeSeconds === undefined) {
+        report(`${basePath}.settings.asyncInvocation`, CEL_RULES.asyncInvocationNotEmpty.message, 'cel');
+      }
+    }
+  }
   return issues;
 }
 

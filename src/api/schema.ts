@@ -10,7 +10,7 @@
  * for a failed `pattern` or `anyOf` with one a person can act on.
  */
 import Type, { type Static } from 'typebox';
-import { CEL_RULES, DURATION_PATTERN, MAX_RESERVED_CONCURRENCY } from './cel.ts';
+import { CEL_RULES, DURATION_PATTERN, LOG_RETENTION_DAYS, MAX_RESERVED_CONCURRENCY } from './cel.ts';
 
 export const API_GROUP = 'lambdapolicy.io';
 export const API_VERSION = 'v1alpha1';
@@ -171,6 +171,56 @@ export const ProvisionedConcurrencySchema = Type.Object(
   { additionalProperties: false, description: 'Provisioned concurrency on one qualifier, merged as one block.' },
 );
 
+export const APPLICATION_LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
+export const SYSTEM_LOG_LEVELS = ['DEBUG', 'INFO', 'WARN'] as const;
+
+export const LoggingSchema = Type.Object(
+  {
+    format: Type.Enum(['JSON', 'Text'], {
+      type: 'string',
+      description: 'LoggingConfig.LogFormat: JSON (structured) or Text.',
+    }),
+    applicationLogLevel: Type.Optional(
+      Type.Enum([...APPLICATION_LOG_LEVELS], {
+        type: 'string',
+        description: 'LoggingConfig.ApplicationLogLevel: TRACE | DEBUG | INFO | WARN | ERROR | FATAL (needs JSON).',
+      }),
+    ),
+    systemLogLevel: Type.Optional(
+      Type.Enum([...SYSTEM_LOG_LEVELS], {
+        type: 'string',
+        description: 'LoggingConfig.SystemLogLevel: DEBUG | INFO | WARN (needs JSON).',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description: 'Log format and levels, set with UpdateFunctionConfiguration; merged as one block.',
+    'x-kubernetes-validations': [CEL_RULES.loggingLevelsNeedJson],
+  },
+);
+
+export const AsyncInvocationSchema = Type.Object(
+  {
+    maximumRetryAttempts: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 2, description: 'Retries of a failed asynchronous invocation, 0..2.' }),
+    ),
+    maximumEventAgeSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 60,
+        maximum: 21600,
+        description: 'Longest an asynchronous event is kept for processing, 60..21600 seconds.',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Asynchronous invocation of the unqualified function ($LATEST), set with Put/UpdateFunctionEventInvokeConfig (destinations are left as they are); merged as one block.',
+    'x-kubernetes-validations': [CEL_RULES.asyncInvocationNotEmpty],
+  },
+);
+
 export const SettingsSchema = Type.Object(
   {
     memorySize: Type.Optional(Type.Integer({ minimum: 128, maximum: 10240, description: 'Memory in MB, 128..10240.' })),
@@ -189,8 +239,68 @@ export const SettingsSchema = Type.Object(
       }),
     ),
     provisionedConcurrency: Type.Optional(ProvisionedConcurrencySchema),
+    logging: Type.Optional(LoggingSchema),
+    tracing: Type.Optional(
+      Type.Enum(['Active', 'PassThrough'], {
+        type: 'string',
+        description: 'TracingConfig.Mode (X-Ray): Active | PassThrough.',
+      }),
+    ),
+    asyncInvocation: Type.Optional(AsyncInvocationSchema),
+    logRetentionDays: Type.Optional(
+      Type.Integer({
+        enum: [...LOG_RETENTION_DAYS],
+        description: `Retention of the function's CloudWatch log group (LoggingConfig.LogGroup, default /aws/lambda/NAME), one of the values CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(', ')}.`,
+      }),
+    ),
   },
   { additionalProperties: false, description: 'Desired settings; an absent field is not governed.' },
+);
+
+export const ChecksSchema = Type.Object(
+  {
+    maxPackageSizeMB: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 10240,
+        description: "Largest CodeSize of a Zip function plus its layers' CodeSize, in MB (1 MB = 1,048,576 bytes).",
+      }),
+    ),
+    runtime: Type.Optional(
+      Type.Object(
+        {
+          deprecatedWithinDays: Type.Integer({
+            minimum: 0,
+            maximum: 3650,
+            description: 'A runtime AWS deprecates within this many days (or already has) is a violation.',
+          }),
+        },
+        { additionalProperties: false, description: 'Runtime deprecation, from the dated runtime table.' },
+      ),
+    ),
+    noSecretsInEnvironment: Type.Optional(
+      Type.Boolean({
+        description:
+          'true: environment variables whose name or value looks like a credential are violations (the name is reported, never the value).',
+      }),
+    ),
+    asyncFailureDestination: Type.Optional(
+      Type.Enum(['Required'], {
+        type: 'string',
+        description: 'Required: a DeadLetterConfig target or an on-failure destination of asynchronous invocation.',
+      }),
+    ),
+    layersSupportArchitecture: Type.Optional(
+      Type.Boolean({
+        description:
+          "true: every layer's CompatibleArchitectures must list the function's architecture (and the governed one).",
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description: 'Rules that are only reported, never written: each violation makes the function non-compliant.',
+  },
 );
 
 export const LambdaPolicySpecSchema = Type.Object(
@@ -227,14 +337,23 @@ export const LambdaPolicySpecSchema = Type.Object(
     ),
     selector: SelectorSchema,
     settings: SettingsSchema,
+    checks: Type.Optional(ChecksSchema),
   },
   { additionalProperties: false, description: 'What the policy selects and the settings it wants.' },
 );
 
 // ---------------------------------------------------------------------------------------------------------------
-// Status (section 4 of the product contract). Written only by the controller through the status subresource.
+// Status. Written only by the controller through the status subresource.
 
-export const FUNCTION_STATES = ['Compliant', 'Drifted', 'Remediated', 'Overridden', 'Failed', 'Infeasible'] as const;
+export const FUNCTION_STATES = [
+  'Compliant',
+  'Drifted',
+  'Remediated',
+  'Overridden',
+  'Failed',
+  'Infeasible',
+  'Violating',
+] as const;
 export const MAX_STATUS_FUNCTIONS = 50;
 export const MAX_STATUS_MESSAGE = 256;
 
@@ -263,12 +382,23 @@ export const DriftStatusSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const ViolationStatusSchema = Type.Object(
+  {
+    check: Type.String({ maxLength: 64, description: 'maxPackageSizeMB, runtime, noSecretsInEnvironment, ...' }),
+    // A size, a runtime name, a variable NAME (never its value), a layer ARN: shape depends on the check.
+    actual: Type.Optional(Type.Unknown({ 'x-kubernetes-preserve-unknown-fields': true })),
+    message: Type.Optional(Type.String({ maxLength: MAX_STATUS_MESSAGE })),
+  },
+  { additionalProperties: false },
+);
+
 export const FunctionStatusSchema = Type.Object(
   {
     region: Type.String({ maxLength: 32 }),
     name: Type.String({ maxLength: 170 }),
     state: Type.Enum([...FUNCTION_STATES], { type: 'string' }),
     drift: Type.Optional(Type.Array(DriftStatusSchema, { maxItems: 16 })),
+    violations: Type.Optional(Type.Array(ViolationStatusSchema, { maxItems: 16 })),
     message: Type.Optional(Type.String({ maxLength: MAX_STATUS_MESSAGE })),
   },
   { additionalProperties: false },
@@ -295,6 +425,7 @@ export const LambdaPolicyStatusSchema = Type.Object(
           overridden: Count('Matched functions where a higher-priority policy wins a field.'),
           failed: Count('Functions whose correction failed.'),
           infeasible: Type.Optional(Count('Functions where AWS would refuse the desired settings.')),
+          violating: Type.Optional(Count('Functions in line with the settings that violate a check.')),
         },
         { additionalProperties: false },
       ),
@@ -389,10 +520,12 @@ export type Selector = Static<typeof SelectorSchema>;
 export type Window = Static<typeof WindowSchema>;
 export type ProvisionedConcurrency = Static<typeof ProvisionedConcurrencySchema>;
 export type Settings = Static<typeof SettingsSchema>;
+export type Logging = Static<typeof LoggingSchema>;
+export type AsyncInvocation = Static<typeof AsyncInvocationSchema>;
+export type Checks = Static<typeof ChecksSchema>;
 export type LambdaPolicySpec = Static<typeof LambdaPolicySpecSchema>;
 export type Mode = 'Enforce' | 'Audit';
 
-export type Condition = Static<typeof ConditionSchema>;
 export type FunctionState = (typeof FUNCTION_STATES)[number];
 export type FunctionStatus = Static<typeof FunctionStatusSchema>;
 export type LambdaPolicyStatus = Static<typeof LambdaPolicyStatusSchema>;

@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -32,6 +33,8 @@ export interface RegionClients {
   autoscaling: ApplicationAutoScalingClient;
   tagging: ResourceGroupsTaggingAPIClient;
   sts: STSClient;
+  /** Log groups of functions whose logRetentionDays is governed. */
+  logs: CloudWatchLogsClient;
 }
 
 export const USER_AGENT_APP_ID = 'lambda-policy-controller';
@@ -107,6 +110,7 @@ export function createRegionClients(region: string, config: ClientsConfig = {}):
     autoscaling: new ApplicationAutoScalingClient(sdk),
     tagging: new ResourceGroupsTaggingAPIClient(sdk),
     sts: new STSClient(sdk),
+    logs: new CloudWatchLogsClient(sdk),
   };
 }
 
@@ -134,6 +138,7 @@ export class ClientPool {
       c.autoscaling.destroy();
       c.tagging.destroy();
       c.sts.destroy();
+      c.logs.destroy();
     }
     this.byRegion.clear();
   }

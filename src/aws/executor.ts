@@ -44,6 +44,7 @@ import {
   classifyAwsError,
 } from './errors.ts';
 import { LAMBDA_NAMESPACE, PROVISIONED_DIMENSION } from './inventory.ts';
+import { loggingConfigFor, putRetentionPolicy, writeEventInvokeConfig } from './production-writes.ts';
 
 /** The first look after an update, before the regular poll interval. */
 const FIRST_POLL_MS = 250;
@@ -185,13 +186,25 @@ async function afterUpdate(t: Target, cfg: FunctionConfiguration | undefined): P
   await waitUntilNotBusy(t, true, true);
 }
 
-async function updateConfiguration(t: Target, memorySize?: number, timeout?: number): Promise<string | undefined> {
-  if (memorySize === undefined && timeout === undefined) return 'nothing to change';
+async function updateConfiguration(
+  t: Target,
+  action: Extract<Action, { api: 'UpdateFunctionConfiguration' }>,
+): Promise<string | undefined> {
+  const { memorySize, timeout, logging, tracing } = action;
+  if (memorySize === undefined && timeout === undefined && logging === undefined && tracing === undefined) {
+    return 'nothing to change';
+  }
   await withConflictRetry(t, async () => {
     await waitUntilNotBusy(t, false);
     const out = await t.aws.call({ region: t.region, bucket: 'lambda', api: 'UpdateFunctionConfiguration' }, (c) =>
       c.lambda.send(
-        new UpdateFunctionConfigurationCommand({ FunctionName: t.fn.name, MemorySize: memorySize, Timeout: timeout }),
+        new UpdateFunctionConfigurationCommand({
+          FunctionName: t.fn.name,
+          MemorySize: memorySize,
+          Timeout: timeout,
+          ...(logging ? { LoggingConfig: loggingConfigFor(logging, t.fn.logging?.logGroup) } : {}),
+          ...(tracing ? { TracingConfig: { Mode: tracing } } : {}),
+        }),
       ),
     );
     await afterUpdate(t, out);
@@ -326,7 +339,7 @@ async function applyAction(t: Target, action: Action): Promise<string | undefine
   const autoscaling = (api: string) => ({ region, bucket: 'autoscaling' as const, api });
   switch (action.api) {
     case 'UpdateFunctionConfiguration':
-      return updateConfiguration(t, action.memorySize, action.timeout);
+      return updateConfiguration(t, action);
     case 'UpdateFunctionCode':
       return updateArchitecture(t, action.architecture);
     case 'PutFunctionConcurrency':
@@ -416,6 +429,13 @@ async function applyAction(t: Target, action: Action): Promise<string | undefine
           ),
         ['ObjectNotFoundException'],
       );
+    case 'PutFunctionEventInvokeConfig':
+    case 'UpdateFunctionEventInvokeConfig':
+      await withConflictRetry(t, () => writeEventInvokeConfig(aws, region, FunctionName, action));
+      return undefined;
+    case 'PutRetentionPolicy':
+      await putRetentionPolicy(aws, region, action.logGroupName, action.retentionInDays);
+      return undefined;
     default: {
       const unknown: never = action;
       throw new AwsInfeasibleError(`unknown action ${JSON.stringify(unknown)}`, undefined, { reason: 'UnknownAction' });
@@ -457,7 +477,7 @@ export async function executeFunctionActions(
 
 export interface ExecutePlanOptions extends ExecuteOptions {
   /** Functions worked on at once. Default 32; the token buckets keep the aggregate rate within quota. */
-  concurrency?: number;
+  concurrency?: number | undefined;
 }
 
 /** Runs every function's actions of a plan, functions in parallel (bounded), each function's actions in order. */

@@ -1,5 +1,5 @@
 /**
- * The bulk read strategy (spec section 3, "Quotas"): per region
+ * The bulk read strategy, built around AWS's per-API quotas: per region
  *   ListFunctions (50 a page) + tagging GetResources (100 a page), joined by ARN -> every function with its tags;
  *   GetAccountSettings once; Application Auto Scaling DescribeScalableTargets + DescribeScheduledActions for the
  *   `lambda` namespace;
@@ -40,6 +40,7 @@ import { CallCounter, type CallCounts } from './calls.ts';
 import { mapConcurrent } from './concurrency.ts';
 import type { Aws } from './context.ts';
 import { type AwsError, classifyAwsError } from './errors.ts';
+import { addProductionFields, type LayerCache, readProductionState } from './production-reads.ts';
 
 export const LAMBDA_NAMESPACE = 'lambda';
 export const PROVISIONED_DIMENSION = 'lambda:function:ProvisionedConcurrency';
@@ -75,6 +76,8 @@ export interface FleetRead extends FleetSnapshot {
 export interface ReadOptions {
   /** Per-function reads in flight at once (the buckets decide the actual rate). Default 64. */
   concurrency?: number;
+  /** Layer versions already read (they never change); default one cache per region's clients, kept across passes. */
+  layerCache?: LayerCache;
 }
 
 /**
@@ -119,6 +122,7 @@ function toObserved(region: string, f: ListedFunction, tags: Record<string, stri
   };
   if (f.Runtime !== undefined) observed.runtime = f.Runtime;
   if (f.CodeSha256 !== undefined) observed.codeSha256 = f.CodeSha256;
+  addProductionFields(observed, f);
   return observed;
 }
 
@@ -381,7 +385,10 @@ export async function readRegion(
 
   const byName = new Map(functions.map((f) => [f.name, f]));
   const requirements = requirementsFor(region, functions).filter(
-    (r) => r.region === region && byName.has(r.name) && (r.reservedConcurrency || r.qualifiers.length > 0),
+    (r) =>
+      r.region === region &&
+      byName.has(r.name) &&
+      (r.reservedConcurrency || r.qualifiers.length > 0 || r.asyncConfig || r.layers || r.logGroup),
   );
   const readErrors: ReadError[] = [];
   const vanished = new Set<string>();
@@ -428,6 +435,13 @@ export async function readRegion(
       }
     }
   });
+
+  const production = await readProductionState(scoped, region, requirements, byName, functions.length, {
+    concurrency: options.concurrency ?? 64,
+    ...(options.layerCache ? { layerCache: options.layerCache } : {}),
+  });
+  for (const name of production.vanished) vanished.add(name);
+  for (const e of production.errors) readErrors.push({ region, name: e.name, api: e.api, error: e.error });
 
   // Scalable targets matter when we own a schedule on them or a policy governs their qualifier.
   const relevant = new Set(actions.map((a) => a.resourceId));

@@ -4,13 +4,13 @@
  * that decides when a call is sent again — otherwise SDK retries would spend tokens the bucket never saw.
  */
 
-import { type Clock, systemClock } from './clock.ts';
+import { type Clock, systemClock } from '../shared/clock.ts';
 import { type AwsError, AwsThrottledError, classifyAwsError } from './errors.ts';
 
 /** The AWS request-quota buckets the controller calls into. */
-export type BucketName = 'lambda' | 'lambda-getfunction' | 'autoscaling' | 'tagging';
+export type BucketName = 'lambda' | 'lambda-getfunction' | 'autoscaling' | 'tagging' | 'logs';
 
-export const BUCKET_NAMES: readonly BucketName[] = ['lambda', 'lambda-getfunction', 'autoscaling', 'tagging'];
+export const BUCKET_NAMES: readonly BucketName[] = ['lambda', 'lambda-getfunction', 'autoscaling', 'tagging', 'logs'];
 
 /** Requests per second per bucket per region. */
 export type Rates = Record<BucketName, number>;
@@ -24,6 +24,8 @@ export const DEFAULT_RATES: Rates = {
   'lambda-getfunction': 80,
   autoscaling: 10,
   tagging: 10,
+  // CloudWatch Logs: DescribeLogGroups and PutRetentionPolicy have their own per-API quotas; stay well below them.
+  logs: 4,
 };
 
 export type CallOutcome = 'ok' | 'throttled' | 'error';
@@ -44,7 +46,7 @@ export type OnCall = (event: CallEvent) => void;
 export interface TokenBucketOptions {
   ratePerSecond: number;
   /** Tokens that may be spent at once after idling; default max(1, rate / 5). */
-  burst?: number;
+  burst?: number | undefined;
   clock?: Clock;
 }
 
@@ -148,14 +150,14 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 export interface RateLimiterOptions {
-  rates?: Partial<Rates>;
+  rates?: Partial<Rates> | undefined;
   /** Burst per bucket; default max(1, rate / 5). */
-  bursts?: Partial<Record<BucketName, number>>;
-  retry?: Partial<RetryPolicy>;
-  onCall?: OnCall;
+  bursts?: Partial<Record<BucketName, number>> | undefined;
+  retry?: Partial<RetryPolicy> | undefined;
+  onCall?: OnCall | undefined;
   clock?: Clock;
   /** Uniform [0, 1); injectable so backoff is deterministic in tests. */
-  random?: () => number;
+  random?: (() => number) | undefined;
 }
 
 export interface CallSpec {

@@ -35,7 +35,7 @@ export async function runDoctor(opts: DoctorCommandOptions): Promise<number> {
     }
     // STS is asked where the SDK would ask it: the pod's AWS_REGION, else the first region checked.
     const homeRegion = envRegion ?? first;
-    const aws = createAws({ regions, endpoint, retry: DOCTOR_RETRY });
+    const aws = createAws({ regions, ...(endpoint !== undefined ? { endpoint } : {}), retry: DOCTOR_RETRY });
     try {
       const result = await runPreflight(aws, regions, homeRegion);
       const report = buildDoctorReport(result, { endpoint: endpoint ?? null, minHeadroom: opts.minHeadroom });

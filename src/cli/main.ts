@@ -48,7 +48,8 @@ function awsOptions(cmd: Command): Command {
   return cmd
     .option('--regions <list>', 'regions of policies without selector.regions (default: AWS_REGION)', commaList)
     .option('--aws-endpoint <url>', 'send AWS calls to this endpoint (e.g. the emulator at http://127.0.0.1:4566)')
-    .option('--seed <file>', 'run against an embedded emulator seeded from this fleet file instead of AWS');
+    .option('--seed <file>', 'run against an embedded emulator seeded from this fleet file instead of AWS')
+    .option('--runtimes-file <file>', 'runtime deprecation table (YAML) replacing the shipped one, for checks.runtime');
 }
 
 export function buildProgram(exit: { code: number }): Command {

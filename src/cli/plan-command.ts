@@ -4,13 +4,14 @@
  */
 import { toPolicyInput } from '../api/parse.ts';
 import { type Aws, createAws, type FunctionExecution } from '../aws/index.ts';
-import { reconcileFleet } from '../controller/reconciler.ts';
 import type { Plan } from '../engine/model.ts';
+import { reconcileFleet } from '../reconcile/pass.ts';
 import { loadPolicyFiles } from '../sources/files.ts';
 import { type EmbeddedAws, startEmbeddedAws } from './embedded-aws.ts';
 import { EXIT_DRIFT, EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
 import { Progress } from './progress.ts';
 import { planToJson, planToTable } from './render.ts';
+import { loadRuntimeTable } from './runtimes-file.ts';
 
 export interface PlanCommandOptions {
   filename: string[];
@@ -21,6 +22,7 @@ export interface PlanCommandOptions {
   seed?: string;
   enforce: boolean;
   concurrency?: number;
+  runtimesFile?: string;
 }
 
 export interface ExecutionJson {
@@ -55,6 +57,13 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
     return EXIT_ERROR;
   }
   const policies = loaded.policies.map(toPolicyInput);
+  let runtimes: Awaited<ReturnType<typeof loadRuntimeTable>>;
+  try {
+    runtimes = await loadRuntimeTable(opts.runtimesFile);
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message}\n`);
+    return EXIT_ERROR;
+  }
   let embedded: EmbeddedAws | undefined;
   let aws: Aws | undefined;
   const progress = new Progress(process.stderr);
@@ -70,18 +79,30 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
       process.stderr.write(`error: no region for ${ids} (no selector.regions): pass --regions or set AWS_REGION\n`);
       return EXIT_ERROR;
     }
-    aws = createAws({ regions: defaultRegions, endpoint, onCall: (call) => progress.onCall(call) });
+    aws = createAws({
+      regions: defaultRegions,
+      ...(endpoint === undefined ? {} : { endpoint }),
+      onCall: (call) => progress.onCall(call),
+    });
     const pass = await reconcileFleet(aws, policies, {
       defaultRegions,
       now: opts.now,
       enforce: opts.enforce,
       execute: { concurrency: opts.concurrency },
+      ...(runtimes ? { runtimes } : {}),
       onReadsPlanned: (_region, reads) => progress.expectReads(reads),
     });
     let final = pass.plan;
     if (opts.enforce && pass.executions.length > 0) {
       progress.phase('re-checking after apply');
-      final = (await reconcileFleet(aws, policies, { defaultRegions, now: opts.now, enforce: false })).plan;
+      final = (
+        await reconcileFleet(aws, policies, {
+          defaultRegions,
+          now: opts.now,
+          enforce: false,
+          ...(runtimes ? { runtimes } : {}),
+        })
+      ).plan;
     }
     progress.done();
     if (opts.output === 'json') {

@@ -1,6 +1,6 @@
 /**
- * Renders a plan for people (a fixed-width table) and for machines (the stable `plan -o json` document of the
- * product contract, section 5). The JSON shape is a contract: keys are added, never renamed or removed.
+ * Renders a plan for people (a fixed-width table) and for machines (the stable `plan -o json` document). The JSON
+ * shape is a promise to scripts: keys are added, never renamed or removed.
  */
 import {
   type Action,
@@ -9,6 +9,7 @@ import {
   type Plan,
   type Refusal,
   SCHEDULED_ACTION_PREFIX,
+  type Violation,
 } from '../engine/model.ts';
 
 export interface PlanJson {
@@ -27,6 +28,8 @@ export interface FunctionJson {
   refusals: Refusal[];
   overridden: FunctionPlan['overridden'];
   auditDrift: Drift[];
+  /** Report-only checks that do not hold: `{check, actual, message, policy}` (never a secret's value). */
+  violations: Violation[];
 }
 
 export interface PolicyJson {
@@ -37,6 +40,7 @@ export interface PolicyJson {
   drifted: number;
   overridden: number;
   infeasible: number;
+  violating: number;
   problems: string[];
   provisionedConcurrency?: { desiredNow: number; window?: string; nextChange?: { at: string; value: number } };
   cost?: { provisionedConcurrencyMonthlyUSD: number; architectureMonthlySavingUSD?: number };
@@ -55,6 +59,7 @@ export function planToJson(plan: Plan): PlanJson {
       refusals: f.refusals,
       overridden: f.overridden,
       auditDrift: f.auditDrift,
+      violations: f.violations ?? [],
     })),
     policies: plan.policies.map((p) => {
       const json: PolicyJson = {
@@ -65,6 +70,7 @@ export function planToJson(plan: Plan): PlanJson {
         drifted: p.drifted,
         overridden: p.overridden,
         infeasible: p.infeasible,
+        violating: p.violating ?? 0,
         problems: p.problems,
       };
       if (p.provisionedConcurrency) {
@@ -83,7 +89,7 @@ export function planToJson(plan: Plan): PlanJson {
   };
 }
 
-/** ISO 8601 without milliseconds when there are none, as in the contract's example (`2026-12-01T09:00:00Z`). */
+/** ISO 8601 without milliseconds when there are none (`2026-12-01T09:00:00Z`): shorter, and what people type. */
 function isoSeconds(date: Date): string {
   return date.toISOString().replace('.000Z', 'Z');
 }
@@ -140,6 +146,9 @@ export function planToTable(plan: Plan): string {
     for (const d of fn.auditDrift) {
       rows.push([fn.region, fn.name, d.field, show(d.desired), show(d.actual), d.policy, 'audit only']);
     }
+    for (const v of fn.violations ?? []) {
+      rows.push([fn.region, fn.name, `check ${v.check}`, '-', show(v.actual), v.policy, 'report only']);
+    }
   }
   if (rows.length > 1) out.push(table(rows), '');
   else out.push('No drift.', '');
@@ -162,7 +171,7 @@ export function planToTable(plan: Plan): string {
   for (const p of plan.policies) for (const problem of p.problems) out.push(`problem: ${p.id}: ${problem}`);
   const s = plan.summary;
   out.push(
-    `${s.policies} policies, ${s.matched} functions matched: ${s.compliant} compliant, ${s.drifted} drifted, ${s.overridden} overridden, ${s.infeasible} infeasible`,
+    `${s.policies} policies, ${s.matched} functions matched: ${s.compliant} compliant, ${s.drifted} drifted, ${s.overridden} overridden, ${s.infeasible} infeasible${s.violating ? `, ${s.violating} violating checks` : ''}`,
   );
   return `${out.join('\n')}\n`;
 }
@@ -178,6 +187,10 @@ const FIELD_APIS: Record<string, Action['api'][]> = {
     'RegisterScalableTarget',
   ],
   scheduledActions: ['PutScheduledAction', 'DeleteScheduledAction', 'RegisterScalableTarget'],
+  logging: ['UpdateFunctionConfiguration'],
+  tracing: ['UpdateFunctionConfiguration'],
+  asyncInvocation: ['PutFunctionEventInvokeConfig', 'UpdateFunctionEventInvokeConfig'],
+  logRetentionDays: ['PutRetentionPolicy'],
 };
 
 function actionFor(fn: FunctionPlan, field: string): string {

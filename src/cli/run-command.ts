@@ -7,12 +7,14 @@ import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { createAws } from '../aws/index.ts';
 import { controllerReadiness, HealthServer } from '../controller/health.ts';
-import { KubernetesStatusSink } from '../controller/kubernetes-sink.ts';
-import { DEFAULT_LEASE_NAME, defaultIdentity, kubernetesLeaseClient, LeaderElector } from '../controller/leader.ts';
+import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from '../controller/leader.ts';
 import { Manager } from '../controller/manager.ts';
 import { ControllerMetrics } from '../controller/metrics.ts';
+import { kubernetesLeaseClient } from '../kube/lease.ts';
+import { KubernetesStatusSink } from '../kube/sink.ts';
 import { KubernetesPolicySource } from '../sources/kubernetes.ts';
 import { EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
+import { loadRuntimeTable } from './runtimes-file.ts';
 
 export interface RunOptions {
   /** Run against an embedded emulator seeded from this fleet file instead of AWS (wins over awsEndpoint). */
@@ -28,6 +30,8 @@ export interface RunOptions {
   /** Name of the Lease; two installations in one namespace need different ones. */
   leaderElectionId?: string;
   workers: number;
+  /** A runtime table replacing the shipped one (checks.runtime). */
+  runtimesFile?: string;
   /** Resolves to stop (tests); default SIGINT/SIGTERM. */
   until?: Promise<unknown>;
 }
@@ -46,11 +50,24 @@ export async function runController(opts: RunOptions): Promise<number> {
 
   const identity = defaultIdentity();
   const metrics = new ControllerMetrics();
-  const aws = createAws({ regions, endpoint: opts.awsEndpoint, onCall: (call) => metrics.observeAwsCall(call) });
+  const aws = createAws({
+    regions,
+    ...(opts.awsEndpoint === undefined ? {} : { endpoint: opts.awsEndpoint }),
+    onCall: (call) => metrics.observeAwsCall(call),
+  });
   const source = new KubernetesPolicySource(kc, { ...(opts.namespace ? { namespace: opts.namespace } : {}), logger });
-  const sink = new KubernetesStatusSink(kc, { instance: identity, logger, metrics });
-  const manager = new Manager({ source, aws, defaultRegions: regions, sink, workers: opts.workers, logger, metrics });
-
+  const sink = new KubernetesStatusSink(kc, {
+    instance: identity,
+    logger,
+    onStatusWrite: () => metrics.statusWrites.inc({ result: 'written' }),
+  });
+  let runtimes: Awaited<ReturnType<typeof loadRuntimeTable>>;
+  try {
+    runtimes = await loadRuntimeTable(opts.runtimesFile);
+  } catch (error) {
+    logger.error({ error: (error as Error).message }, 'invalid --runtimes-file');
+    return EXIT_ERROR;
+  }
   let lost: (() => void) | undefined;
   const leadershipLost = new Promise<void>((resolve) => {
     lost = resolve;
@@ -78,6 +95,18 @@ export async function runController(opts: RunOptions): Promise<number> {
         },
       )
     : undefined;
+  const manager = new Manager({
+    source,
+    aws,
+    defaultRegions: regions,
+    sink,
+    workers: opts.workers,
+    logger,
+    metrics,
+    // Every write asks first: a leader that lost its Lease stops writing at once, not when the process exits.
+    ...(elector ? { mayWrite: () => elector.isLeader() } : {}),
+    ...(runtimes ? { runtimes } : {}),
+  });
 
   const health = new HealthServer({
     address: opts.healthAddr,

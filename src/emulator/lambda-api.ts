@@ -4,10 +4,21 @@
  * unreserved floor, provisioned concurrency only on versions/aliases and within the reservation.
  */
 import { randomUUID } from 'node:crypto';
+import { compareOrdinal } from '../shared/compare.ts';
 import { checkProvisionedConcurrency, checkReservedConcurrency, setProvisioned } from './concurrency.ts';
 import { AwsError, rangeViolation, validationError } from './errors.ts';
 import type { ApiRequest, ApiResponse, Operation } from './http-types.ts';
 import { decodeToken, encodeToken, isRecord, num, str, stringList, stringMap, upperBound } from './http-types.ts';
+import {
+  applyLoggingConfig,
+  deadLetterOf,
+  environmentOf,
+  eventInvokeApi,
+  layerApi,
+  layersOf,
+  productionView,
+  tracingMode,
+} from './lambda-production.ts';
 import type { EmulatorRuntime } from './runtime.ts';
 import type { Architecture, FunctionConfig, FunctionRecord, PackageType, VersionRecord } from './store.ts';
 import {
@@ -70,6 +81,34 @@ const ROUTES: Route[] = [
     api: 'DeleteProvisionedConcurrencyConfig',
   },
   { method: 'GET', pattern: /^\/2016-08-19\/account-settings\/?$/, api: 'GetAccountSettings' },
+  {
+    method: 'GET',
+    pattern: /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config\/list$/,
+    api: 'ListFunctionEventInvokeConfigs',
+  },
+  {
+    method: 'GET',
+    pattern: /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config$/,
+    api: 'GetFunctionEventInvokeConfig',
+  },
+  {
+    method: 'PUT',
+    pattern: /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config$/,
+    api: 'PutFunctionEventInvokeConfig',
+  },
+  {
+    method: 'POST',
+    pattern: /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config$/,
+    api: 'UpdateFunctionEventInvokeConfig',
+  },
+  {
+    method: 'DELETE',
+    pattern: /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config$/,
+    api: 'DeleteFunctionEventInvokeConfig',
+  },
+  { method: 'GET', pattern: /^\/2018-10-31\/layers\/?$/, api: 'GetLayerVersionByArn', query: ['find', 'LayerVersion'] },
+  { method: 'POST', pattern: /^\/2018-10-31\/layers\/([^/]+)\/versions$/, api: 'PublishLayerVersion' },
+  { method: 'GET', pattern: /^\/2018-10-31\/layers\/([^/]+)\/versions\/(\d+)$/, api: 'GetLayerVersion' },
   { method: 'GET', pattern: /^\/2017-03-31\/tags\/(.+)$/, api: 'ListTags' },
   { method: 'POST', pattern: /^\/2017-03-31\/tags\/(.+)$/, api: 'TagResource' },
   { method: 'DELETE', pattern: /^\/2017-03-31\/tags\/(.+)$/, api: 'UntagResource' },
@@ -94,7 +133,11 @@ export function routeLambda(rt: EmulatorRuntime, req: ApiRequest): Operation | u
     const m = route.pattern.exec(req.path);
     if (!m) continue;
     if (route.query && req.query.get(route.query[0]) !== route.query[1]) continue;
-    const isTags = route.api === 'ListTags' || route.api === 'TagResource' || route.api === 'UntagResource';
+    const isTags =
+      route.api === 'ListTags' ||
+      route.api === 'TagResource' ||
+      route.api === 'UntagResource' ||
+      route.api.includes('LayerVersion');
     const first = m[1] ? decodeURIComponent(m[1]) : undefined;
     const target = first && !isTags ? parseFunctionName(first) : undefined;
     const api = new LambdaApi(rt, req);
@@ -144,6 +187,24 @@ class LambdaApi {
       case 'TagResource':
       case 'UntagResource':
         return this.tags(api, rawFirst ?? '');
+      case 'PublishLayerVersion':
+      case 'GetLayerVersionByArn':
+      case 'GetLayerVersion': {
+        const r = this.#req;
+        const out = layerApi(
+          api,
+          this.#region,
+          this.#rt.store.accountId,
+          r.region,
+          rawFirst,
+          second,
+          r.body,
+          r.query,
+          r.baseUrl,
+          this.#now(),
+        );
+        if (out) return out;
+      }
     }
     if (!target) throw new AwsError('ResourceNotFoundException', 404, 'Function not found');
     const fn = this.#function(target.name, api === 'GetFunction' ? undefined : target.qualifier);
@@ -194,6 +255,15 @@ class LambdaApi {
       case 'ListProvisionedConcurrencyConfigs':
         return this.listProvisioned(fn);
     }
+    const async = eventInvokeApi(
+      api,
+      fn,
+      this.#req.query.get('Qualifier') ?? undefined,
+      this.#req.body,
+      this.#req.query,
+      this.#now(),
+    );
+    if (async) return async;
     throw new AwsError('UnknownOperationException', 404, `Unknown operation ${api}`);
   }
 
@@ -255,7 +325,7 @@ class LambdaApi {
       PackageType: fn.packageType,
       Architectures: [c.architecture],
       EphemeralStorage: { Size: 512 },
-      LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${fn.name}` },
+      ...productionView(c),
     };
     if (c.runtime) view.Runtime = c.runtime;
     if (c.handler) view.Handler = c.handler;
@@ -276,6 +346,9 @@ class LambdaApi {
       Version: version,
       State: 'Active',
     });
+    // A version snapshots these too; a view of it must not show $LATEST's.
+    for (const key of ['Environment', 'DeadLetterConfig', 'Layers']) delete view[key];
+    Object.assign(view, productionView(config));
     if (config.runtime) view.Runtime = config.runtime;
     if (version !== '$LATEST') view.FunctionArn = `${fn.arn}:${version}`;
     if (version === '$LATEST') {
@@ -435,15 +508,23 @@ class LambdaApi {
         role,
         ...(memorySize !== undefined ? { memorySize } : {}),
         ...(timeout !== undefined ? { timeout } : {}),
-        ...(str(b.Runtime) ? { runtime: str(b.Runtime) } : {}),
-        ...(str(b.Handler) ? { handler: str(b.Handler) } : {}),
-        ...(str(b.Description) ? { description: str(b.Description) } : {}),
-        ...(str(code.ImageUri) ? { imageUri: str(code.ImageUri) } : {}),
+        ...optional('runtime', str(b.Runtime)),
+        ...optional('handler', str(b.Handler)),
+        ...optional('description', str(b.Description)),
+        ...optional('imageUri', str(code.ImageUri)),
         ...(zip ? { code: zip } : {}),
         ...(tags ? { tags } : {}),
       },
       this.#now(),
     );
+    fn.config.logging = applyLoggingConfig(fn.config.logging, b.LoggingConfig);
+    fn.config.tracing = tracingMode(b.TracingConfig, fn.config.tracing);
+    const environment = environmentOf(b.Environment);
+    if (environment !== undefined) fn.config.environment = environment;
+    const deadLetter = deadLetterOf(b.DeadLetterConfig);
+    if (deadLetter) fn.config.deadLetterTarget = deadLetter;
+    const layers = layersOf(region, b.Layers);
+    if (layers !== undefined) fn.config.layers = layers;
     region.addFunction(fn);
     let version = '$LATEST';
     if (b.Publish === true) version = publishVersion(fn).version;
@@ -491,12 +572,25 @@ class LambdaApi {
     const timeout = num(b.Timeout);
     this.#validateRanges(memorySize, timeout);
     this.#assertNoUpdateInProgress(fn);
-    const before = { config: { ...fn.config } };
+    const logging = applyLoggingConfig(fn.config.logging, b.LoggingConfig);
+    const tracing = tracingMode(b.TracingConfig, fn.config.tracing);
+    const environment = environmentOf(b.Environment);
+    const deadLetter = deadLetterOf(b.DeadLetterConfig);
+    const layers = layersOf(this.#region, b.Layers);
+    const before = { config: structuredClone(fn.config) };
+    fn.config.logging = logging;
+    fn.config.tracing = tracing;
+    if (environment !== undefined) fn.config.environment = environment;
+    if (deadLetter === null) delete fn.config.deadLetterTarget;
+    else if (deadLetter !== undefined) fn.config.deadLetterTarget = deadLetter;
+    if (layers !== undefined) fn.config.layers = layers;
     if (memorySize !== undefined) fn.config.memorySize = memorySize;
     if (timeout !== undefined) fn.config.timeout = timeout;
     if (str(b.Description) !== undefined) fn.config.description = str(b.Description) ?? '';
-    if (str(b.Handler) && fn.packageType === 'Zip') fn.config.handler = str(b.Handler);
-    if (str(b.Runtime) && fn.packageType === 'Zip') fn.config.runtime = str(b.Runtime);
+    const handler = str(b.Handler);
+    const runtime = str(b.Runtime);
+    if (handler && fn.packageType === 'Zip') fn.config.handler = handler;
+    if (runtime && fn.packageType === 'Zip') fn.config.runtime = runtime;
     if (str(b.Role)) fn.config.role = str(b.Role) ?? fn.config.role;
     this.#beginUpdate(fn, 'UpdateFunctionConfiguration', before);
     return { status: 200, body: this.#fullView(fn, fn.config, '$LATEST') };
@@ -528,7 +622,7 @@ class LambdaApi {
     }
     this.#assertNoUpdateInProgress(fn);
     if (b.DryRun === true) return { status: 200, body: this.#fullView(fn, fn.config, '$LATEST') };
-    const before: { config: FunctionConfig; code?: Buffer } = { config: { ...fn.config } };
+    const before: { config: FunctionConfig; code?: Buffer } = { config: structuredClone(fn.config) };
     if (fn.code) before.code = fn.code;
     if (fn.packageType === 'Zip') {
       const bytes = zipFile ? Buffer.from(zipFile, 'base64') : Buffer.from(`s3://${str(b.S3Bucket)}/${str(b.S3Key)}`);
@@ -621,7 +715,7 @@ class LambdaApi {
     const filter = this.#req.query.get('FunctionVersion');
     const aliases = [...fn.aliases.values()]
       .filter((a) => !filter || a.functionVersion === filter)
-      .sort((a, b) => a.name.localeCompare(b.name))
+      .sort((a, b) => compareOrdinal(a.name, b.name))
       .map((a) => this.#aliasView(fn, a) as Record<string, unknown>);
     return this.#paged(aliases, 'Aliases', (a) => String(a.Name));
   }
@@ -757,4 +851,9 @@ class LambdaApi {
     for (const key of this.#req.query.getAll('tagKeys')) delete fn.tags[key];
     return { status: 204 };
   }
+}
+
+/** `{ [key]: value }` for a non-empty string, `{}` otherwise (an optional field is absent, never undefined). */
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return value ? ({ [key]: value } as { [P in K]: string }) : {};
 }

@@ -75,7 +75,10 @@ export class QuotaEnforcer {
 }
 
 /** Which quota bucket an API call draws from. */
-export function bucketFor(service: 'lambda' | 'autoscaling' | 'tagging' | 'sts', api: string): QuotaBucket | undefined {
+export function bucketFor(
+  service: 'lambda' | 'autoscaling' | 'tagging' | 'sts' | 'logs',
+  api: string,
+): QuotaBucket | undefined {
   if (service === 'lambda') return api === 'GetFunction' ? 'getFunction' : 'lambda';
   if (service === 'autoscaling') return 'autoscaling';
   if (service === 'tagging') return 'tagging';

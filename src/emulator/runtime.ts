@@ -64,6 +64,14 @@ const MUTATING_APIS = new Set([
   'DeregisterScalableTarget',
   'PutScheduledAction',
   'DeleteScheduledAction',
+  'PutFunctionEventInvokeConfig',
+  'UpdateFunctionEventInvokeConfig',
+  'DeleteFunctionEventInvokeConfig',
+  'PublishLayerVersion',
+  'CreateLogGroup',
+  'DeleteLogGroup',
+  'PutRetentionPolicy',
+  'DeleteRetentionPolicy',
 ]);
 
 export function isMutating(api: string): boolean {

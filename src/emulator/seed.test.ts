@@ -82,3 +82,69 @@ describe('applySeed', () => {
     expect(store.unreservedConcurrency('eu-central-1')).toBe(950);
   });
 });
+
+describe('seed: production fields', () => {
+  const fn = (extra: Record<string, unknown>) => ({ functions: [{ name: 'a', region: 'eu-central-1', ...extra }] });
+
+  it.each([
+    [fn({ logging: { format: 'Text', applicationLogLevel: 'INFO' } }), 'seed.functions[0].logging'],
+    [fn({ logging: { format: 'XML' } }), 'seed.functions[0].logging.format'],
+    [fn({ tracing: 'On' }), 'seed.functions[0].tracing'],
+    [fn({ environment: { '1BAD': 'x' } }), 'seed.functions[0].environment.1BAD'],
+    [
+      fn({ layers: [{ name: 'l', compatibleArchitectures: ['arm'] }] }),
+      'seed.functions[0].layers[0].compatibleArchitectures',
+    ],
+    [fn({ codeSize: -1 }), 'seed.functions[0].codeSize'],
+    [fn({ deadLetterTarget: 'queue' }), 'seed.functions[0].deadLetterTarget'],
+    [fn({ asyncInvocation: { maximumRetryAttempts: 3 } }), 'seed.functions[0].asyncInvocation.maximumRetryAttempts'],
+    [fn({ logRetentionDays: 45 }), 'seed.functions[0].logRetentionDays'],
+  ])('rejects %j naming %s', (doc, where) => {
+    expect(() => validateSeed(doc)).toThrow(SeedError);
+    expect(() => validateSeed(doc)).toThrow(where);
+  });
+
+  it('creates layers once per shape, log groups, EventInvokeConfigs and the configuration fields', () => {
+    const store = new Store('123456789012', { concurrentExecutions: 1000, unreservedFloor: 100 });
+    const layer = { name: 'deps', compatibleArchitectures: ['arm64'], codeSize: 5000 };
+    const seed = validateSeed({
+      functions: [
+        {
+          name: 'a',
+          region: 'eu-central-1',
+          layers: [layer],
+          logging: { format: 'JSON', systemLogLevel: 'WARN' },
+          tracing: 'Active',
+          environment: { TABLE: 'orders' },
+          codeSize: 1234,
+          deadLetterTarget: 'arn:aws:sqs:eu-central-1:123456789012:dlq',
+          asyncInvocation: { maximumRetryAttempts: 0, onFailureDestination: 'arn:aws:sqs:eu-central-1:123456789012:f' },
+          logRetentionDays: 14,
+        },
+        { name: 'b', region: 'eu-central-1', layers: [layer, { ...layer, codeSize: 6000 }], logRetentionDays: 'Never' },
+      ],
+    });
+    applySeed(store, seed, 0);
+    const region = store.region('eu-central-1');
+    const a = region.functions.get('a');
+    expect(region.layers.get('deps')?.map((l) => [l.version, l.codeSize])).toEqual([
+      [1, 5000],
+      [2, 6000],
+    ]);
+    expect(a?.config).toMatchObject({
+      codeSize: 1234,
+      tracing: 'Active',
+      environment: { TABLE: 'orders' },
+      deadLetterTarget: 'arn:aws:sqs:eu-central-1:123456789012:dlq',
+      logging: { format: 'JSON', applicationLogLevel: 'INFO', systemLogLevel: 'WARN', logGroup: '/aws/lambda/a' },
+      layers: [{ arn: 'arn:aws:lambda:eu-central-1:123456789012:layer:deps:1', codeSize: 5000 }],
+    });
+    expect(a?.eventInvoke.get('$LATEST')).toMatchObject({
+      maximumRetryAttempts: 0,
+      onFailure: 'arn:aws:sqs:eu-central-1:123456789012:f',
+    });
+    expect(region.logGroups.get('/aws/lambda/a')?.retentionInDays).toBe(14);
+    expect(region.logGroups.get('/aws/lambda/b')).toBeDefined();
+    expect(region.logGroups.get('/aws/lambda/b')?.retentionInDays).toBeUndefined();
+  });
+});

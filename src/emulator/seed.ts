@@ -1,5 +1,5 @@
 /**
- * The seed file (YAML, product spec section 6): an account's concurrency and its functions, with tags, reserved
+ * The seed file (YAML): an account's concurrency and its functions, with tags, reserved
  * concurrency and aliases on published versions (created as needed) carrying provisioned concurrency.
  */
 import { randomUUID } from 'node:crypto';
@@ -7,6 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { setProvisioned } from './concurrency.ts';
 import { isRecord } from './http-types.ts';
+import { applyLoggingConfig, publishLayer } from './lambda-production.ts';
+import { createLogGroup, RETENTION_DAYS } from './logs-api.ts';
 import type { Architecture, PackageType, Store } from './store.ts';
 import { newFunctionRecord, publishVersion } from './store.ts';
 
@@ -32,6 +34,32 @@ export interface SeedFunction {
   aliases?: SeedAlias[];
   /** Monthly compute GB-seconds, so cost estimates can show what arm64 would save. */
   monthlyGbSeconds?: number;
+  environment?: Record<string, string>;
+  logging?: SeedLogging;
+  tracing?: 'Active' | 'PassThrough';
+  /** Layer versions (created in the region as needed; the same name and shape reuse one version). */
+  layers?: SeedLayer[];
+  /** Zipped package size in bytes, as CodeSize reports it. */
+  codeSize?: number;
+  /** DeadLetterConfig.TargetArn. */
+  deadLetterTarget?: string;
+  /** The unqualified function's EventInvokeConfig. */
+  asyncInvocation?: { maximumRetryAttempts?: number; maximumEventAgeSeconds?: number; onFailureDestination?: string };
+  /** Creates the function's log group with this retention ("Never": no retention policy). */
+  logRetentionDays?: number | 'Never';
+}
+
+export interface SeedLogging {
+  format: 'JSON' | 'Text';
+  applicationLogLevel?: string;
+  systemLogLevel?: string;
+  logGroup?: string;
+}
+
+export interface SeedLayer {
+  name: string;
+  compatibleArchitectures?: Architecture[];
+  codeSize?: number;
 }
 
 export interface SeedDocument {
@@ -159,6 +187,7 @@ function validateFunction(raw: unknown, path: string): SeedFunction {
     }
     fn.monthlyGbSeconds = raw.monthlyGbSeconds;
   }
+  validateProduction(raw, path, fn);
   if (raw.aliases !== undefined) {
     if (!Array.isArray(raw.aliases)) throw new SeedError(`${path}.aliases`, 'must be a list');
     fn.aliases = raw.aliases.map((a, i) => {
@@ -177,6 +206,146 @@ function validateFunction(raw: unknown, path: string): SeedFunction {
     });
   }
   return fn;
+}
+
+function validateProduction(raw: Record<string, unknown>, path: string, fn: SeedFunction): void {
+  if (raw.environment !== undefined) {
+    if (!isRecord(raw.environment)) throw new SeedError(`${path}.environment`, 'must be a mapping of strings');
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(raw.environment)) {
+      if (!/^[a-zA-Z]([a-zA-Z0-9_])+$/.test(k)) throw new SeedError(`${path}.environment.${k}`, 'is not a valid name');
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+        throw new SeedError(`${path}.environment.${k}`, 'must be a string');
+      env[k] = String(v);
+    }
+    fn.environment = env;
+  }
+  if (raw.logging !== undefined) {
+    const l = raw.logging;
+    if (!isRecord(l) || (l.format !== 'JSON' && l.format !== 'Text'))
+      throw new SeedError(`${path}.logging.format`, 'must be JSON or Text');
+    const logging: SeedLogging = { format: l.format };
+    for (const key of ['applicationLogLevel', 'systemLogLevel', 'logGroup'] as const) {
+      const v = optionalString(l[key], `${path}.logging.${key}`);
+      if (v !== undefined) logging[key] = v;
+    }
+    try {
+      applyLoggingConfig(
+        { format: 'Text', logGroup: `/aws/lambda/${fn.name}` },
+        {
+          LogFormat: logging.format,
+          ApplicationLogLevel: logging.applicationLogLevel,
+          SystemLogLevel: logging.systemLogLevel,
+          LogGroup: logging.logGroup,
+        },
+      );
+    } catch (cause) {
+      throw new SeedError(`${path}.logging`, (cause as Error).message, { cause });
+    }
+    fn.logging = logging;
+  }
+  if (raw.tracing !== undefined) {
+    if (raw.tracing !== 'Active' && raw.tracing !== 'PassThrough')
+      throw new SeedError(`${path}.tracing`, 'must be Active or PassThrough');
+    fn.tracing = raw.tracing;
+  }
+  if (raw.layers !== undefined) {
+    if (!Array.isArray(raw.layers) || raw.layers.length > 5)
+      throw new SeedError(`${path}.layers`, 'must be a list of at most 5 layers');
+    fn.layers = raw.layers.map((l, i) => {
+      const at = `${path}.layers[${i}]`;
+      if (!isRecord(l)) throw new SeedError(at, 'must be a mapping');
+      const name = optionalString(l.name, `${at}.name`);
+      if (!name || !/^[A-Za-z0-9_-]{1,140}$/.test(name)) throw new SeedError(`${at}.name`, 'must be a layer name');
+      const layer: SeedLayer = { name };
+      if (l.compatibleArchitectures !== undefined) {
+        const archs = l.compatibleArchitectures;
+        if (!Array.isArray(archs) || archs.length > 2 || archs.some((a) => a !== 'x86_64' && a !== 'arm64'))
+          throw new SeedError(`${at}.compatibleArchitectures`, 'must list x86_64 and/or arm64');
+        layer.compatibleArchitectures = archs as Architecture[];
+      }
+      const size = intIn(l.codeSize, `${at}.codeSize`, 0, 262_144_000);
+      if (size !== undefined) layer.codeSize = size;
+      return layer;
+    });
+  }
+  const codeSize = intIn(raw.codeSize, `${path}.codeSize`, 0, 262_144_000);
+  if (codeSize !== undefined) fn.codeSize = codeSize;
+  const dlq = optionalString(raw.deadLetterTarget, `${path}.deadLetterTarget`);
+  if (dlq !== undefined) {
+    if (!/^arn:aws[a-z-]*:(sqs|sns):/.test(dlq))
+      throw new SeedError(`${path}.deadLetterTarget`, 'must be an SQS or SNS ARN');
+    fn.deadLetterTarget = dlq;
+  }
+  if (raw.asyncInvocation !== undefined) {
+    const a = raw.asyncInvocation;
+    if (!isRecord(a)) throw new SeedError(`${path}.asyncInvocation`, 'must be a mapping');
+    const out: NonNullable<SeedFunction['asyncInvocation']> = {};
+    const retries = intIn(a.maximumRetryAttempts, `${path}.asyncInvocation.maximumRetryAttempts`, 0, 2);
+    if (retries !== undefined) out.maximumRetryAttempts = retries;
+    const age = intIn(a.maximumEventAgeSeconds, `${path}.asyncInvocation.maximumEventAgeSeconds`, 60, 21600);
+    if (age !== undefined) out.maximumEventAgeSeconds = age;
+    const dest = optionalString(a.onFailureDestination, `${path}.asyncInvocation.onFailureDestination`);
+    if (dest !== undefined) out.onFailureDestination = dest;
+    fn.asyncInvocation = out;
+  }
+  if (raw.logRetentionDays !== undefined) {
+    if (raw.logRetentionDays !== 'Never' && !RETENTION_DAYS.includes(raw.logRetentionDays as number))
+      throw new SeedError(`${path}.logRetentionDays`, `must be Never or one of ${RETENTION_DAYS.join(', ')}`);
+    fn.logRetentionDays = raw.logRetentionDays as number | 'Never';
+  }
+}
+
+function seedProduction(
+  store: Store,
+  spec: SeedFunction,
+  fn: ReturnType<typeof newFunctionRecord>,
+  nowMs: number,
+): void {
+  const region = store.region(spec.region);
+  if (spec.environment) fn.config.environment = { ...spec.environment };
+  if (spec.logging) {
+    fn.config.logging = applyLoggingConfig(fn.config.logging, {
+      LogFormat: spec.logging.format,
+      ApplicationLogLevel: spec.logging.applicationLogLevel,
+      SystemLogLevel: spec.logging.systemLogLevel,
+      LogGroup: spec.logging.logGroup,
+    });
+  }
+  if (spec.tracing) fn.config.tracing = spec.tracing;
+  if (spec.codeSize !== undefined) fn.config.codeSize = spec.codeSize;
+  if (spec.deadLetterTarget) fn.config.deadLetterTarget = spec.deadLetterTarget;
+  for (const l of spec.layers ?? []) {
+    const archs = l.compatibleArchitectures ?? [];
+    const size = l.codeSize ?? 1024;
+    const existing = region.layers
+      .get(l.name)
+      ?.find((v) => v.codeSize === size && v.compatibleArchitectures.join() === archs.join());
+    const layer =
+      existing ??
+      publishLayer(
+        region,
+        store.accountId,
+        spec.region,
+        l.name,
+        { compatibleArchitectures: archs, codeSize: size },
+        nowMs,
+      );
+    fn.config.layers.push({ arn: layer.arn, codeSize: layer.codeSize });
+  }
+  if (spec.asyncInvocation) {
+    const a = spec.asyncInvocation;
+    fn.eventInvoke.set('$LATEST', {
+      lastModified: nowMs / 1000,
+      ...(a.maximumRetryAttempts !== undefined ? { maximumRetryAttempts: a.maximumRetryAttempts } : {}),
+      ...(a.maximumEventAgeSeconds !== undefined ? { maximumEventAgeSeconds: a.maximumEventAgeSeconds } : {}),
+      ...(a.onFailureDestination ? { onFailure: a.onFailureDestination } : {}),
+    });
+  }
+  if (spec.logRetentionDays !== undefined) {
+    const days = spec.logRetentionDays === 'Never' ? undefined : spec.logRetentionDays;
+    createLogGroup(region, store.accountId, fn.config.logging.logGroup, nowMs, days);
+  }
 }
 
 /**
@@ -203,6 +372,7 @@ export function applySeed(store: Store, seed: SeedDocument, nowMs: number): void
       nowMs,
     );
     if (spec.reservedConcurrency !== undefined) fn.reservedConcurrency = spec.reservedConcurrency;
+    seedProduction(store, spec, fn, nowMs);
     const highest = Math.max(0, ...(spec.aliases ?? []).map((a) => Number(a.version)));
     for (let v = 1; v <= highest; v++) publishVersion(fn, true);
     for (const alias of spec.aliases ?? []) {

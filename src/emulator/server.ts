@@ -11,13 +11,14 @@ import { AwsError, throttled } from './errors.ts';
 import type { ApiRequest, ApiResponse, Operation } from './http-types.ts';
 import { isRecord } from './http-types.ts';
 import { routeLambda } from './lambda-api.ts';
+import { LOGS_TARGET_PREFIX, routeLogs } from './logs-api.ts';
 import { bucketFor } from './quotas.ts';
 import type { EmulatorRuntime } from './runtime.ts';
 import { isMutating } from './runtime.ts';
 import { routeSts, stsErrorXml } from './sts-api.ts';
 import { routeTagging, TAGGING_TARGET_PREFIX } from './tagging-api.ts';
 
-type Service = 'lambda' | 'autoscaling' | 'tagging' | 'sts';
+type Service = 'lambda' | 'autoscaling' | 'tagging' | 'sts' | 'logs';
 
 const MAX_BODY_BYTES = 80 * 1024 * 1024;
 const DEFAULT_REGION = 'us-east-1';
@@ -56,7 +57,9 @@ function send(res: ServerResponse, response: ApiResponse, requestId: string, ser
   } else if (response.body !== undefined) {
     payload = JSON.stringify(response.body);
     headers['Content-Type'] =
-      service === 'autoscaling' || service === 'tagging' ? 'application/x-amz-json-1.1' : 'application/json';
+      service === 'autoscaling' || service === 'tagging' || service === 'logs'
+        ? 'application/x-amz-json-1.1'
+        : 'application/json';
   }
   headers['Content-Length'] = String(Buffer.byteLength(payload));
   res.writeHead(response.status, headers);
@@ -90,6 +93,7 @@ const DEFAULT_ERROR: Record<Service, string> = {
   autoscaling: 'InternalServiceException',
   tagging: 'InternalServiceException',
   sts: 'InternalFailure',
+  logs: 'ServiceUnavailableException',
 };
 
 function summariseParams(body: Record<string, unknown>, query: URLSearchParams): Record<string, unknown> {
@@ -99,6 +103,9 @@ function summariseParams(body: Record<string, unknown>, query: URLSearchParams):
   const zipSummary = (v: string) => ({ bytes: Buffer.from(v, 'base64').length });
   for (const [k, v] of Object.entries(body)) {
     if (k === 'ZipFile' && typeof v === 'string') params[k] = zipSummary(v);
+    // Environment values may be credentials: the log keeps the names only.
+    else if (k === 'Environment' && isRecord(v) && isRecord(v.Variables))
+      params[k] = { Variables: Object.fromEntries(Object.keys(v.Variables).map((name) => [name, '(redacted)'])) };
     else if (k === 'Code' && isRecord(v) && typeof v.ZipFile === 'string')
       params[k] = { ...v, ZipFile: zipSummary(v.ZipFile) };
     else params[k] = v;
@@ -147,7 +154,12 @@ export function createRequestHandler(rt: EmulatorRuntime) {
         baseUrl: `http://${host}`,
       });
 
-      if (target.startsWith(AUTOSCALING_TARGET_PREFIX) || target.startsWith(TAGGING_TARGET_PREFIX)) {
+      if (target.startsWith(LOGS_TARGET_PREFIX)) {
+        service = 'logs';
+        body = parseJson(text);
+        op = routeLogs(rt, apiReq(body), target);
+        if (!op) throw new AwsError('UnknownOperationException', 400, `Operation ${target} is not supported`);
+      } else if (target.startsWith(AUTOSCALING_TARGET_PREFIX) || target.startsWith(TAGGING_TARGET_PREFIX)) {
         service = target.startsWith(AUTOSCALING_TARGET_PREFIX) ? 'autoscaling' : 'tagging';
         body = parseJson(text);
         op =

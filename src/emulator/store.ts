@@ -25,6 +25,46 @@ export interface FunctionConfig {
   codeSize: number;
   lastModified: string;
   revisionId: string;
+  environment?: Record<string, string>;
+  logging: LoggingRecord;
+  tracing: 'Active' | 'PassThrough';
+  deadLetterTarget?: string;
+  /** Layer version ARNs with their CodeSize, in order. */
+  layers: { arn: string; codeSize: number }[];
+}
+
+export interface LoggingRecord {
+  format: 'JSON' | 'Text';
+  applicationLogLevel?: string;
+  systemLogLevel?: string;
+  logGroup: string;
+}
+
+/** An EventInvokeConfig (asynchronous invocation) of one qualifier. */
+export interface EventInvokeRecord {
+  maximumRetryAttempts?: number;
+  maximumEventAgeSeconds?: number;
+  onSuccess?: string;
+  onFailure?: string;
+  lastModified: number;
+}
+
+export interface LayerVersionRecord {
+  name: string;
+  version: number;
+  arn: string;
+  compatibleArchitectures: Architecture[];
+  compatibleRuntimes: string[];
+  codeSize: number;
+  codeSha256: string;
+  createdDate: string;
+}
+
+export interface LogGroupRecord {
+  name: string;
+  retentionInDays?: number;
+  creationTime: number;
+  arn: string;
 }
 
 export interface VersionRecord {
@@ -76,6 +116,8 @@ export interface FunctionRecord {
   publishedRevision?: string;
   aliases: Map<string, AliasRecord>;
   provisioned: Map<string, ProvisionedRecord>;
+  /** EventInvokeConfigs by qualifier ($LATEST for the unqualified function). */
+  eventInvoke: Map<string, EventInvokeRecord>;
   monthlyGbSeconds?: number;
 }
 
@@ -125,6 +167,10 @@ export class RegionState {
   readonly targets = new Map<string, ScalableTargetRecord>();
   /** Keyed by `resourceId` + NUL + action name (names are unique per scalable target). */
   readonly actions = new Map<string, ScheduledActionRecord>();
+  /** Layer versions by layer name, version 1 first. */
+  readonly layers = new Map<string, LayerVersionRecord[]>();
+  /** CloudWatch Logs log groups of the region. */
+  readonly logGroups = new Map<string, LogGroupRecord>();
   #sortedNames: string[] | null = null;
 
   constructor(region: string) {
@@ -253,6 +299,9 @@ export function newFunctionRecord(store: Store, spec: NewFunction, nowMs: number
     codeSize: code ? code.length : 0,
     lastModified: lambdaTimestamp(nowMs),
     revisionId: randomUUID(),
+    logging: { format: 'Text', logGroup: `/aws/lambda/${spec.name}` },
+    tracing: 'PassThrough',
+    layers: [],
   };
   if (packageType === 'Zip') {
     config.runtime = spec.runtime ?? 'nodejs22.x';
@@ -273,6 +322,7 @@ export function newFunctionRecord(store: Store, spec: NewFunction, nowMs: number
     nextVersion: 1,
     aliases: new Map(),
     provisioned: new Map(),
+    eventInvoke: new Map(),
   };
   if (code) record.code = code;
   if (spec.monthlyGbSeconds !== undefined) record.monthlyGbSeconds = spec.monthlyGbSeconds;
@@ -288,7 +338,7 @@ export function publishVersion(fn: FunctionRecord, force = false): VersionRecord
     const latest = fn.versions.get(String(fn.nextVersion - 1));
     if (latest) return latest;
   }
-  const version: VersionRecord = { version: String(fn.nextVersion), config: { ...fn.config } };
+  const version: VersionRecord = { version: String(fn.nextVersion), config: structuredClone(fn.config) };
   if (fn.code) version.code = fn.code;
   fn.versions.set(version.version, version);
   fn.nextVersion++;

@@ -4,7 +4,8 @@
  * `provisionedConcurrency` is one block: qualifier, value and windows always come from the same policy.
  * Audit and suspended policies never take part.
  */
-import type { ProvisionedConcurrency, Settings } from '../api/schema.ts';
+import type { AsyncInvocation, Logging, ProvisionedConcurrency, Settings } from '../api/schema.ts';
+import { compareOrdinal } from '../shared/compare.ts';
 import type { Architecture, FieldName, Overridden, PolicyInput } from './model.ts';
 
 export const MERGED_FIELDS = [
@@ -13,6 +14,10 @@ export const MERGED_FIELDS = [
   'architecture',
   'reservedConcurrency',
   'provisionedConcurrency',
+  'logging',
+  'tracing',
+  'asyncInvocation',
+  'logRetentionDays',
 ] as const satisfies readonly (keyof Settings & FieldName)[];
 export type MergedField = (typeof MERGED_FIELDS)[number];
 
@@ -27,15 +32,17 @@ export interface MergedSettings {
   architecture?: Winner<Architecture>;
   reservedConcurrency?: Winner<number | 'Unreserved'>;
   provisionedConcurrency?: Winner<ProvisionedConcurrency>;
-}
-
-export function compareIds(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  /** Merged as one block (levels only mean something with the block's format). */
+  logging?: Winner<Logging>;
+  tracing?: Winner<'Active' | 'PassThrough'>;
+  /** Merged as one block. */
+  asyncInvocation?: Winner<AsyncInvocation>;
+  logRetentionDays?: Winner<number>;
 }
 
 /** Precedence among Enforce policies: priority descending, then id ascending. */
 export function comparePrecedence(a: PolicyInput, b: PolicyInput): number {
-  return b.priority - a.priority || compareIds(a.id, b.id);
+  return b.priority - a.priority || compareOrdinal(a.id, b.id);
 }
 
 export function isActiveEnforce(p: PolicyInput): boolean {

@@ -3,7 +3,7 @@
  * returns (drift and ordered actions per function). Pure data: no AWS SDK, Kubernetes or HTTP types appear here,
  * so the AWS adapters and the controller translate at their edges.
  */
-import type { Mode, Selector, Settings } from '../api/schema.ts';
+import type { Checks, Mode, Selector, Settings } from '../api/schema.ts';
 
 export type Architecture = 'x86_64' | 'arm64';
 export type PackageType = 'Zip' | 'Image';
@@ -20,6 +20,8 @@ export interface PolicyInput {
   intervalSeconds: number;
   selector: Selector;
   settings: Settings;
+  /** Report-only rules (spec.checks); absent or empty: none. */
+  checks?: Checks;
 }
 
 /** Per-qualifier state, read only for qualifiers a matched Enforce/Audit policy governs. */
@@ -59,16 +61,16 @@ export interface ObservedFunction {
   timeout: number;
   architecture: Architecture;
   packageType: PackageType;
-  runtime?: string;
+  runtime?: string | undefined;
   /** Code SHA, to notice that someone deployed between read and write. */
-  codeSha256?: string;
+  codeSha256?: string | undefined;
   tags: Record<string, string>;
   /**
    * Reserved concurrency: a number, `null` when none is set, `undefined` when it was not read (not governed).
    */
-  reservedConcurrency?: number | null;
+  reservedConcurrency?: number | null | undefined;
   /** Governed qualifiers only; absent when no provisioned concurrency is governed. */
-  qualifiers?: Record<string, QualifierState>;
+  qualifiers?: Record<string, QualifierState> | undefined;
   /**
    * Requested provisioned concurrency on the function's OTHER qualifiers (those not in `qualifiers`), by qualifier;
    * only qualifiers that have a config appear. Read with the governed ones (one ListProvisionedConcurrencyConfigs
@@ -76,13 +78,82 @@ export interface ObservedFunction {
    * reservation draws it from the account's unreserved pool, so feasibility adds these in.
    * Absent: not read (no provisioned concurrency governed), counted as none.
    */
-  otherProvisioned?: Record<string, number>;
+  otherProvisioned?: Record<string, number> | undefined;
+  /** Zipped package size in bytes (ListFunctions CodeSize); 0 for Image functions. */
+  codeSize?: number;
+  /**
+   * Layers as ListFunctions lists them (ARN with version, CodeSize); `compatibleArchitectures` only once read
+   * (GetLayerVersionByArn, where layersSupportArchitecture is checked): undefined = not read.
+   */
+  layers?: ObservedLayer[];
+  /**
+   * Names (never values) of environment variables whose name or value looks like a credential, as the adapter's
+   * detector found them while reading; the values themselves are never kept.
+   */
+  secretLikeVariables?: SecretFinding[];
+  /** Environment.Error.ErrorCode: the variables could not be decrypted for the reader (e.g. a KMS key it may not use). */
+  environmentError?: string;
+  /** DeadLetterConfig.TargetArn, when set. */
+  deadLetterTarget?: string;
+  /** LoggingConfig as ListFunctions reports it (absent on old snapshots: treated as Text, default group). */
+  logging?: ObservedLogging;
+  /** TracingConfig.Mode. */
+  tracing?: 'Active' | 'PassThrough';
+  /**
+   * The unqualified function's EventInvokeConfig: `null` when it has none, undefined when it was not read (only read
+   * where asyncInvocation is governed or asyncFailureDestination is checked).
+   */
+  asyncConfig?: AsyncConfigState | null;
+  /** The function's log group (read only where logRetentionDays is governed); undefined = not read. */
+  logGroup?: LogGroupState;
   /**
    * Duration GB-seconds the function used per month (e.g. from CloudWatch/Cost Explorer), when known; only used
    * to estimate the saving of moving it to arm64. Absent: the saving is n/a.
    */
-  monthlyGbSeconds?: number;
+  monthlyGbSeconds?: number | undefined;
 }
+
+export interface ObservedLayer {
+  arn: string;
+  codeSize: number;
+  compatibleArchitectures?: string[];
+  /** Why GetLayerVersionByArn failed (an AWS error code, e.g. AccessDeniedException for another account's layer). */
+  readError?: string;
+}
+
+export type SecretKind = 'name' | 'aws-access-key' | 'private-key' | 'token' | 'url-credentials' | 'high-entropy';
+
+export interface SecretFinding {
+  name: string;
+  kind: SecretKind;
+}
+
+export type LogFormat = 'JSON' | 'Text';
+
+export interface ObservedLogging {
+  format: LogFormat;
+  applicationLogLevel?: string;
+  systemLogLevel?: string;
+  /** The group the function logs to: LoggingConfig.LogGroup, else /aws/lambda/NAME. */
+  logGroup: string;
+}
+
+export interface AsyncConfigState {
+  /** As configured; AWS's defaults (2 retries, 21600 s) apply when absent. */
+  maximumRetryAttempts?: number;
+  maximumEventAgeSeconds?: number;
+  onFailureDestination?: string;
+}
+
+export interface LogGroupState {
+  name: string;
+  exists: boolean;
+  /** null: never expire. */
+  retentionInDays: number | null;
+}
+
+/** AWS's asynchronous invocation defaults when a function has no EventInvokeConfig (or leaves a field out). */
+export const ASYNC_DEFAULTS = { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21600 } as const;
 
 export interface RegionAccount {
   /** Account concurrency limit (GetAccountSettings AccountLimit.ConcurrentExecutions). */
@@ -95,7 +166,7 @@ export interface RegionAccount {
 
 export interface RegionSnapshot {
   region: string;
-  account?: RegionAccount;
+  account?: RegionAccount | undefined;
   functions: ObservedFunction[];
   /** Scalable targets of the lambda namespace (only those the controller may own are needed). */
   scalableTargets: ScalableTargetState[];
@@ -115,6 +186,12 @@ export interface ReadRequirements {
   name: string;
   reservedConcurrency: boolean;
   qualifiers: string[];
+  /** ListFunctionEventInvokeConfigs (asyncInvocation governed, or asyncFailureDestination without a DLQ). */
+  asyncConfig?: boolean;
+  /** GetLayerVersionByArn for each layer version (cached per ARN) where layersSupportArchitecture is checked. */
+  layers?: boolean;
+  /** The function's log group, where logRetentionDays is governed. */
+  logGroup?: boolean;
 }
 
 export type FieldName =
@@ -123,10 +200,49 @@ export type FieldName =
   | 'architecture'
   | 'reservedConcurrency'
   | 'provisionedConcurrency'
-  | 'scheduledActions';
+  | 'scheduledActions'
+  | 'logging'
+  | 'tracing'
+  | 'asyncInvocation'
+  | 'logRetentionDays';
 
-export type Action =
-  | { api: 'UpdateFunctionConfiguration'; memorySize?: number; timeout?: number }
+export interface DesiredLogging {
+  format: LogFormat;
+  applicationLogLevel?: string;
+  systemLogLevel?: string;
+}
+
+export type CheckName =
+  | 'maxPackageSizeMB'
+  | 'runtime'
+  | 'noSecretsInEnvironment'
+  | 'asyncFailureDestination'
+  | 'layersSupportArchitecture';
+
+/** A report-only check that does not hold: never an action. `actual` never carries a secret's value. */
+export interface Violation {
+  check: CheckName;
+  actual: unknown;
+  message: string;
+  /** `namespace/name` of the policy whose check it is. */
+  policy: string;
+}
+
+/**
+ * One AWS write. `fields` are the drift fields it corrects, set by the diff that planned it (src/engine/diff/), so
+ * what an applied or failed write means for status is decided where the write is decided. Not enumerable: plan
+ * output shows the request only.
+ */
+export type Action = ActionRequest & { readonly fields?: readonly FieldName[] };
+
+type ActionRequest =
+  | {
+      api: 'UpdateFunctionConfiguration';
+      memorySize?: number;
+      timeout?: number;
+      logging?: DesiredLogging;
+      tracing?: 'Active' | 'PassThrough';
+    }
   | { api: 'UpdateFunctionCode'; architecture: Architecture }
   | { api: 'PutFunctionConcurrency'; reservedConcurrentExecutions: number }
   | { api: 'DeleteFunctionConcurrency' }
@@ -142,9 +258,12 @@ export type Action =
       minCapacity: number;
       maxCapacity: number;
     }
-  | { api: 'DeleteScheduledAction'; resourceId: string; scheduledActionName: string };
-
-export type ActionApi = Action['api'];
+  | { api: 'DeleteScheduledAction'; resourceId: string; scheduledActionName: string }
+  /** No EventInvokeConfig yet: Put creates it (Put replaces a whole config, so it is only used when none exists). */
+  | { api: 'PutFunctionEventInvokeConfig'; maximumRetryAttempts?: number; maximumEventAgeSeconds?: number }
+  /** A config exists: Update changes the governed fields and keeps its destinations. */
+  | { api: 'UpdateFunctionEventInvokeConfig'; maximumRetryAttempts?: number; maximumEventAgeSeconds?: number }
+  | { api: 'PutRetentionPolicy'; logGroupName: string; retentionInDays: number };
 
 export type RefusalReason =
   | 'ImageArchitecture'
@@ -155,7 +274,9 @@ export type RefusalReason =
   | 'WindowOverlap'
   | 'NotRead'
   /** A window's cron/time zone cannot be parsed, or cannot be expressed as an AWS cron (or name too long). */
-  | 'InvalidSchedule';
+  | 'InvalidSchedule'
+  /** Functions sharing one log group are governed with different retentions. */
+  | 'SharedLogGroup';
 
 export interface Refusal {
   field: FieldName;
@@ -200,6 +321,8 @@ export interface FunctionPlan {
   overridden: Overridden[];
   /** Per Audit policy: its own drift for this function (never actions). */
   auditDrift: Drift[];
+  /** Per policy (Enforce or Audit): its checks that do not hold (never actions). The planner always sets it. */
+  violations?: Violation[];
 }
 
 export interface ProvisionedWindowView {
@@ -208,22 +331,32 @@ export interface ProvisionedWindowView {
   nextChange?: { at: Date; value: number };
 }
 
-/**
- * One policy's view. matched = compliant + drifted + overridden + infeasible, each function counted once with
- * precedence infeasible (a refusal for this policy) > drifted (drift for this policy) > overridden > compliant.
- * `problems`: policy-level problems (selector, schedule) and refusals aggregated by reason with an example.
- */
-export interface PolicyReport {
-  id: string;
-  mode: Mode;
+/** How many matched functions are in each state: the one shape of every summary (plan, report, status, tables). */
+export interface FunctionCounts {
   matched: number;
   compliant: number;
   drifted: number;
   overridden: number;
   infeasible: number;
+}
+
+export function zeroCounts(): FunctionCounts {
+  return { matched: 0, compliant: 0, drifted: 0, overridden: 0, infeasible: 0 };
+}
+
+/**
+ * One policy's view. matched = compliant + drifted + overridden + infeasible, each function counted once with
+ * precedence infeasible (a refusal for this policy) > drifted (drift for this policy) > overridden > compliant.
+ * `problems`: policy-level problems (selector, schedule) and refusals aggregated by reason with an example.
+ */
+export interface PolicyReport extends FunctionCounts {
+  id: string;
+  mode: Mode;
+  /** Functions whose only problem for this policy is a violated check (counted after infeasible and drifted). */
+  violating?: number;
   problems: string[];
-  provisionedConcurrency?: ProvisionedWindowView;
-  cost?: CostEstimate;
+  provisionedConcurrency?: ProvisionedWindowView | undefined;
+  cost?: CostEstimate | undefined;
 }
 
 export interface CostEstimate {
@@ -240,14 +373,8 @@ export interface Plan {
   now: Date;
   functions: FunctionPlan[];
   policies: PolicyReport[];
-  summary: {
-    policies: number;
-    matched: number;
-    compliant: number;
-    drifted: number;
-    overridden: number;
-    infeasible: number;
-  };
+  /** `violating`: functions with at least one violated check (always set by the planner). */
+  summary: FunctionCounts & { policies: number; violating?: number };
 }
 
 export interface PlanOptions {
@@ -255,6 +382,26 @@ export interface PlanOptions {
   defaultRegions: string[];
   /** Seconds after each window edge during which Application Auto Scaling may not have acted yet. Default 120. */
   graceSeconds?: number;
+  /** The runtime deprecation table for the runtime check; default the one shipped with the engine. */
+  runtimes?: RuntimeTable;
+}
+
+/** Lambda runtimes with their deprecation dates (UTC days), keyed by identifier. */
+export interface RuntimeTable {
+  /** Where the dates come from (a page, or the file that replaced the shipped table). */
+  source: string;
+  runtimes: ReadonlyMap<string, RuntimeEntry>;
+}
+
+export interface RuntimeEntry {
+  identifier: string;
+  /** `YYYY-MM-DD`: end of standard support (security patches stop). */
+  deprecation: string;
+  /** `YYYY-MM-DD`: no new functions with this runtime from then on. */
+  blockCreate?: string;
+  /** `YYYY-MM-DD`: no updates of functions with this runtime from then on. */
+  blockUpdate?: string;
+  successor?: string;
 }
 
 /** Prefix of every scheduled action the controller creates; it never touches actions without it. */

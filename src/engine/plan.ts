@@ -2,32 +2,34 @@
  * The planner: policies + a fleet snapshot + an instant -> drift, refusals and ordered actions per matched function,
  * and a report per policy. Pure and deterministic: the same inputs in any order give the same plan.
  */
+
+import { compareOrdinal } from '../shared/compare.ts';
 import { analyzeBlock, type BlockAnalysis, windowView } from './block.ts';
+import { policyViolations } from './checks/plan-hook.ts';
 import { CostAccumulator } from './cost.ts';
 import { diffAudit, diffEnforced, RegionContext } from './diff.ts';
-import { compareIds, type MergedSettings, type MergeResult, mergeEnforce } from './merge.ts';
-import type {
-  Drift,
-  FleetSnapshot,
-  FunctionPlan,
-  ObservedFunction,
-  Plan,
-  PlanOptions,
-  PolicyInput,
-  PolicyReport,
-  RefusalReason,
+import { type MergedSettings, type MergeResult, mergeEnforce } from './merge.ts';
+import {
+  type Drift,
+  type FleetSnapshot,
+  type FunctionCounts,
+  type FunctionPlan,
+  type ObservedFunction,
+  type Plan,
+  type PlanOptions,
+  type PolicyInput,
+  type PolicyReport,
+  type RefusalReason,
+  type RuntimeTable,
+  zeroCounts,
 } from './model.ts';
 import { compileSelector, PolicyIndex } from './select.ts';
 
 export const DEFAULT_GRACE_SECONDS = 120;
 
-interface PolicyTally {
+interface PolicyTally extends FunctionCounts {
   policy: PolicyInput;
-  matched: number;
-  compliant: number;
-  drifted: number;
-  overridden: number;
-  infeasible: number;
+  violating: number;
   problems: string[];
   refusalsByReason: Map<RefusalReason, { count: number; example: string }>;
   cost: CostAccumulator;
@@ -36,11 +38,8 @@ interface PolicyTally {
 function tally(policy: PolicyInput): PolicyTally {
   return {
     policy,
-    matched: 0,
-    compliant: 0,
-    drifted: 0,
-    overridden: 0,
-    infeasible: 0,
+    ...zeroCounts(),
+    violating: 0,
     problems: [],
     refusalsByReason: new Map(),
     cost: new CostAccumulator(),
@@ -52,7 +51,7 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
   const graceMs = (options.graceSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
   const defaultRegions = options.defaultRegions;
   // Suspended policies are ignored entirely; sorting by id makes every later step independent of input order.
-  const active = policies.filter((p) => !p.suspend).sort((a, b) => compareIds(a.id, b.id));
+  const active = policies.filter((p) => !p.suspend).sort((a, b) => compareOrdinal(a.id, b.id));
   const index = new PolicyIndex(active, defaultRegions);
   const tallies = new Map<string, PolicyTally>();
   const blocks = new Map<string, BlockAnalysis>();
@@ -72,7 +71,7 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
 
   const functions: FunctionPlan[] = [];
   const merges = new Map<string, MergeResult>();
-  const regions = [...fleet.regions].sort((a, b) => compareIds(a.region, b.region));
+  const regions = [...fleet.regions].sort((a, b) => compareOrdinal(a.region, b.region));
   for (const snapshot of regions) {
     const ctx = new RegionContext(
       snapshot.region,
@@ -80,13 +79,13 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
       snapshot.scalableTargets,
       snapshot.scheduledActions,
     );
-    const fns = [...snapshot.functions].sort((a, b) => compareIds(a.name, b.name));
+    const fns = [...snapshot.functions].sort((a, b) => compareOrdinal(a.name, b.name));
     for (const raw of fns) {
       // The snapshot's region is authoritative (a function listed under a region lives there).
       const fn: ObservedFunction = raw.region === snapshot.region ? raw : { ...raw, region: snapshot.region };
       const matched = index.matching(fn);
       if (matched.length === 0) continue;
-      functions.push(planFunction(fn, matched, blocks, ctx, tallies, merges));
+      functions.push(planFunction(fn, matched, blocks, ctx, tallies, merges, now, options.runtimes));
     }
   }
 
@@ -102,6 +101,7 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
       drifted: functions.filter((f) => f.drift.length > 0 || f.auditDrift.length > 0).length,
       overridden: functions.filter((f) => f.overridden.length > 0).length,
       infeasible: functions.filter((f) => f.refusals.length > 0).length,
+      violating: functions.filter((f) => (f.violations ?? []).length > 0).length,
     },
   };
 }
@@ -113,6 +113,8 @@ function planFunction(
   ctx: RegionContext,
   tallies: ReadonlyMap<string, PolicyTally>,
   merges: Map<string, MergeResult>,
+  now: Date,
+  runtimes: RuntimeTable | undefined,
 ): FunctionPlan {
   // `matched` comes from the index sorted by id (active policies are sorted), so ids and the merge key are stable.
   const enforce: PolicyInput[] = [];
@@ -129,16 +131,19 @@ function planFunction(
     enforce.length > 0 ? diffEnforced(fn, merged.settings, blocks, ctx) : { drift: [], actions: [], refusals: [] };
   const auditDrift: Drift[] = [];
   for (const p of audit) auditDrift.push(...diffAudit(fn, p, blocks.get(p.id)));
+  const violations = policyViolations(fn, matched, merged.settings, now, runtimes);
   const fp: FunctionPlan = {
     region: fn.region,
     name: fn.name,
     policies: matched.map((p) => p.id),
-    compliant: diff.drift.length === 0 && diff.refusals.length === 0 && auditDrift.length === 0,
+    compliant:
+      diff.drift.length === 0 && diff.refusals.length === 0 && auditDrift.length === 0 && violations.length === 0,
     drift: diff.drift,
     actions: diff.actions,
     refusals: diff.refusals,
     overridden: merged.overridden.slice(),
     auditDrift,
+    violations,
   };
 
   for (const p of matched) {
@@ -154,6 +159,7 @@ function planFunction(
     }
     if (refused) tl.infeasible++;
     else if (has(p.mode === 'Audit' ? fp.auditDrift : fp.drift, p.id)) tl.drifted++;
+    else if (has(violations, p.id)) tl.violating++;
     else if (has(fp.overridden, p.id)) tl.overridden++;
     else tl.compliant++;
     addCost(tl, p, fn, merged.settings, blocks.get(p.id));
@@ -191,7 +197,7 @@ function addCost(
 
 function report(tl: PolicyTally, block: BlockAnalysis | undefined): PolicyReport {
   const problems = [...tl.problems];
-  for (const [reason, { count, example }] of [...tl.refusalsByReason].sort((a, b) => compareIds(a[0], b[0]))) {
+  for (const [reason, { count, example }] of [...tl.refusalsByReason].sort((a, b) => compareOrdinal(a[0], b[0]))) {
     problems.push(`${reason} on ${count} function${count === 1 ? '' : 's'} (e.g. ${example})`);
   }
   const r: PolicyReport = {
@@ -202,6 +208,7 @@ function report(tl: PolicyTally, block: BlockAnalysis | undefined): PolicyReport
     drifted: tl.drifted,
     overridden: tl.overridden,
     infeasible: tl.infeasible,
+    violating: tl.violating,
     problems,
     cost: tl.cost.result(),
   };

@@ -5,9 +5,31 @@
  * sum), but only the governed qualifiers are checked for existence.
  */
 
-import { compareIds } from './merge.ts';
+import { compareOrdinal } from '../shared/compare.ts';
 import type { ObservedFunction, PolicyInput, ReadRequirements } from './model.ts';
 import { PolicyIndex, type SelectableFunction } from './select.ts';
+
+/**
+ * Reads of the production settings and checks, each only where a matching policy needs it: the EventInvokeConfig
+ * where asyncInvocation is governed or an on-failure destination is required of a function without a dead-letter
+ * queue (ListFunctions already shows that one), layer versions where their architectures are checked, the log group
+ * where its retention is governed.
+ */
+function productionReads(
+  fn: SelectableFunction | ObservedFunction,
+  matched: readonly PolicyInput[],
+): Pick<ReadRequirements, 'asyncConfig' | 'layers' | 'logGroup'> {
+  const observed: Partial<ObservedFunction> = fn;
+  const out: Pick<ReadRequirements, 'asyncConfig' | 'layers' | 'logGroup'> = {};
+  for (const p of matched) {
+    if (p.settings.asyncInvocation !== undefined) out.asyncConfig = true;
+    if (p.checks?.asyncFailureDestination === 'Required' && observed.deadLetterTarget === undefined)
+      out.asyncConfig = true;
+    if (p.checks?.layersSupportArchitecture === true && (observed.layers ?? []).length > 0) out.layers = true;
+    if (p.settings.logRetentionDays !== undefined) out.logGroup = true;
+  }
+  return out;
+}
 
 /**
  * Read requirements for the matched functions of one region (sorted by name). Reserved concurrency is needed where
@@ -20,7 +42,7 @@ export function requiredReads(
   functions: readonly (SelectableFunction | ObservedFunction)[],
   defaultRegions: readonly string[],
 ): ReadRequirements[] {
-  const active = policies.filter((p) => !p.suspend).sort((a, b) => compareIds(a.id, b.id));
+  const active = policies.filter((p) => !p.suspend).sort((a, b) => compareOrdinal(a.id, b.id));
   const index = new PolicyIndex(active, defaultRegions);
   const out: ReadRequirements[] = [];
   for (const fn of functions) {
@@ -29,6 +51,7 @@ export function requiredReads(
     if (matched.length === 0) continue;
     let reservedConcurrency = false;
     const qualifiers = new Set<string>();
+    const extra = productionReads(fn, matched);
     for (const p of matched) {
       const s = p.settings;
       if (s.reservedConcurrency !== undefined || s.provisionedConcurrency !== undefined) reservedConcurrency = true;
@@ -36,7 +59,13 @@ export function requiredReads(
         qualifiers.add(s.provisionedConcurrency.qualifier);
       }
     }
-    out.push({ region, name: fn.name, reservedConcurrency, qualifiers: [...qualifiers].sort(compareIds) });
+    out.push({
+      region,
+      name: fn.name,
+      reservedConcurrency,
+      qualifiers: [...qualifiers].sort(compareOrdinal),
+      ...extra,
+    });
   }
-  return out.sort((a, b) => compareIds(a.name, b.name));
+  return out.sort((a, b) => compareOrdinal(a.name, b.name));
 }

@@ -5,8 +5,9 @@
  * difference, in which case it asserts the target's known behaviour, so a change on either side is noticed.
  */
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { type Emulator, emulatorAdmin, startEmulator } from '../../src/emulator/index.ts';
 import { createMotoLambdaRole, type MotoServer, startMoto } from '../e2e/harness/moto.ts';
 
 /** Keys of docs/emulator-vs-moto.md's table: each is one way a target departs from AWS. */
@@ -32,13 +33,30 @@ export type Difference =
   /** RegisterScalableTarget accepts a function or qualifier that does not exist. */
   | 'registerUnknownFunction'
   /** DescribeScheduledActions ignores MaxResults and returns everything. */
-  | 'scheduledActionsNotPaged';
+  | 'scheduledActionsNotPaged'
+  /** LoggingConfig is neither stored nor returned nor validated (levels with Text are accepted). */
+  | 'noLoggingConfig'
+  /** DeadLetterConfig is accepted but not returned in function views. */
+  | 'deadLetterConfigNotReturned'
+  /** UpdateFunctionConfiguration ignores TracingConfig. */
+  | 'updateIgnoresTracing'
+  /** GetLayerVersionByArn is not implemented. */
+  | 'noGetLayerVersionByArn'
+  /** EventInvokeConfig FunctionArn of the unqualified function has no :$LATEST. */
+  | 'eventInvokeUnqualifiedArn'
+  /** Update/ListFunctionEventInvokeConfig(s) answer a LastModified the SDK cannot parse. */
+  | 'eventInvokeBadTimestamps'
+  /** MaximumEventAgeInSeconds below 60 is accepted. */
+  | 'eventAgeMinimumNotValidated'
+  /** PutRetentionPolicy accepts any number of days. */
+  | 'retentionNotValidated';
 
 export interface ContractTarget {
   readonly name: 'emulator' | 'moto';
   readonly region: string;
   readonly lambda: LambdaClient;
   readonly autoscaling: ApplicationAutoScalingClient;
+  readonly logs: CloudWatchLogsClient;
   /** An IAM role ARN CreateFunction accepts on this target. */
   readonly role: string;
   differs(difference: Difference): boolean;
@@ -63,6 +81,14 @@ export const MOTO_DIFFERENCES: ReadonlySet<Difference> = new Set<Difference>([
   'noScheduleValidation',
   'registerUnknownFunction',
   'scheduledActionsNotPaged',
+  'noLoggingConfig',
+  'deadLetterConfigNotReturned',
+  'updateIgnoresTracing',
+  'noGetLayerVersionByArn',
+  'eventInvokeUnqualifiedArn',
+  'eventInvokeBadTimestamps',
+  'eventAgeMinimumNotValidated',
+  'retentionNotValidated',
 ]);
 
 function clients(endpoint: string) {
@@ -72,7 +98,11 @@ function clients(endpoint: string) {
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
     maxAttempts: 1,
   };
-  return { lambda: new LambdaClient(config), autoscaling: new ApplicationAutoScalingClient(config) };
+  return {
+    lambda: new LambdaClient(config),
+    autoscaling: new ApplicationAutoScalingClient(config),
+    logs: new CloudWatchLogsClient(config),
+  };
 }
 
 export async function emulatorTarget(): Promise<ContractTarget> {
@@ -85,8 +115,7 @@ export async function emulatorTarget(): Promise<ContractTarget> {
     role: ROLE_ARN,
     differs: () => false,
     async reset() {
-      const response = await fetch(`${emulator.url}/_emulator/seed`, { method: 'POST', body: '{}' });
-      await response.body?.cancel();
+      await emulatorAdmin(emulator.url, 'POST', 'seed', {});
     },
     stop: () => emulator.stop(),
   };

@@ -214,6 +214,8 @@ describe('readFleet against the emulator (bulk read strategy)', () => {
       'lambda-getfunction': apiCount + liveWithoutConfig + 1,
       autoscaling: 2,
       tagging: 2,
+      // No policy governs log retention: CloudWatch Logs is never called.
+      logs: 0,
     });
     expect(main.calls.throttled).toBe(0);
     // The only non-2xx answer is the expected 404 that says "no such alias" (ghost).

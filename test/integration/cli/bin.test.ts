@@ -71,7 +71,7 @@ describe('bin/lambda-policy-controller.js', () => {
       // Assert: drift found, the same plan the in-process golden holds
       expect(result.code).toBe(2);
       const doc = parsePlan(result.stdout);
-      expect(doc.summary).toMatchObject({ policies: 6, matched: 55, drifted: 49 });
+      expect(doc.summary).toMatchObject({ policies: 7, matched: 60, drifted: 60, violating: 51 });
       await expectGolden(result.stdout, 'examples.expected.json');
     } finally {
       // Terminal 1 is stopped the way a user would (Ctrl-C / SIGTERM) and says so on its way out

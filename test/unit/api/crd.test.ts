@@ -102,14 +102,18 @@ describe('generated CRD', () => {
     expect(conditions).toMatchObject({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] });
   });
 
-  it('caps the status function list at 50 and leaves only drift values open', () => {
+  it('caps the status function list at 50 and leaves only drift values and violation actuals open', () => {
     const functions = nodes.find(([path]) => path === '.status.functions')?.[1];
     const open = nodes
       .filter(([, node]) => node['x-kubernetes-preserve-unknown-fields'] === true)
       .map(([path]) => path);
 
     expect(functions).toMatchObject({ maxItems: 50 });
-    expect(open).toEqual(['.status.functions[*].drift[*].desired', '.status.functions[*].drift[*].actual']);
+    expect(open).toEqual([
+      '.status.functions[*].drift[*].desired',
+      '.status.functions[*].drift[*].actual',
+      '.status.functions[*].violations[*].actual',
+    ]);
   });
 
   it('attaches every CEL rule of cel.ts somewhere in the schema', () => {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AwsAccessDeniedError, AwsRetryableError, AwsThrottledError } from '../../../src/aws/errors.ts';
 import { type CallEvent, DEFAULT_RATES, RateLimiter, TokenBucket } from '../../../src/aws/ratelimit.ts';
-import { FakeClock, flush } from './fake-clock.ts';
+import { FakeClock, flush } from '../../support/fake-clock.ts';
 
 function throttle(retryAfterSeconds?: string): TooManyRequestsException {
   return new TooManyRequestsException({
@@ -120,7 +120,7 @@ describe('RateLimiter.call', () => {
   }
 
   it('uses defaults below the AWS quotas and lets them be overridden', () => {
-    expect(DEFAULT_RATES).toEqual({ lambda: 10, 'lambda-getfunction': 80, autoscaling: 10, tagging: 10 });
+    expect(DEFAULT_RATES).toEqual({ lambda: 10, 'lambda-getfunction': 80, autoscaling: 10, tagging: 10, logs: 4 });
     const l = new RateLimiter({ rates: { tagging: 3 } });
     expect(l.rates.tagging).toBe(3);
     expect(l.rates.lambda).toBe(10);

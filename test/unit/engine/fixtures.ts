@@ -1,5 +1,5 @@
 /** Builders for engine tests: small, explicit defaults so each test states only what it is about. */
-import type { Selector, Settings } from '../../../src/api/schema.ts';
+import type { Checks, Selector, Settings } from '../../../src/api/schema.ts';
 import type {
   FleetSnapshot,
   ObservedFunction,
@@ -18,6 +18,7 @@ export function policy(
     mode?: 'Enforce' | 'Audit';
     priority?: number;
     suspend?: boolean;
+    checks?: Checks;
   } = {},
 ): PolicyInput {
   const [namespace, name] = id.includes('/') ? (id.split('/') as [string, string]) : ['default', id];
@@ -31,6 +32,7 @@ export function policy(
     intervalSeconds: 300,
     selector: over.selector ?? { functionNames: ['*'] },
     settings: over.settings ?? {},
+    ...(over.checks ? { checks: over.checks } : {}),
   };
 }
 

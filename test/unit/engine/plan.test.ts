@@ -708,7 +708,15 @@ describe('plan output', () => {
       'us-east-1/x-b',
     ]);
     expect(p.policies.map((r) => r.id)).toEqual(['a/p']);
-    expect(p.summary).toEqual({ policies: 1, matched: 3, compliant: 0, drifted: 3, overridden: 0, infeasible: 0 });
+    expect(p.summary).toEqual({
+      policies: 1,
+      matched: 3,
+      compliant: 0,
+      drifted: 3,
+      overridden: 0,
+      infeasible: 0,
+      violating: 0,
+    });
   });
 
   it('Audit: drift per Audit policy, never actions, never overrides', () => {
@@ -749,7 +757,15 @@ describe('plan output', () => {
     expect(p.policies.find((r) => r.id === 'c/img')?.problems).toEqual([
       'ImageArchitecture on 1 function (e.g. eu-central-1/img: image functions need an image built for arm64; report only)',
     ]);
-    expect(p.summary).toEqual({ policies: 4, matched: 3, compliant: 1, drifted: 2, overridden: 2, infeasible: 1 });
+    expect(p.summary).toEqual({
+      policies: 4,
+      matched: 3,
+      compliant: 1,
+      drifted: 2,
+      overridden: 2,
+      infeasible: 1,
+      violating: 0,
+    });
   });
 
   it('reports policy-level problems and the provisioned window view', () => {
