@@ -12,7 +12,6 @@ export const ENSURE_NODE_SCRIPT = join(REPO_ROOT, 'hack', 'ensure-node-infra.sh'
 export const BUILD_IMAGE_SCRIPT = join(REPO_ROOT, 'hack', 'build-image.sh');
 
 export const NODE_TOOLS = ['kubelet', 'kube-scheduler', 'kube-controller-manager', 'kube-proxy'] as const;
-export type NodeTool = (typeof NODE_TOOLS)[number];
 export const CNI_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'] as const;
 
 export interface NodeInfra {

@@ -23,8 +23,6 @@ import { createNodeHost, NODE_NETWORK, type NodeHostResources, removeNodeHost, r
 import { ManagedProcess, onProcessExit } from './processes.ts';
 import { waitUntil } from './wait.ts';
 
-export { NODE_NETWORK } from './node-host.ts';
-
 export const NODE_NAME = 'lpc-node';
 
 export interface NodeClusterOptions {
