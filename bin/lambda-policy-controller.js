@@ -7,6 +7,20 @@
 // types) runs the compiled dist/ that `npm run build` makes before packing.
 import { existsSync } from 'node:fs';
 
+// As PID 1 of a container, Node gets no default action for SIGTERM/SIGINT: a command that does not listen for them
+// (`plan`, `apply`) would ignore `docker stop` / a pod deletion until SIGKILL. This listener exits with the usual
+// 128+signal code, but only when it is the sole listener: `run`, `demo` and `emulator` add their own for a graceful
+// shutdown, and then this one stays out of the way (for their first signal; a second one ends the process).
+for (const [signal, code] of [
+  ['SIGTERM', 143],
+  ['SIGINT', 130],
+]) {
+  const exitUnlessHandled = () => {
+    if (process.listenerCount(signal) === 1) process.exit(code);
+  };
+  process.on(signal, exitUnlessHandled);
+}
+
 const source = new URL('../src/cli/main.ts', import.meta.url);
 const built = new URL('../dist/cli/main.js', import.meta.url);
 const canRunSource = process.features.typescript && existsSync(source) && !import.meta.url.includes('/node_modules/');

@@ -168,11 +168,12 @@ export function createClientCertificate(
   return signLeaf(dir, baseName, ca, identity, ['extendedKeyUsage = clientAuth']);
 }
 
-export async function createControlPlanePki(dir: string): Promise<ControlPlanePki> {
+/** `servingIps`: more IP addresses the API server's certificate is valid for (a node's view of it, a Service IP). */
+export async function createControlPlanePki(dir: string, servingIps: readonly string[] = []): Promise<ControlPlanePki> {
   const ca = await createCa(dir);
   const serving = await signLeaf(dir, 'apiserver', ca, { user: 'kube-apiserver' }, [
     'extendedKeyUsage = serverAuth',
-    'subjectAltName = DNS:localhost, IP:127.0.0.1',
+    `subjectAltName = ${['DNS:localhost', 'IP:127.0.0.1', ...servingIps.map((ip) => `IP:${ip}`)].join(', ')}`,
   ]);
   const admin = await createClientCertificate(dir, 'admin', ca, { user: 'admin', groups: ['system:masters'] });
   // The API server signs ServiceAccount tokens with this key and verifies them with its public half.

@@ -32,6 +32,13 @@ export interface ControlPlaneOptions {
   readonly readyTimeoutMs?: number;
   /** Appended to kube-apiserver's flags (later flags win), e.g. ['--feature-gates=...']. */
   readonly extraApiServerArgs?: readonly string[];
+  /** More IP addresses kube-apiserver's serving certificate is valid for (e.g. where a node reaches it). */
+  readonly servingCertificateIps?: readonly string[];
+  /**
+   * Keep the ServiceAccount admission plugin (pods get their token volume). Only with a controller-manager that
+   * creates ServiceAccounts and the root CA ConfigMap (a node, test/e2e/harness/node.ts). Default false.
+   */
+  readonly serviceAccountAdmission?: boolean;
 }
 
 export class ControlPlane extends ClusterClient {
@@ -174,7 +181,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   try {
     const certDir = join(workDir, 'certs');
     mkdirSync(certDir);
-    const pki = await createControlPlanePki(certDir);
+    const pki = await createControlPlanePki(certDir, options.servingCertificateIps);
     for (let attempt = 1; ; attempt++) {
       try {
         return await startServers({ binDir, workDir, pki, readyTimeoutMs, keepWorkDir, options });
@@ -302,7 +309,7 @@ async function prepareApiServer(
     '--service-cluster-ip-range=10.0.0.0/24',
     '--allow-privileged=true',
     // No controller-manager creates ServiceAccount tokens, so the admission plugin would reject pods.
-    '--disable-admission-plugins=ServiceAccount',
+    ...(options.serviceAccountAdmission ? [] : ['--disable-admission-plugins=ServiceAccount']),
     '--authorization-mode=RBAC',
     `--service-account-issuer=${server}/`,
     `--service-account-key-file=${pki.serviceAccountPublicKeyPath}`,
