@@ -45,7 +45,7 @@ let crdApplied: CommandResult;
 beforeAll(async () => {
   cluster = await startControlPlane();
   crdApplied = await cluster.kubectl(['apply', '-f', CRD_PATH]);
-  await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${CRD_NAME}`]);
+  await cluster.waitCrdEstablished(CRD_NAME);
 });
 
 afterAll(async () => {

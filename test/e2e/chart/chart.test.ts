@@ -492,6 +492,7 @@ describe('helm install of the packaged chart on a real API server', () => {
   });
 
   it('installs the CRD from crds/ and it becomes Established', async () => {
+    await cluster.waitCrdEstablished(CRD_NAME);
     const waited = await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${CRD_NAME}`]);
 
     expect(waited.exitCode).toBe(0);

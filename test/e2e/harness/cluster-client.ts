@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { testInfraBinary, testInfraBinDir } from './binaries.ts';
 import { type CommandResult, type RunOptions, runCommand } from './exec.ts';
 import { type AdminKubeconfig, readAdminKubeconfig, writeKubeconfig } from './kubeconfig.ts';
+import { waitUntil } from './wait.ts';
 
 export interface ClusterCommandOptions extends RunOptions {
   /** Run as someone else: a kubeconfig from serviceAccountKubeconfig()/impersonatingKubeconfig(). Default: admin. */
@@ -61,6 +62,27 @@ export class ClusterClient {
   /** `kubectl <args>` against this cluster; rejects on a non-zero exit unless `check: false`. */
   kubectl(args: readonly string[], options: ClusterCommandOptions = {}): Promise<CommandResult> {
     return runCommand(testInfraBinary('kubectl', this.binDir), args, this.commandOptions(options));
+  }
+
+  /**
+   * Waits until the CRD reports Established. Polled rather than `kubectl wait --for=condition=Established`, which
+   * fails at once ("conditions accessor error") when it reads the CRD before the API server wrote any condition,
+   * as happens under load.
+   */
+  async waitCrdEstablished(crdName: string, timeoutMs = 60_000): Promise<void> {
+    await waitUntil(
+      `CRD ${crdName} Established`,
+      async () => {
+        const result = await this.kubectl([
+          'get',
+          `crd/${crdName}`,
+          '-o',
+          'jsonpath={.status.conditions[?(@.type=="Established")].status}',
+        ]);
+        return result.stdout.trim() === 'True';
+      },
+      { timeoutMs },
+    );
   }
 
   /** `kubectl <args> -o json`, parsed. */

@@ -17,12 +17,7 @@ export async function startClusterWithCrd(options: { extraApiServerArgs?: string
   const cluster = await startControlPlane(options);
   try {
     await cluster.kubectl(['apply', '-f', CRD_PATH]);
-    await cluster.kubectl([
-      'wait',
-      '--for=condition=Established',
-      '--timeout=60s',
-      'crd/lambdapolicies.lambdapolicy.io',
-    ]);
+    await cluster.waitCrdEstablished('lambdapolicies.lambdapolicy.io');
     return cluster;
   } catch (error) {
     await cluster.stop();
