@@ -5,6 +5,7 @@
  */
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { CONTROLLER_VERSION } from '../aws/clients.ts';
 import { createAws } from '../aws/index.ts';
 import { controllerReadiness, HealthServer } from '../controller/health.ts';
 import { KubernetesStatusSink } from '../controller/kubernetes-sink.ts';
@@ -42,7 +43,13 @@ export async function runController(opts: RunOptions): Promise<number> {
   else kc.loadFromDefault();
 
   const identity = defaultIdentity();
-  const metrics = new ControllerMetrics();
+  const metrics = new ControllerMetrics({
+    version: CONTROLLER_VERSION,
+    leaseName: opts.leaderElectionId ?? DEFAULT_LEASE_NAME,
+    workers: opts.workers ?? 4,
+  });
+  // A standby reports 0 from the start, so "no replica leads" is visible, not a missing series.
+  if (opts.leaderElect) metrics.setLeader(false);
   const aws = createAws({ regions, endpoint: opts.awsEndpoint, onCall: (call) => metrics.observeAwsCall(call) });
   const source = new KubernetesPolicySource(kc, { ...(opts.namespace ? { namespace: opts.namespace } : {}), logger });
   const sink = new KubernetesStatusSink(kc, { instance: identity, logger, metrics });

@@ -116,7 +116,8 @@ export class Manager {
     this.queue = new WorkQueue({
       baseMs: 1_000,
       maxMs: 300_000,
-      onDepthChange: (depth) => options.metrics?.queueDepth.set(depth),
+      onDepthChange: (depth) => options.metrics?.workqueue.depth(depth),
+      ...(options.metrics ? { metrics: options.metrics.workqueue } : {}),
     });
   }
 
@@ -383,16 +384,7 @@ export class Manager {
     }
     this.unreported.delete(uid);
     await this.options.sink.recordEvents(policy, events);
-    if (status.summary) {
-      const s = status.summary;
-      this.options.metrics?.setFunctionStates(id, {
-        Compliant: s.compliant,
-        Drifted: s.drifted,
-        Failed: s.failed,
-        Infeasible: s.infeasible,
-        Overridden: s.overridden,
-      });
-    }
+    this.options.metrics?.observePolicyStatus(id, status);
   }
 
   /**
