@@ -62,8 +62,10 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
     for (const e of loaded.errors) stderrLine(`error: ${e}`);
     return EXIT_ERROR;
   }
+  // Kinds in name order: the document and the comment read the same whatever order the stream had.
   const skipped: Record<string, number> = {};
-  for (const doc of loaded.skipped) skipped[doc.kind] = (skipped[doc.kind] ?? 0) + 1;
+  for (const doc of [...loaded.skipped].sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0)))
+    skipped[doc.kind] = (skipped[doc.kind] ?? 0) + 1;
   for (const note of new Set(loaded.skipped.flatMap((doc) => (doc.note ? [doc.note] : []))))
     stderrLine(`note: ${note}`);
   const policies = loaded.policies.map(toPolicyInput);
