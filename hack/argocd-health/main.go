@@ -51,11 +51,17 @@ func readObject(path string) (*unstructured.Unstructured, error) {
 	if err != nil {
 		return nil, err
 	}
-	object := map[string]any{}
-	if err := yaml.Unmarshal(data, &object); err != nil {
+	// Through JSON and apimachinery's decoder, so integers are int64 as in objects read from the API server
+	// (kstatus refuses a float64 generation).
+	jsonBytes, err := yaml.YAMLToJSON(data)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &unstructured.Unstructured{Object: object}, nil
+	obj := &unstructured.Unstructured{}
+	if err := obj.UnmarshalJSON(jsonBytes); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return obj, nil
 }
 
 func evaluate(script, path string) result {

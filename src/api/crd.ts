@@ -54,7 +54,10 @@ export function buildOpenApiSchema(): OpenApiSchema {
       },
       metadata: { type: 'object' },
       spec: toStructuralSchema(LambdaPolicySpecSchema, 'spec'),
-      status: toStructuralSchema(LambdaPolicyStatusSchema, 'status'),
+      // A policy the controller has not visited yet reads back with observedGeneration 0 (the API server applies
+      // defaults when it reads from etcd), so kstatus, which skips the generation check when the field is absent
+      // and would call the fresh object Current, sees an unobserved generation: Flux waits, as Argo CD does.
+      status: { ...toStructuralSchema(LambdaPolicyStatusSchema, 'status'), default: { observedGeneration: 0 } },
     },
   };
 }

@@ -1,13 +1,14 @@
 -- Argo CD health of a lambdapolicy.io/LambdaPolicy. It reads the object the way kstatus does
 -- (kubernetes-sigs/cli-utils pkg/kstatus, what Flux waits on), so Argo CD and Flux always agree:
---   being deleted                          -> Progressing (kstatus: Terminating)
---   status about an older generation       -> Progressing (InProgress)
---   Stalled=True: a person must act        -> Degraded    (Failed)
---   Reconciling=True: the controller works -> Progressing (InProgress)
---   otherwise the controller is done       -> Healthy     (Current), or Suspended for spec.suspend
--- Drift is not ill health: an Audit policy that finds drift is Healthy, and says so in the message (from the
--- Compliant condition, or Ready's reason while a controller without it runs).
--- The generation is checked first, so health never flaps back to the verdict about the previous spec.
+--   being deleted                               -> Progressing (kstatus: Terminating)
+--   status about an older generation            -> Progressing (InProgress)
+--   Stalled=True: a person must act             -> Degraded    (Failed)
+--   Reconciling=True: the controller works      -> Progressing (InProgress)
+--   Ready=True: checked at this generation      -> Healthy     (Current), or Suspended for spec.suspend
+--   Ready=False/Unknown: not yet (e.g. retrying) -> Progressing (InProgress)
+-- Drift is not ill health: an Audit policy that finds drift is Ready and Healthy; the message says what the
+-- Compliant condition says. The generation is checked first, so health never flaps back to the verdict about the
+-- previous spec.
 local hs = {}
 
 local function condition(conditions, type)
@@ -62,6 +63,12 @@ for _, c in ipairs(status.conditions) do
 end
 
 local ready = condition(status.conditions, "Ready")
+if ready ~= nil and ready.status ~= "True" then
+  hs.status = "Progressing"
+  hs.message = describe(ready, "Waiting for the policy to be checked")
+  return hs
+end
+
 if obj.spec ~= nil and obj.spec.suspend == true then
   hs.status = "Suspended"
   hs.message = describe(ready, "spec.suspend is true")
