@@ -7,8 +7,8 @@
 import { toPolicyInput } from '../src/api/parse.ts';
 import type { BucketName } from '../src/aws/index.ts';
 import { createAws } from '../src/aws/index.ts';
-import { reconcileFleet } from '../src/controller/reconciler.ts';
 import type { Emulator } from '../src/emulator/index.ts';
+import { reconcileFleet } from '../src/reconcile/pass.ts';
 import { bucketsByRegion, getCalls, resetCalls, sumBuckets } from './emulator-admin.ts';
 import { buildPolicies, type Fleet, type MinimumBucket, minimumAuditCalls } from './fleet.ts';
 import { naiveScan } from './naive-scanner.ts';

@@ -1,5 +1,5 @@
 /** The emulator's admin endpoints the benchmark reads (docs/emulator.md), over HTTP like any other client. */
-import type { WriteLogEntry } from '../src/emulator/index.ts';
+import { emulatorAdmin, type WriteLogEntry } from '../src/emulator/index.ts';
 import { type BucketCounts, bucketOfApi, emptyBuckets } from './quota.ts';
 
 export interface EmulatorCalls {
@@ -10,15 +10,8 @@ export interface EmulatorCalls {
   faulted: { total: number; byApi: Record<string, number> };
 }
 
-async function admin<T>(url: string, path: string, method = 'GET', body?: unknown): Promise<T> {
-  const res = await fetch(`${url}/_emulator/${path}`, {
-    method,
-    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  if (!res.ok) throw new Error(`${method} /_emulator/${path}: HTTP ${res.status} ${await res.text()}`);
-  const text = await res.text();
-  return (text === '' ? undefined : JSON.parse(text)) as T;
-}
+const admin = <T>(url: string, path: string, method = 'GET', body?: unknown): Promise<T> =>
+  emulatorAdmin<T>(url, method, path, body);
 
 export const getCalls = (url: string) => admin<EmulatorCalls>(url, 'calls');
 export const resetCalls = (url: string) => admin<unknown>(url, 'calls', 'DELETE');

@@ -6,10 +6,10 @@
  */
 
 import { type CallEvent, createAws, type Rates } from '../src/aws/index.ts';
-import { reconcileFleet } from '../src/controller/reconciler.ts';
 import type { SeedDocument } from '../src/emulator/index.ts';
 import { startEmulator } from '../src/emulator/index.ts';
 import type { PolicyInput } from '../src/engine/model.ts';
+import { reconcileFleet } from '../src/reconcile/pass.ts';
 import { getCalls, postSeed, resetCalls } from './emulator-admin.ts';
 
 export const ENFORCE_REGION = 'eu-central-1';

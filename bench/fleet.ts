@@ -1,7 +1,7 @@
 /**
  * The benchmark estate: a deterministic fleet (emulator seed) and 500 LambdaPolicy resources shaped like a real
  * platform team's, plus — computed from the generator's own knowledge, not from the controller's code — the
- * minimum number of AWS calls a full audit of it needs under AWS's quota rules (spec section 3, "Quotas").
+ * minimum number of AWS calls a full audit of it needs under AWS's quota rules.
  *
  * Shape (fractions of the fleet):
  *   - ~95% governed for memory/timeout (and arm64 for every 5th service): one policy per service, by name glob;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the performance contract of spec section 7, measured against the emulator (and, where present,
+ * `npm run bench`: the performance targets (docs/benchmarks.md), measured against the emulator (and, where present,
  * the local test cluster and moto + Cloud Custodian). Prints a report and writes bench/results/latest.json.
  *
  *   npm run bench                 # full: 10,000 functions x 500 policies (~4-5 min)
@@ -420,7 +420,7 @@ async function main(): Promise<void> {
     reportKube(kube);
   }
 
-  say(heading('Summary (spec section 7)'));
+  say(heading('Summary (targets in docs/benchmarks.md)'));
   say(
     table(
       ['check', 'measured', 'target', ''],

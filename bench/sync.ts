@@ -13,6 +13,7 @@ import { createAws } from '../src/aws/index.ts';
 import { Manager } from '../src/controller/manager.ts';
 import { MemoryStatusSink } from '../src/controller/memory-sink.ts';
 import type { Emulator } from '../src/emulator/index.ts';
+import { objectKey } from '../src/shared/keys.ts';
 import { FilePolicySource } from '../src/sources/files.ts';
 import { UNPACED_RATES } from './audit.ts';
 import { clearWrites, getWrites } from './emulator-admin.ts';
@@ -30,7 +31,7 @@ export interface StatusWriteRecord {
 class RecordingSink extends MemoryStatusSink {
   readonly recorded: StatusWriteRecord[] = [];
   override async writeStatus(policy: LambdaPolicy, previous: unknown, status: LambdaPolicyStatus): Promise<boolean> {
-    const key = `${policy.metadata.namespace ?? 'default'}/${policy.metadata.name}`;
+    const key = objectKey(policy);
     const before = (previous ?? this.statuses.get(key)) as Record<string, unknown> | undefined;
     const wrote = await super.writeStatus(policy, previous, status);
     if (wrote) {

@@ -90,5 +90,3 @@ export const CEL_RULES = {
     message: `must be an integer >= 0 (at most ${MAX_RESERVED_CONCURRENCY}) or "Unreserved"`,
   },
 } as const satisfies Record<string, CelRule>;
-
-export type CelRuleName = keyof typeof CEL_RULES;

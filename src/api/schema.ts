@@ -232,7 +232,7 @@ export const LambdaPolicySpecSchema = Type.Object(
 );
 
 // ---------------------------------------------------------------------------------------------------------------
-// Status (section 4 of the product contract). Written only by the controller through the status subresource.
+// Status. Written only by the controller through the status subresource.
 
 export const FUNCTION_STATES = ['Compliant', 'Drifted', 'Remediated', 'Overridden', 'Failed', 'Infeasible'] as const;
 export const MAX_STATUS_FUNCTIONS = 50;
@@ -433,7 +433,6 @@ export type Settings = Static<typeof SettingsSchema>;
 export type LambdaPolicySpec = Static<typeof LambdaPolicySpecSchema>;
 export type Mode = 'Enforce' | 'Audit';
 
-export type Condition = Static<typeof ConditionSchema>;
 export type FunctionState = (typeof FUNCTION_STATES)[number];
 export type FunctionStatus = Static<typeof FunctionStatusSchema>;
 export type LambdaPolicyStatus = Static<typeof LambdaPolicyStatusSchema>;

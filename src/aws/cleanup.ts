@@ -1,7 +1,8 @@
 /**
  * Removal of the scheduled actions one policy owns in a region, for the finalizer of a deleted policy. The engine
  * decides which actions go (policyCleanup: only names with this policy's ownership prefix); this shell reads them
- * and executes the deletes. Function settings are left as they are, as the contract says.
+ * and executes the deletes. Function settings are left as they are: deleting a policy stops enforcement, it does
+ * not undo what was enforced.
  */
 import { policyCleanup } from '../engine/cleanup.ts';
 import type { Action, ObservedFunction } from '../engine/model.ts';

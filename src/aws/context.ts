@@ -4,20 +4,20 @@
  * listener, so one read or one execution can count exactly its calls while others run concurrently.
  */
 
+import { type Clock, systemClock } from '../shared/clock.ts';
 import { CallCounter } from './calls.ts';
 import { ClientPool, type ClientsConfig, defaultRegion, type RegionClients } from './clients.ts';
-import { type Clock, systemClock } from './clock.ts';
 import { type CallSpec, type OnCall, RateLimiter, type RateLimiterOptions } from './ratelimit.ts';
 
 export type FetchLike = (url: string) => Promise<Response>;
 
 export interface AwsConfig extends ClientsConfig, Omit<RateLimiterOptions, 'onCall'> {
   /** Regions to read; default AWS_REGION / AWS_DEFAULT_REGION. */
-  regions?: string[];
+  regions?: string[] | undefined;
   /** Receives every attempt: api, bucket, region, outcome, durationMs. */
-  onCall?: OnCall;
+  onCall?: OnCall | undefined;
   /** Downloads a function's code for architecture changes; default global fetch. */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
 }
 
 export interface Aws {

@@ -17,10 +17,10 @@ export type AwsErrorCode =
 
 export interface AwsErrorDetails {
   /** The AWS error code (SDK exception name), e.g. `TooManyRequestsException`; `NetworkError` for transport errors. */
-  awsCode?: string;
-  httpStatus?: number;
+  awsCode?: string | undefined;
+  httpStatus?: number | undefined;
   /** The operation, e.g. `UpdateFunctionConfiguration`, when known. */
-  api?: string;
+  api?: string | undefined;
 }
 
 export abstract class AwsError extends Error {
@@ -50,7 +50,7 @@ export class AwsThrottledError extends AwsError {
   /** From the `Retry-After` header (or Lambda's `retryAfterSeconds`), when AWS sent one. */
   readonly retryAfterMs: number | undefined;
 
-  constructor(message: string, cause?: unknown, details: AwsErrorDetails & { retryAfterMs?: number } = {}) {
+  constructor(message: string, cause?: unknown, details: AwsErrorDetails & { retryAfterMs?: number | undefined } = {}) {
     super(message, cause, details);
     this.retryAfterMs = details.retryAfterMs;
   }
@@ -71,7 +71,7 @@ export class AwsInfeasibleError extends AwsError {
   readonly code = 'Infeasible';
   readonly reason: string;
 
-  constructor(message: string, cause?: unknown, details: AwsErrorDetails & { reason?: string } = {}) {
+  constructor(message: string, cause?: unknown, details: AwsErrorDetails & { reason?: string | undefined } = {}) {
     super(message, cause, details);
     this.reason = details.reason ?? details.awsCode ?? 'Infeasible';
   }
@@ -95,7 +95,7 @@ export class AwsUpdateFailedError extends AwsError {
   readonly code = 'UpdateFailed';
   readonly reasonCode: string | undefined;
 
-  constructor(message: string, details: AwsErrorDetails & { reasonCode?: string } = {}) {
+  constructor(message: string, details: AwsErrorDetails & { reasonCode?: string | undefined } = {}) {
     super(message, undefined, details);
     this.reasonCode = details.reasonCode;
   }
@@ -299,8 +299,4 @@ export function classifyAwsError(err: unknown, api?: string): AwsError {
     return new AwsRetryableError(text, err, { awsCode: 'NetworkError', api });
   }
   return new AwsUnexpectedError(text, err, details);
-}
-
-export function isAwsError(err: unknown): err is AwsError {
-  return err instanceof AwsError;
 }

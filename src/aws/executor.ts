@@ -457,7 +457,7 @@ export async function executeFunctionActions(
 
 export interface ExecutePlanOptions extends ExecuteOptions {
   /** Functions worked on at once. Default 32; the token buckets keep the aggregate rate within quota. */
-  concurrency?: number;
+  concurrency?: number | undefined;
 }
 
 /** Runs every function's actions of a plan, functions in parallel (bounded), each function's actions in order. */

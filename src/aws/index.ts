@@ -7,57 +7,17 @@
  */
 import { type Aws, type AwsConfig, createAwsContext } from './context.ts';
 
-export { CallCounter, type CallCounts, emptyCallCounts } from './calls.ts';
-export {
-  type ClientsConfig,
-  CONTROLLER_VERSION,
-  createRegionClients,
-  defaultRegion,
-  type RegionClients,
-  resolveCredentials,
-  type StaticCredentials,
-  USER_AGENT_APP_ID,
-} from './clients.ts';
-export { type Clock, systemClock } from './clock.ts';
-export type { Aws, AwsConfig, FetchLike } from './context.ts';
+export type { Aws, AwsConfig } from './context.ts';
 export * from './errors.ts';
 export {
   type ActionOutcome,
-  type ActionStatus,
-  type ExecuteOptions,
   type ExecutePlanOptions,
   executeFunctionActions,
   executePlan,
   type FunctionExecution,
-  MAX_ZIP_UPLOAD_BYTES,
 } from './executor.ts';
-export {
-  type FleetRead,
-  LAMBDA_NAMESPACE,
-  PROVISIONED_DIMENSION,
-  type ReadError,
-  type ReadOptions,
-  type RegionRead,
-  type RequirementsFor,
-  readFleet,
-  readRegion,
-  scalableTargetResourceId,
-  unreservedFloor,
-} from './inventory.ts';
-export {
-  BUCKET_NAMES,
-  type BucketName,
-  type CallEvent,
-  type CallOutcome,
-  type CallSpec,
-  DEFAULT_RATES,
-  DEFAULT_RETRY_POLICY,
-  type OnCall,
-  RateLimiter,
-  type Rates,
-  type RetryPolicy,
-  TokenBucket,
-} from './ratelimit.ts';
+export { type FleetRead, readFleet, readRegion } from './inventory.ts';
+export type { BucketName, CallEvent, Rates } from './ratelimit.ts';
 export { callerIdentity } from './sts.ts';
 
 /** The facade: per-region clients + token buckets + counters, configured once per process (or per test). */

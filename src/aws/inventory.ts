@@ -1,5 +1,5 @@
 /**
- * The bulk read strategy (spec section 3, "Quotas"): per region
+ * The bulk read strategy, built around AWS's per-API quotas: per region
  *   ListFunctions (50 a page) + tagging GetResources (100 a page), joined by ARN -> every function with its tags;
  *   GetAccountSettings once; Application Auto Scaling DescribeScalableTargets + DescribeScheduledActions for the
  *   `lambda` namespace;

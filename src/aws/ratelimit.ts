@@ -4,7 +4,7 @@
  * that decides when a call is sent again — otherwise SDK retries would spend tokens the bucket never saw.
  */
 
-import { type Clock, systemClock } from './clock.ts';
+import { type Clock, systemClock } from '../shared/clock.ts';
 import { type AwsError, AwsThrottledError, classifyAwsError } from './errors.ts';
 
 /** The AWS request-quota buckets the controller calls into. */
@@ -44,7 +44,7 @@ export type OnCall = (event: CallEvent) => void;
 export interface TokenBucketOptions {
   ratePerSecond: number;
   /** Tokens that may be spent at once after idling; default max(1, rate / 5). */
-  burst?: number;
+  burst?: number | undefined;
   clock?: Clock;
 }
 
@@ -148,14 +148,14 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 export interface RateLimiterOptions {
-  rates?: Partial<Rates>;
+  rates?: Partial<Rates> | undefined;
   /** Burst per bucket; default max(1, rate / 5). */
-  bursts?: Partial<Record<BucketName, number>>;
-  retry?: Partial<RetryPolicy>;
-  onCall?: OnCall;
+  bursts?: Partial<Record<BucketName, number>> | undefined;
+  retry?: Partial<RetryPolicy> | undefined;
+  onCall?: OnCall | undefined;
   clock?: Clock;
   /** Uniform [0, 1); injectable so backoff is deterministic in tests. */
-  random?: () => number;
+  random?: (() => number) | undefined;
 }
 
 export interface CallSpec {

@@ -5,7 +5,8 @@
  */
 
 import type { MemoryStatusSink } from '../controller/memory-sink.ts';
-import type { PassResult } from '../controller/reconciler.ts';
+import type { PassResult } from '../reconcile/pass.ts';
+import { compareOrdinal } from '../shared/compare.ts';
 
 interface RegionLine {
   passes: number;
@@ -77,14 +78,14 @@ export class DemoView {
       `  AWS emulator ${this.options.emulatorUrl}   policies ${this.options.policyPaths.join(', ')} (edit them: changes apply live)`,
     );
     lines.push('');
-    for (const [region, line] of [...this.regions].sort(([a], [b]) => a.localeCompare(b)))
+    for (const [region, line] of [...this.regions].sort(([a], [b]) => compareOrdinal(a, b)))
       lines.push(regionText(region, line));
     lines.push(`  ${this.totalApplied} changes written to AWS so far`);
     lines.push('');
     lines.push(
       pad(['POLICY', 'READY', 'MATCHED', 'COMPLIANT', 'DRIFTED', 'REMEDIATED', 'OVERRIDDEN', 'INFEASIBLE', 'PC $/MO']),
     );
-    for (const [id, status] of [...this.options.sink.statuses].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [id, status] of [...this.options.sink.statuses].sort(([a], [b]) => compareOrdinal(a, b))) {
       const s = status.summary;
       const ready = status.conditions?.find((c) => c.type === 'Ready');
       lines.push(

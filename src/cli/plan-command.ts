@@ -5,8 +5,8 @@
  */
 import { toPolicyInput } from '../api/parse.ts';
 import { type Aws, createAws } from '../aws/index.ts';
-import { reconcileFleet } from '../controller/reconciler.ts';
 import type { Plan } from '../engine/model.ts';
+import { reconcileFleet } from '../reconcile/pass.ts';
 import { type EmbeddedAws, startEmbeddedAws } from './embedded-aws.ts';
 import { escapeTerminalLines } from './escape.ts';
 import { EXIT_DRIFT, EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
@@ -40,7 +40,7 @@ function render(report: RunReport, output: OutputFormat): string {
     case 'yaml':
       return renderYaml(report);
     case 'markdown':
-      return renderMarkdown(report, { title: report.applied ? 'lambda-policy-controller apply' : undefined });
+      return renderMarkdown(report, report.applied ? { title: 'lambda-policy-controller apply' } : {});
     case 'table':
       return renderText(report, { width: terminalWidth() });
   }
@@ -84,7 +84,11 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
       stderrLine(`error: no region for ${ids} (no selector.regions): pass --regions or set AWS_REGION`);
       return EXIT_ERROR;
     }
-    aws = createAws({ regions: defaultRegions, endpoint, onCall: (call) => progress.onCall(call) });
+    aws = createAws({
+      regions: defaultRegions,
+      ...(endpoint === undefined ? {} : { endpoint }),
+      onCall: (call) => progress.onCall(call),
+    });
     const pass = await reconcileFleet(aws, policies, {
       defaultRegions,
       now: opts.now,

@@ -4,6 +4,7 @@
  * reads that follow selection have one (`expectReads`), so they get the bar.
  */
 import type { CallEvent } from '../aws/index.ts';
+import { compareOrdinal } from '../shared/compare.ts';
 
 const PLAIN_EVERY_MS = 2000;
 const BAR_WIDTH = 24;
@@ -49,7 +50,7 @@ export class Progress {
   }
 
   private line(): string {
-    const parts = [...this.counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([api, n]) => `${api} ${n}`);
+    const parts = [...this.counts.entries()].sort(([a], [b]) => compareOrdinal(a, b)).map(([api, n]) => `${api} ${n}`);
     const calls = parts.join(', ') || 'starting';
     if (this.readsExpected === 0) return `${this.label}: ${calls}`;
     // A qualifier check can take two calls: never show more than all of it.

@@ -1,7 +1,7 @@
 /**
  * Renders a plan for people (grouped per function, like `terraform plan`), for pull-request comments (markdown)
- * and for machines (the stable `plan -o json` document of the product contract, section 5, also as YAML). The
- * JSON shape is a contract: keys are added, never renamed or removed, and `formatVersion` says which shape it is.
+ * and for machines (the stable `plan -o json` document, also as YAML). The JSON shape is a promise to scripts:
+ * keys are added, never renamed or removed, and `formatVersion` says which shape it is.
  *
  * Everything that came from outside (function names and values read from AWS, error text, policy names) is
  * escaped before it reaches a terminal or a comment.
@@ -162,7 +162,7 @@ export function renderYaml(report: RunReport): string {
   return escapeJsonText(doc.toString({ lineWidth: 0 }));
 }
 
-/** ISO 8601 without milliseconds when there are none, as in the contract's example (`2026-12-01T09:00:00Z`). */
+/** ISO 8601 without milliseconds when there are none (`2026-12-01T09:00:00Z`): shorter, and what people type. */
 function isoSeconds(date: Date): string {
   return date.toISOString().replace('.000Z', 'Z');
 }

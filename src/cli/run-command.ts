@@ -8,10 +8,11 @@ import { pino } from 'pino';
 import { CONTROLLER_VERSION } from '../aws/clients.ts';
 import { createAws } from '../aws/index.ts';
 import { controllerReadiness, HealthServer } from '../controller/health.ts';
-import { KubernetesStatusSink } from '../controller/kubernetes-sink.ts';
-import { DEFAULT_LEASE_NAME, defaultIdentity, kubernetesLeaseClient, LeaderElector } from '../controller/leader.ts';
+import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from '../controller/leader.ts';
 import { Manager } from '../controller/manager.ts';
 import { ControllerMetrics } from '../controller/metrics.ts';
+import { kubernetesLeaseClient } from '../kube/lease.ts';
+import { KubernetesStatusSink } from '../kube/sink.ts';
 import { KubernetesPolicySource } from '../sources/kubernetes.ts';
 import { EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
 
@@ -50,11 +51,17 @@ export async function runController(opts: RunOptions): Promise<number> {
   });
   // A standby reports 0 from the start, so "no replica leads" is visible, not a missing series.
   if (opts.leaderElect) metrics.setLeader(false);
-  const aws = createAws({ regions, endpoint: opts.awsEndpoint, onCall: (call) => metrics.observeAwsCall(call) });
+  const aws = createAws({
+    regions,
+    ...(opts.awsEndpoint === undefined ? {} : { endpoint: opts.awsEndpoint }),
+    onCall: (call) => metrics.observeAwsCall(call),
+  });
   const source = new KubernetesPolicySource(kc, { ...(opts.namespace ? { namespace: opts.namespace } : {}), logger });
-  const sink = new KubernetesStatusSink(kc, { instance: identity, logger, metrics });
-  const manager = new Manager({ source, aws, defaultRegions: regions, sink, workers: opts.workers, logger, metrics });
-
+  const sink = new KubernetesStatusSink(kc, {
+    instance: identity,
+    logger,
+    onStatusWrite: () => metrics.statusWrites.inc({ result: 'written' }),
+  });
   let lost: (() => void) | undefined;
   const leadershipLost = new Promise<void>((resolve) => {
     lost = resolve;
@@ -82,6 +89,17 @@ export async function runController(opts: RunOptions): Promise<number> {
         },
       )
     : undefined;
+  const manager = new Manager({
+    source,
+    aws,
+    defaultRegions: regions,
+    sink,
+    workers: opts.workers,
+    logger,
+    metrics,
+    // Every write asks first: a leader that lost its Lease stops writing at once, not when the process exits.
+    ...(elector ? { mayWrite: () => elector.isLeader() } : {}),
+  });
 
   const health = new HealthServer({
     address: opts.healthAddr,

@@ -9,6 +9,7 @@
  *   Failed, otherwise Current; Ready is what humans, `kubectl wait` and Argo CD read. `kstatusConditions` keeps
  *   the three consistent.
  */
+import { truncate } from '../shared/text.ts';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
@@ -23,7 +24,10 @@ export interface Condition {
   observedGeneration?: number;
 }
 
-export type ConditionInput = Omit<Condition, 'lastTransitionTime'> & { lastTransitionTime?: string };
+export type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'> & {
+  lastTransitionTime?: string;
+  observedGeneration?: number | undefined;
+};
 
 /** A condition as read back from the API server (older writers may have left fields out). */
 export interface ConditionLike {
@@ -183,13 +187,4 @@ export function kstatusOf(obj: {
   if (isConditionTrue(st?.conditions, STALLED)) return 'Failed';
   // Like kstatus' generic check: without Reconciling/Stalled the object is Current (Ready is for humans and Argo).
   return 'Current';
-}
-
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  // The ellipsis counts towards the limit; never cut a surrogate pair in half (the API server counts code points).
-  let end = Math.max(0, max - 1);
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end--;
-  return `${text.slice(0, end)}…`;
 }

@@ -9,7 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Check = () => { ok: boolean; detail?: string };
+export type Check = () => { ok: boolean; detail?: string | undefined };
 
 export interface HealthServerOptions {
   /** `host:port`, `:port` or a port; port 0 picks a free one (tests). */
@@ -37,7 +37,7 @@ function runChecks(checks: Record<string, Check> | undefined): { ok: boolean; te
   const lines: string[] = [];
   let ok = true;
   for (const [name, check] of Object.entries(checks ?? {})) {
-    let r: { ok: boolean; detail?: string };
+    let r: { ok: boolean; detail?: string | undefined };
     try {
       r = check();
     } catch (error) {

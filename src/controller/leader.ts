@@ -12,35 +12,12 @@
  *   of waiting a full lease duration.
  */
 import { hostname } from 'node:os';
-import { type CoordinationV1Api, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
-import { type Clock, systemClock, type TimerHandle } from './clock.ts';
-import { describeError, type Logger, silentLogger } from './logger.ts';
-import { httpCode } from './status.ts';
-
-export interface LeaseRecord {
-  holderIdentity?: string;
-  leaseDurationSeconds?: number;
-  acquireTime?: Date;
-  renewTime?: Date;
-  leaseTransitions?: number;
-}
-
-/** The Lease operations the elector needs; kubernetesLeaseClient implements them over CoordinationV1Api. */
-export interface LeaseClient {
-  /** undefined when the Lease does not exist. */
-  get(): Promise<{ record: LeaseRecord; resourceVersion: string } | undefined>;
-  /** Throws LeaseConflictError when it already exists. */
-  create(record: LeaseRecord): Promise<void>;
-  /** Throws LeaseConflictError when `resourceVersion` is stale. */
-  update(record: LeaseRecord, resourceVersion: string): Promise<void>;
-}
+import { ConflictError } from '../kube/errors.ts';
+import type { LeaseClient, LeaseRecord } from '../kube/lease.ts';
+import { type Clock, systemClock, type TimerHandle } from '../shared/clock.ts';
+import { describeError, type Logger, silentLogger } from '../shared/logger.ts';
 
 export { DEFAULT_LEASE_NAME } from './lease-name.ts';
-
-export class LeaseConflictError extends Error {
-  override readonly name = 'LeaseConflictError';
-  readonly code = 'Conflict';
-}
 
 export function defaultIdentity(): string {
   return `${hostname()}_${process.pid}`;
@@ -51,6 +28,11 @@ export interface LeaderElectorOptions {
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
+  /**
+   * How long one attempt (read + write of the Lease) may take before it counts as failed. Default the retry period:
+   * a request that hangs must not hold the elector past its renew deadline.
+   */
+  attemptTimeoutMs?: number;
   clock?: Clock;
   logger?: Logger;
   onStartedLeading?: () => void;
@@ -66,6 +48,7 @@ export class LeaderElector {
   private readonly leaseDurationMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
+  private readonly attemptTimeoutMs: number;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly options: LeaderElectorOptions;
@@ -74,7 +57,10 @@ export class LeaderElector {
   private running = false;
   private timer: TimerHandle | undefined;
   private inFlight: Promise<void> | undefined;
+  /** When the last successful attempt started: the renewTime it wrote, so expiry is never later than we think. */
   private lastRenew = 0;
+  private attempts = 0;
+  private renewWatchdog: TimerHandle | undefined;
   private observed: { key: string; at: number; record: LeaseRecord; resourceVersion: string } | undefined;
   private currentLeader: string | undefined;
 
@@ -85,7 +71,8 @@ export class LeaderElector {
     this.leaseDurationMs = options.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
     this.retryPeriodMs = options.retryPeriodMs ?? 2_000;
-    this.clock = options.clock ?? systemClock();
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? this.retryPeriodMs;
+    this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
     if (!(this.leaseDurationMs > this.renewDeadlineMs && this.renewDeadlineMs > this.retryPeriodMs)) {
       throw new RangeError('leader election needs leaseDuration > renewDeadline > retryPeriod');
@@ -112,20 +99,32 @@ export class LeaderElector {
     this.running = false;
     if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    this.disarmWatchdog();
     await this.inFlight;
     if (this.leading) {
       this.leading = false;
-      await this.release();
+      await this.withDeadline(this.release(), undefined);
     }
   }
 
   private tick(): void {
     if (!this.running) return;
-    this.inFlight = this.tryAcquireOrRenew()
-      .then((ok) => this.afterAttempt(ok))
-      .catch((error: unknown) => {
+    const attempt = ++this.attempts;
+    const started = this.clock.now();
+    const outcome = this.tryAcquireOrRenew(attempt).then(
+      (ok) => (ok ? ('ok' as const) : ('failed' as const)),
+      (error: unknown) => {
         this.log.warn(describeError(error), 'leader election attempt failed');
-        this.afterAttempt(false);
+        return 'failed' as const;
+      },
+    );
+    this.inFlight = this.withDeadline(outcome, 'timeout' as const)
+      .then((result) => {
+        if (result === 'timeout') {
+          this.log.warn({ timeoutMs: this.attemptTimeoutMs }, 'leader election attempt timed out');
+        }
+        // An attempt that answers after its deadline is ignored: the next one has started from a fresh read.
+        if (attempt === this.attempts) this.afterAttempt(result === 'ok', started);
       })
       .finally(() => {
         this.inFlight = undefined;
@@ -133,28 +132,71 @@ export class LeaderElector {
       });
   }
 
-  private afterAttempt(ok: boolean): void {
+  /** `work`, or `onTimeout` once the attempt timeout has passed (the work itself is left to finish or hang). */
+  private withDeadline<T, U>(work: Promise<T>, onTimeout: U): Promise<T | U> {
+    let timer: TimerHandle | undefined;
+    const deadline = new Promise<U>((resolve) => {
+      timer = this.clock.setTimeout(() => resolve(onTimeout), this.attemptTimeoutMs);
+    });
+    return Promise.race([work, deadline]).finally(() => {
+      if (timer) this.clock.clearTimeout(timer);
+    });
+  }
+
+  private afterAttempt(ok: boolean, started: number): void {
     if (!this.running) return;
-    const now = this.clock.now();
     if (ok) {
-      this.lastRenew = now;
+      this.lastRenew = started;
       if (!this.leading) {
         this.leading = true;
         this.log.info({ identity: this.identity }, 'became leader');
         this.options.onStartedLeading?.();
       }
+      this.armWatchdog();
       return;
     }
-    if (this.leading && now - this.lastRenew >= this.renewDeadlineMs) {
-      this.leading = false;
-      this.running = false;
-      this.log.error({ identity: this.identity, sinceRenewMs: now - this.lastRenew }, 'lost leader lease');
-      this.options.onStoppedLeading?.();
-    }
+    if (this.leading && this.clock.now() - this.lastRenew >= this.renewDeadlineMs) this.stepDown();
   }
 
-  /** One round of client-go's tryAcquireOrRenew. */
-  private async tryAcquireOrRenew(): Promise<boolean> {
+  /**
+   * Steps down at the renew deadline whatever the attempts are doing (one may hang): the Lease runs for the lease
+   * duration from the last renewal, so a leader that stops at the renew deadline stops before anyone may take over.
+   */
+  private armWatchdog(): void {
+    this.disarmWatchdog();
+    const due = this.lastRenew + this.renewDeadlineMs - this.clock.now();
+    this.renewWatchdog = this.clock.setTimeout(() => {
+      this.renewWatchdog = undefined;
+      if (this.leading && this.clock.now() - this.lastRenew >= this.renewDeadlineMs) this.stepDown();
+    }, due);
+  }
+
+  private disarmWatchdog(): void {
+    if (this.renewWatchdog) this.clock.clearTimeout(this.renewWatchdog);
+    this.renewWatchdog = undefined;
+  }
+
+  private stepDown(): void {
+    if (!this.leading) return;
+    this.leading = false;
+    this.running = false;
+    this.disarmWatchdog();
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.log.error({ identity: this.identity, sinceRenewMs: this.clock.now() - this.lastRenew }, 'lost leader lease');
+    this.options.onStoppedLeading?.();
+  }
+
+  /** Whether `attempt` is still the one that counts (not timed out, elector not stopped). */
+  private current(attempt: number): boolean {
+    return this.running && attempt === this.attempts;
+  }
+
+  /**
+   * One round of client-go's tryAcquireOrRenew. An attempt that timed out while reading writes nothing when its read
+   * answers: a late write would renew a Lease this candidate no longer acts on.
+   */
+  private async tryAcquireOrRenew(attempt: number): Promise<boolean> {
     const now = this.clock.now();
     const desired: LeaseRecord = {
       holderIdentity: this.identity,
@@ -164,11 +206,12 @@ export class LeaderElector {
       leaseTransitions: 0,
     };
     const current = await this.client.get();
+    if (!this.current(attempt)) return false;
     if (current === undefined) {
       try {
         await this.client.create(desired);
       } catch (error) {
-        if (error instanceof LeaseConflictError) return false;
+        if (error instanceof ConflictError) return false;
         throw error;
       }
       this.observe(desired, '');
@@ -186,10 +229,11 @@ export class LeaderElector {
     } else {
       desired.leaseTransitions = (current.record.leaseTransitions ?? 0) + 1;
     }
+    if (!this.current(attempt)) return false;
     try {
       await this.client.update(desired, current.resourceVersion);
     } catch (error) {
-      if (error instanceof LeaseConflictError) return false;
+      if (error instanceof ConflictError) return false;
       throw error;
     }
     this.observe(desired, '');
@@ -229,74 +273,4 @@ export class LeaderElector {
       this.log.warn(describeError(error), 'releasing the leader lease failed');
     }
   }
-}
-
-/** LeaseClient over the real API server. */
-export function kubernetesLeaseClient(api: CoordinationV1Api, namespace: string, name: string): LeaseClient {
-  const toSpec = (r: LeaseRecord) => ({
-    holderIdentity: r.holderIdentity,
-    leaseDurationSeconds: r.leaseDurationSeconds,
-    // MicroTime: the API server rejects millisecond-precision timestamps for these fields.
-    acquireTime: r.acquireTime ? new V1MicroTime(r.acquireTime.getTime()) : undefined,
-    renewTime: r.renewTime ? new V1MicroTime(r.renewTime.getTime()) : undefined,
-    leaseTransitions: r.leaseTransitions,
-  });
-  const conflict = (error: unknown) =>
-    httpCode(error) === 409
-      ? new LeaseConflictError(`lease ${namespace}/${name} changed meanwhile`, { cause: error })
-      : error;
-  return {
-    async get() {
-      let lease: V1Lease;
-      try {
-        lease = await api.readNamespacedLease({ name, namespace });
-      } catch (error) {
-        if (httpCode(error) === 404) return undefined;
-        throw error;
-      }
-      const s = lease.spec ?? {};
-      const date = (v: unknown) => (v === undefined || v === null ? undefined : new Date(v as string | Date));
-      return {
-        resourceVersion: lease.metadata?.resourceVersion ?? '',
-        record: {
-          holderIdentity: s.holderIdentity ?? undefined,
-          leaseDurationSeconds: s.leaseDurationSeconds ?? undefined,
-          acquireTime: date(s.acquireTime),
-          renewTime: date(s.renewTime),
-          leaseTransitions: s.leaseTransitions ?? undefined,
-        },
-      };
-    },
-    async create(record) {
-      try {
-        await api.createNamespacedLease({
-          namespace,
-          body: {
-            apiVersion: 'coordination.k8s.io/v1',
-            kind: 'Lease',
-            metadata: { name, namespace },
-            spec: toSpec(record),
-          },
-        });
-      } catch (error) {
-        throw conflict(error);
-      }
-    },
-    async update(record, resourceVersion) {
-      try {
-        await api.replaceNamespacedLease({
-          name,
-          namespace,
-          body: {
-            apiVersion: 'coordination.k8s.io/v1',
-            kind: 'Lease',
-            metadata: { name, namespace, resourceVersion },
-            spec: toSpec(record),
-          },
-        });
-      } catch (error) {
-        throw conflict(error);
-      }
-    },
-  };
 }

@@ -4,42 +4,28 @@
  * shortest policy interval, or the next provisioned-concurrency window edge, whichever comes first).
  *
  * A region key re-reads the world (level-based): the current policy set, then one bulk read of the region, one
- * plan, the writes, and the status of every policy that reaches into the region. A policy key for a deleted policy
- * removes the scheduled actions it owns and releases its finalizer.
+ * plan, the writes, and then hands every policy that reaches into the region to the status publisher, which alone
+ * decides what its status says. A policy key for a deleted policy removes the scheduled actions it owns and
+ * releases its finalizer. The manager itself keeps keys, scheduling, passes and backoff only.
  */
 
 import { formatIssue } from '../api/errors.ts';
 import { toPolicyInput } from '../api/parse.ts';
+import type { PolicySet, PolicySource } from '../api/policy-set.ts';
 import { cliOnlyIssues } from '../api/rules.ts';
-import type { LambdaPolicy, LambdaPolicyStatus } from '../api/schema.ts';
+import type { LambdaPolicy } from '../api/schema.ts';
 import { deletePolicyScheduledActions } from '../aws/cleanup.ts';
-import type { Aws, ExecutePlanOptions, FunctionExecution } from '../aws/index.ts';
-import type { FunctionPlan, PolicyInput, PolicyReport } from '../engine/model.ts';
+import type { Aws, ExecutePlanOptions } from '../aws/index.ts';
+import type { PolicyInput } from '../engine/model.ts';
 import { policyRegions } from '../engine/select.ts';
-import type { PolicySet, PolicySource } from '../sources/policy-set.ts';
-import { policyKey } from '../sources/policy-set.ts';
-import { type KstatusState, kstatusConditions } from './conditions.ts';
-import { cycleEvents, type PolicyEventRecord } from './events.ts';
-import { isBeingDeleted } from './finalizer.ts';
-import { describeError, type Logger, silentLogger } from './logger.ts';
+import { isBeingDeleted } from '../kube/finalizers.ts';
+import { type PassResult, reconcileFleet } from '../reconcile/pass.ts';
+import { namespaceOf, objectKey } from '../shared/keys.ts';
+import { describeError, type Logger, silentLogger } from '../shared/logger.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { WorkQueue } from './queue.ts';
-import { type PassResult, reconcileFleet } from './reconciler.ts';
-import { mergePolicyReports } from './reports.ts';
-import { buildErrorStatus, buildStatus, functionStatusFor } from './status.ts';
+import { type PolicyStatusSink, type RegionView, StatusPublisher } from './status-publisher.ts';
 import { type ReconcileResult, runWorkers } from './worker.ts';
-
-/** Where statuses, events and finalizers go: the Kubernetes API, or the demo's memory. */
-export interface PolicyStatusSink {
-  /** Writes `status` when it differs from `previous`; returns whether it wrote. */
-  writeStatus(policy: LambdaPolicy, previous: unknown, status: LambdaPolicyStatus): Promise<boolean>;
-  recordEvents(policy: LambdaPolicy, events: readonly PolicyEventRecord[]): Promise<void>;
-  /** Adds the finalizer when missing (no request when present). */
-  ensureFinalizer(policy: LambdaPolicy): Promise<void>;
-  removeFinalizer(policy: LambdaPolicy): Promise<void>;
-  /** Writes what is buffered (event series counts) before the process exits. */
-  close?(): Promise<void>;
-}
 
 export interface ManagerOptions {
   source: PolicySource;
@@ -48,9 +34,9 @@ export interface ManagerOptions {
   defaultRegions: string[];
   sink: PolicyStatusSink;
   /** Keys reconciled at once (different regions in parallel; one key never twice at once). Default 4. */
-  workers?: number;
-  logger?: Logger;
-  metrics?: ControllerMetrics;
+  workers?: number | undefined;
+  logger?: Logger | undefined;
+  metrics?: ControllerMetrics | undefined;
   now?: () => Date;
   execute?: ExecutePlanOptions;
   /**
@@ -58,6 +44,11 @@ export interface ManagerOptions {
    * 10 s; the demo uses less). Without it, a remediation would be confirmed only at the next interval.
    */
   recheckAfterWritesMs?: number;
+  /**
+   * Whether this process may write now (AWS, status, finalizers): the leader elector's verdict, asked before each
+   * write so a leader that lost its Lease stops writing at once. Default: always.
+   */
+  mayWrite?: (() => boolean) | undefined;
   /** After each region pass (the demo's live view, tests). */
   onPass?: (region: string, pass: PassResult) => void;
 }
@@ -65,15 +56,12 @@ export interface ManagerOptions {
 interface RegionResult {
   pass: PassResult;
   at: Date;
-  /** Policy key -> the uid/generation the pass planned it at (see publish: Ready needs every region current). */
+  /** Policy key -> the uid/generation the pass planned it at (Ready needs every region current). */
   planned: Map<string, string>;
 }
 
 /** Error codes of src/aws that a later attempt may not meet again. */
 const TRANSIENT_ERRORS: ReadonlySet<string> = new Set(['Throttled', 'Retryable', 'Conflict', 'WaitTimeout']);
-
-/** Events kept for a policy while its status cannot be written (bounded: the API server may be away for long). */
-const MAX_CARRIED_EVENTS = 50;
 
 const REGION_KEY = 'region/';
 const DELETE_KEY = 'delete/';
@@ -86,24 +74,15 @@ export class Manager {
   private readonly now: () => Date;
   readonly queue: WorkQueue;
   private readonly results = new Map<string, RegionResult>();
-  /** Last status written per policy uid: fresher than the watch cache right after our own write. */
-  private readonly lastStatus = new Map<string, LambdaPolicyStatus>();
+  private readonly status: StatusPublisher;
   private known = new Map<string, LambdaPolicy>();
   /** Consecutive passes per region whose writes failed for a passing reason (their retry backs off). */
   private readonly transientFailures = new Map<string, number>();
   /**
    * Regions whose last read failed, with the message. While one is failing, every policy reaching into it says so
-   * (Ready=False, AwsUnavailable) whichever region's pass publishes: otherwise a healthy region's pass and the
-   * failing region's retries would overwrite each other's status on every pass.
+   * whichever region's pass publishes.
    */
   private readonly regionErrors = new Map<string, string>();
-  /**
-   * Per policy uid: remediations whose status and events could not be written yet (the API server was away while
-   * AWS was being fixed). The next publish adds them, so no fix goes unreported and `remediated` stays a true count.
-   */
-  private readonly unreported = new Map<string, { remediated: number; events: PolicyEventRecord[] }>();
-  /** Per policy uid: the tail of its status updates. Regions publish in parallel; each update builds on the last. */
-  private readonly statusQueues = new Map<string, Promise<void>>();
   private unsubscribe: (() => void) | undefined;
   private workers: Promise<void> | undefined;
 
@@ -111,8 +90,9 @@ export class Manager {
     this.options = options;
     this.log = options.logger ?? silentLogger;
     this.now = options.now ?? (() => new Date());
+    this.status = new StatusPublisher({ sink: options.sink, metrics: options.metrics, mayWrite: options.mayWrite });
     // A region key costs a bulk read of the region: back off from 1 s to 5 min, not controller-runtime's 5 ms, so a
-    // region AWS refuses (access denied, an outage) is not hammered (the Crossplane throttling storms in anchors.md).
+    // region AWS refuses (access denied, an outage) is not hammered by retries.
     this.queue = new WorkQueue({
       baseMs: 1_000,
       maxMs: 300_000,
@@ -142,6 +122,11 @@ export class Manager {
     await this.options.sink.close?.();
   }
 
+  /** Policies the status publisher keeps something for (its maps shrink when a policy goes). */
+  get trackedPolicies(): number {
+    return this.status.tracked;
+  }
+
   /** Latest region passes (the demo's view). */
   latest(): ReadonlyMap<string, RegionResult> {
     return this.results;
@@ -149,7 +134,7 @@ export class Manager {
 
   /** Enqueues what a new policy set affects: regions of changed/removed policies, deletions. */
   private onPolicySet(set: PolicySet): void {
-    const next = new Map(set.policies.map((p) => [policyKey(p), p]));
+    const next = new Map(set.policies.map((p) => [objectKey(p), p]));
     const regions = new Set<string>();
     const touch = (p: LambdaPolicy) => {
       for (const r of this.regionsOf(p)) regions.add(r);
@@ -166,10 +151,15 @@ export class Manager {
       if (!next.has(key)) {
         touch(before);
         this.options.metrics?.forgetPolicy(key);
+        this.status.forget(before);
       }
     }
     this.known = next;
     for (const r of regions) this.queue.add(REGION_KEY + r);
+  }
+
+  private mayWrite(): boolean {
+    return this.options.mayWrite?.() ?? true;
   }
 
   private regionsOf(policy: LambdaPolicy): string[] {
@@ -190,15 +180,17 @@ export class Manager {
     if (inRegion.length === 0) {
       this.results.delete(region);
       this.regionErrors.delete(region);
+      this.transientFailures.delete(region);
       return undefined;
     }
     const { valid, invalid } = this.toInputs(live);
     for (const { policy, problems } of invalid) {
-      if (this.regionsOf(policy).includes(region)) await this.writeInvalid(policy, problems, now);
+      if (this.regionsOf(policy).includes(region)) await this.status.publishInvalid(policy, problems, now);
     }
     for (const policy of inRegion) {
-      const input = valid.get(policyKey(policy));
-      if (input && input.mode === 'Enforce' && !input.suspend) await this.options.sink.ensureFinalizer(policy);
+      const input = valid.get(objectKey(policy));
+      if (input && input.mode === 'Enforce' && !input.suspend && this.mayWrite())
+        await this.options.sink.ensureFinalizer(policy);
     }
     let pass: PassResult;
     try {
@@ -208,25 +200,23 @@ export class Manager {
         now,
         enforce: true,
         execute: this.options.execute,
+        mayWrite: () => this.mayWrite(),
       });
     } catch (error) {
       // The region could not be read: say so on every policy that reaches into it (figures of the last good check
       // stay), then let the queue back off and retry.
       this.regionErrors.set(region, `AWS in ${region}: ${error instanceof Error ? error.message : String(error)}`);
       for (const policy of inRegion) {
-        if (!valid.has(policyKey(policy))) continue;
-        await this.oneAtATime(policy, () =>
-          this.write(policy, buildErrorStatus(policy, this.previousStatus(policy), this.unavailable(policy), now)),
-        );
+        if (valid.has(objectKey(policy))) await this.status.publishUnavailable(policy, this.unavailable(policy), now);
       }
       throw error;
     }
     this.regionErrors.delete(region);
-    this.results.set(region, { pass, at: now, planned: new Map(inRegion.map((p) => [policyKey(p), planVersion(p)])) });
+    this.results.set(region, { pass, at: now, planned: new Map(inRegion.map((p) => [objectKey(p), planVersion(p)])) });
     this.logPass(region, pass);
     this.options.onPass?.(region, pass);
     for (const policy of inRegion) {
-      if (valid.has(policyKey(policy))) await this.publish(policy, region, pass, now);
+      if (valid.has(objectKey(policy))) await this.publish(policy, region, pass, now);
     }
     return { requeueAfterMs: this.afterPassMs(region, inRegion, valid, pass, now) };
   }
@@ -274,7 +264,7 @@ export class Manager {
       const problems = cliOnlyIssues(policy.spec).map(formatIssue);
       if (problems.length === 0) {
         try {
-          valid.set(policyKey(policy), toPolicyInput(policy));
+          valid.set(objectKey(policy), toPolicyInput(policy));
           continue;
         } catch (error) {
           problems.push(error instanceof Error ? error.message : String(error));
@@ -285,106 +275,32 @@ export class Manager {
     return { valid, invalid };
   }
 
-  /**
-   * Runs one status update of `policy` after the ones already queued for it: two regions finishing together must not
-   * both build on the same previous status (one region's `remediated` would be lost).
-   */
-  private async oneAtATime(policy: LambdaPolicy, update: () => Promise<void>): Promise<void> {
-    const uid = policy.metadata.uid ?? policyKey(policy);
-    const run = (this.statusQueues.get(uid) ?? Promise.resolve()).then(update);
-    const tail = run.catch(() => undefined);
-    this.statusQueues.set(uid, tail);
-    try {
-      await run;
-    } finally {
-      if (this.statusQueues.get(uid) === tail) this.statusQueues.delete(uid);
-    }
+  /** The messages of every failing region `policy` reaches into (empty when none). */
+  private unavailable(policy: LambdaPolicy): string[] {
+    return this.regionsOf(policy).flatMap((r) => this.regionErrors.get(r) ?? []);
   }
 
-  /** The AwsUnavailable state of a policy: every failing region it reaches into (message '' when none). */
-  private unavailable(policy: LambdaPolicy): { reason: string; message: string } {
-    const messages = this.regionsOf(policy).flatMap((r) => this.regionErrors.get(r) ?? []);
-    return { reason: 'AwsUnavailable', message: messages.join('; ') };
-  }
-
-  private previousStatus(policy: LambdaPolicy): unknown {
-    const uid = policy.metadata.uid ?? policyKey(policy);
-    return this.lastStatus.get(uid) ?? policy.status;
-  }
-
-  private async write(policy: LambdaPolicy, status: LambdaPolicyStatus): Promise<void> {
-    const written = await this.options.sink.writeStatus(policy, this.previousStatus(policy), status);
-    if (written) this.lastStatus.set(policy.metadata.uid ?? policyKey(policy), status);
-  }
-
-  private async writeInvalid(policy: LambdaPolicy, problems: string[], now: Date): Promise<void> {
-    const id = policyKey(policy);
-    const report: PolicyReport = {
-      id,
-      mode: policy.spec.mode ?? 'Enforce',
-      matched: 0,
-      compliant: 0,
-      drifted: 0,
-      overridden: 0,
-      infeasible: 0,
-      problems,
-    };
-    await this.oneAtATime(policy, () =>
-      this.write(policy, buildStatus(policy, report, [], [], this.previousStatus(policy), now)),
-    );
-  }
-
-  /** Status and events of one policy after a pass over `region`, combining its other regions' latest passes. */
+  /** Status and events of one policy after a pass over `region`, with its other regions' latest passes. */
   private publish(policy: LambdaPolicy, region: string, pass: PassResult, now: Date): Promise<void> {
-    return this.oneAtATime(policy, () => this.publishNow(policy, region, pass, now));
-  }
-
-  private async publishNow(policy: LambdaPolicy, region: string, pass: PassResult, now: Date): Promise<void> {
-    const id = policyKey(policy);
-    const mode = policy.spec.mode ?? 'Enforce';
-    const functions: FunctionPlan[] = [];
-    const executions: FunctionExecution[] = [];
-    const reports: PolicyReport[] = [];
-    const pending: string[] = [];
+    const id = objectKey(policy);
+    const here = regionView(pass);
+    const regions: RegionView[] = [];
+    const pendingRegions: string[] = [];
     for (const r of this.regionsOf(policy)) {
-      const result = r === region ? { pass } : this.results.get(r);
-      if (r !== region && this.results.get(r)?.planned.get(id) !== planVersion(policy)) pending.push(r);
-      if (!result) continue;
-      functions.push(...result.pass.plan.functions.filter((f) => f.policies.includes(id)));
-      executions.push(...result.pass.executions);
-      const report = result.pass.plan.policies.find((p) => p.id === id);
-      if (report) reports.push(report);
-    }
-    const report = mergePolicyReports(id, mode, reports);
-    const previous = this.previousStatus(policy);
-    const status = buildStatus(policy, report, functions, executions, previous, now);
-    const unavailable = this.unavailable(policy);
-    if (unavailable.message !== '') setState(status, policy, previous, { kind: 'NotReady', ...unavailable }, now);
-    else if (pending.length > 0) holdBackReady(status, policy, previous, pending, now);
-    // `remediated` is cumulative: count only what this pass fixed, not other regions' earlier passes again.
-    const here = pass.plan.functions.filter((f) => f.policies.includes(id));
-    const byName = new Map(pass.executions.map((e) => [e.name, e]));
-    const fixedHere = here.filter((f) => functionStatusFor(id, mode, f, byName.get(f.name)).state === 'Remediated');
-    // What earlier passes fixed but could not report (the status write failed) is reported with this one.
-    const uid = policy.metadata.uid ?? id;
-    const carried = this.unreported.get(uid);
-    const fixed = (carried?.remediated ?? 0) + fixedHere.length;
-    const events = [...(carried?.events ?? []), ...cycleEvents(policy, here, pass.executions)];
-    if (status.summary) {
-      const before = (previous as LambdaPolicyStatus | undefined)?.summary?.remediated ?? 0;
-      status.summary.remediated = before + fixed;
-    }
-    try {
-      await this.write(policy, status);
-    } catch (error) {
-      if (fixed > 0 || events.length > 0) {
-        this.unreported.set(uid, { remediated: fixed, events: events.slice(-MAX_CARRIED_EVENTS) });
+      if (r === region) {
+        regions.push(here);
+        continue;
       }
-      throw error;
+      const result = this.results.get(r);
+      if (result?.planned.get(id) !== planVersion(policy)) pendingRegions.push(r);
+      if (result) regions.push(regionView(result.pass));
     }
-    this.unreported.delete(uid);
-    await this.options.sink.recordEvents(policy, events);
-    this.options.metrics?.observePolicyStatus(id, status);
+    return this.status.publishPass(policy, here, {
+      regions,
+      pendingRegions,
+      unavailable: this.unavailable(policy),
+      now,
+    });
   }
 
   /**
@@ -418,7 +334,7 @@ export class Manager {
   ): number {
     let ms = Number.POSITIVE_INFINITY;
     for (const policy of policies) {
-      const input = valid.get(policyKey(policy));
+      const input = valid.get(objectKey(policy));
       if (input && !input.suspend) ms = Math.min(ms, input.intervalSeconds * 1000);
     }
     for (const report of pass.plan.policies) {
@@ -429,9 +345,9 @@ export class Manager {
   }
 
   private async reconcileDeletion(id: string): Promise<ReconcileResult | undefined> {
-    const policy = this.options.source.current().policies.find((p) => policyKey(p) === id);
-    if (!policy || !isBeingDeleted(policy)) return undefined;
-    const namespace = policy.metadata.namespace ?? 'default';
+    const policy = this.options.source.current().policies.find((p) => objectKey(p) === id);
+    if (!policy || !isBeingDeleted(policy) || !this.mayWrite()) return undefined;
+    const namespace = namespaceOf(policy);
     for (const region of this.regionsOf(policy)) {
       const results = await deletePolicyScheduledActions(this.options.aws, region, namespace, policy.metadata.name);
       const failed = results.find((r) => !r.ok);
@@ -448,7 +364,7 @@ export class Manager {
         this.log.info({ policy: id, region, functions: results.length }, 'removed owned scheduled actions');
     }
     await this.options.sink.removeFinalizer(policy);
-    this.lastStatus.delete(policy.metadata.uid ?? id);
+    this.status.forget(policy);
     for (const region of this.regionsOf(policy)) this.queue.add(REGION_KEY + region);
     return undefined;
   }
@@ -458,44 +374,8 @@ function planVersion(p: LambdaPolicy): string {
   return `${p.metadata.uid ?? ''}/${p.metadata.generation ?? ''}`;
 }
 
-/**
- * A policy over several regions is Ready only once every one of them has been checked at its current generation:
- * before that (first visit, right after an edit) the other regions' figures are missing or were planned for the old
- * spec, and Ready=True with observedGeneration=generation would tell `kubectl wait`, Argo CD and kstatus that the
- * new spec is in effect everywhere. Reconciling says it is on its way.
- */
-function holdBackReady(
-  status: LambdaPolicyStatus,
-  policy: LambdaPolicy,
-  previous: unknown,
-  pending: readonly string[],
-  now: Date,
-): void {
-  const ready = status.conditions?.find((c) => c.type === 'Ready');
-  if (ready?.status !== 'True') return;
-  setState(
-    status,
-    policy,
-    previous,
-    {
-      kind: 'Reconciling',
-      reason: 'RegionsPending',
-      message: `${ready.message}; not yet checked at generation ${policy.metadata.generation ?? '?'}: ${pending.join(', ')}`,
-    },
-    now,
-  );
-}
-
-/** Overrides the conditions the pass would set with `state` (the pass's figures stay). */
-function setState(
-  status: LambdaPolicyStatus,
-  policy: LambdaPolicy,
-  previous: unknown,
-  state: KstatusState,
-  now: Date,
-): void {
-  const before = (previous as LambdaPolicyStatus | undefined)?.conditions;
-  status.conditions = kstatusConditions(before, state, policy.metadata.generation, now).conditions;
+function regionView(pass: PassResult): RegionView {
+  return { functions: pass.plan.functions, executions: pass.executions, policies: pass.plan.policies };
 }
 
 function fingerprint(p: LambdaPolicy): string {

@@ -3,10 +3,10 @@
  * to write to, but run the very same reconcile loop and status building as the controller.
  */
 import type { LambdaPolicy, LambdaPolicyStatus } from '../api/schema.ts';
-import { policyKey } from '../sources/policy-set.ts';
-import type { PolicyEventRecord } from './events.ts';
-import type { PolicyStatusSink } from './manager.ts';
-import { statusChanged } from './status.ts';
+import type { PolicyEventRecord } from '../kube/events.ts';
+import { statusChanged } from '../kube/status-writer.ts';
+import { objectKey } from '../shared/keys.ts';
+import type { PolicyStatusSink } from './status-publisher.ts';
 
 export interface RecordedEvent extends PolicyEventRecord {
   policy: string;
@@ -26,7 +26,7 @@ export class MemoryStatusSink implements PolicyStatusSink {
   }
 
   async writeStatus(policy: LambdaPolicy, previous: unknown, status: LambdaPolicyStatus): Promise<boolean> {
-    const key = policyKey(policy);
+    const key = objectKey(policy);
     if (!statusChanged(previous ?? this.statuses.get(key), status)) return false;
     this.statuses.set(key, status);
     this.statusWrites++;
@@ -34,7 +34,7 @@ export class MemoryStatusSink implements PolicyStatusSink {
   }
 
   async recordEvents(policy: LambdaPolicy, events: readonly PolicyEventRecord[]): Promise<void> {
-    for (const e of events) this.events.push({ ...e, policy: policyKey(policy), at: this.now() });
+    for (const e of events) this.events.push({ ...e, policy: objectKey(policy), at: this.now() });
     if (this.events.length > this.maxEvents) this.events.splice(0, this.events.length - this.maxEvents);
   }
 

@@ -9,7 +9,7 @@
  *   `forget(key)` resets it (after a successful reconcile);
  * - `shutdown()` wakes every waiting worker with `undefined`, drops delayed keys and refuses new ones.
  */
-import { type Clock, systemClock, type TimerHandle } from './clock.ts';
+import { type Clock, systemClock, type TimerHandle, timerDelay } from '../shared/clock.ts';
 import type { WorkQueueMetrics } from './metrics.ts';
 
 export interface BackoffOptions {
@@ -79,7 +79,7 @@ export class WorkQueue {
   private shuttingDown = false;
 
   constructor(options: WorkQueueOptions = {}) {
-    this.clock = options.clock ?? systemClock();
+    this.clock = options.clock ?? systemClock;
     this.backoff = new ExponentialBackoff(options);
     this.onDepthChange = options.onDepthChange;
     this.metrics = options.metrics;
@@ -222,7 +222,10 @@ export class WorkQueue {
     if (this.delayTimer && this.delayTimer.at <= earliest) return;
     if (this.delayTimer) this.clock.clearTimeout(this.delayTimer.handle);
     const at = earliest;
-    this.delayTimer = { at, handle: this.clock.setTimeout(() => this.fireDelayed(), at - this.clock.now()) };
+    // At most MAX_TIMER_MS ahead: a longer timer would fire at once and spin. A timer that fires before the key is
+    // due just re-arms for the rest.
+    const delay = timerDelay(at - this.clock.now());
+    this.delayTimer = { at, handle: this.clock.setTimeout(() => this.fireDelayed(), delay) };
   }
 
   private fireDelayed(): void {

@@ -1,5 +1,6 @@
 /**
- * Turns a plan (and what executing it did) into `LambdaPolicy.status`, and writes it only when it changed.
+ * Turns a plan (and what executing it did) into `LambdaPolicy.status`. The status publisher decides what goes in
+ * (./status-publisher.ts); src/kube/status-writer.ts writes it only when it changed.
  *
  * Building is pure and deterministic: the same inputs give the same status, byte for byte, so an in-sync fleet
  * produces no status write. Choices that make that true:
@@ -9,26 +10,33 @@
  *   only together with a real change (a new drift, a remediation, a window edge, a new generation ...). They
  *   therefore read "when the status last changed, and when the check after that was due". A stale-looking
  *   `lastCheckTime` means "nothing changed since", not "the controller stopped"; liveness is `/healthz`.
- *   `statusChanged(prev, next, { heartbeatMs })` can refresh them at most once per heartbeat if wanted.
+ *   `statusChanged(prev, next, { heartbeatMs })` (src/kube/status-writer.ts) can refresh them at most once per heartbeat if wanted.
  * - cost figures are rounded to cents so float noise never counts as a change;
  * - conditions keep their lastTransitionTime unless their status flips (see conditions.ts).
  */
-import type { CustomObjectsApi } from '@kubernetes/client-node';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { parseGoDuration } from '../api/duration.ts';
 import {
-  API_GROUP,
-  API_VERSION,
   type FunctionState,
   type FunctionStatus,
   type LambdaPolicy,
   type LambdaPolicyStatus,
   MAX_STATUS_FUNCTIONS,
   MAX_STATUS_MESSAGE,
-  PLURAL,
 } from '../api/schema.ts';
-import type { Action, Drift, FieldName, FunctionPlan, PolicyReport } from '../engine/model.ts';
-import { type KstatusState, kstatusConditions, toKubeTime, truncate } from './conditions.ts';
+import {
+  type Action,
+  type Drift,
+  type FieldName,
+  type FunctionCounts,
+  type FunctionPlan,
+  type PolicyReport,
+  zeroCounts,
+} from '../engine/model.ts';
+import { STATUS_KEY_ORDER } from '../kube/status-writer.ts';
+import { compareOrdinal } from '../shared/compare.ts';
+import { objectKey } from '../shared/keys.ts';
+import { truncate } from '../shared/text.ts';
+import { type KstatusState, kstatusConditions, toKubeTime } from './conditions.ts';
 
 /** One drift entry as written to status; values keep their JSON type (`null` is written as "none"). */
 export interface DriftEntry {
@@ -37,16 +45,11 @@ export interface DriftEntry {
   actual?: unknown;
 }
 
-export interface StatusSummary {
-  matched: number;
-  /** Includes the functions remediated in this check (they are compliant now). */
-  compliant: number;
-  drifted: number;
+/** `compliant` includes the functions remediated in this check (they are compliant now). */
+export interface StatusSummary extends FunctionCounts {
   /** Cumulative: functions corrected since the policy was created (previous value + this check). */
   remediated: number;
-  overridden: number;
   failed: number;
-  infeasible: number;
 }
 
 /**
@@ -66,35 +69,12 @@ export interface ExecutedFunction {
   }>;
 }
 
-/** The drift fields an action corrects. */
-export function fieldsOfAction(action: Action): FieldName[] {
-  switch (action.api) {
-    case 'UpdateFunctionConfiguration':
-      return [
-        ...(action.memorySize !== undefined ? (['memorySize'] as const) : []),
-        ...(action.timeout !== undefined ? (['timeout'] as const) : []),
-      ];
-    case 'UpdateFunctionCode':
-      return ['architecture'];
-    case 'PutFunctionConcurrency':
-    case 'DeleteFunctionConcurrency':
-      return ['reservedConcurrency'];
-    case 'PutProvisionedConcurrencyConfig':
-    case 'DeleteProvisionedConcurrencyConfig':
-    case 'RegisterScalableTarget':
-      return ['provisionedConcurrency'];
-    case 'PutScheduledAction':
-    case 'DeleteScheduledAction':
-      return ['scheduledActions'];
-  }
-}
-
 /** Fields every one of whose actions was applied (a field with one failed or skipped action is not remediated). */
 export function remediatedFields(execution: ExecutedFunction): Set<FieldName> {
   const applied = new Set<FieldName>();
   const notApplied = new Set<FieldName>();
   for (const o of execution.outcomes) {
-    for (const f of fieldsOfAction(o.action)) (o.ok ? applied : notApplied).add(f);
+    for (const f of o.action.fields ?? []) (o.ok ? applied : notApplied).add(f);
   }
   for (const f of notApplied) applied.delete(f);
   return applied;
@@ -112,27 +92,16 @@ export interface BuildStatusOptions {
   nextCheckTime?: Date;
   /** Cap on listed functions; default 50. */
   maxFunctions?: number;
+  /**
+   * The state the status says, given the one its figures say (the status publisher's cross-region rules: a region
+   * that cannot be read, regions not yet checked). Default: the figures' own.
+   */
+  state?: (own: KstatusState) => KstatusState;
+  /** The cumulative `remediated` count (the publisher knows what was fixed); default previous + this check's. */
+  remediated?: number;
 }
 
-const ZERO_SUMMARY: StatusSummary = {
-  matched: 0,
-  compliant: 0,
-  drifted: 0,
-  remediated: 0,
-  overridden: 0,
-  failed: 0,
-  infeasible: 0,
-};
-
-/** `namespace/name` of a policy (a missing namespace is `default`, as in policy files). */
-export function policyId(policy: LambdaPolicy): string {
-  return `${policy.metadata.namespace ?? 'default'}/${policy.metadata.name}`;
-}
-
-/** The functions of a plan that a policy matches (the `functions` argument of buildStatus). */
-export function functionsForPolicy(functions: readonly FunctionPlan[], id: string): FunctionPlan[] {
-  return functions.filter((f) => f.policies.includes(id));
-}
+const ZERO_SUMMARY: StatusSummary = { ...zeroCounts(), remediated: 0, failed: 0 };
 
 /**
  * A desired/actual value as status stores it: JSON as it is, `null` as "none" (the API server drops nulls in
@@ -173,7 +142,7 @@ const fieldRank = (f: string) => {
 function driftEntries(drift: readonly Drift[]): DriftEntry[] {
   const seen = new Set<string>();
   return [...drift]
-    .sort((a, b) => fieldRank(a.field) - fieldRank(b.field) || a.field.localeCompare(b.field))
+    .sort((a, b) => fieldRank(a.field) - fieldRank(b.field) || compareOrdinal(a.field, b.field))
     .filter((d) => !seen.has(d.field) && seen.add(d.field) !== undefined)
     .map((d) => ({ field: d.field, desired: statusValue(d.desired), actual: statusValue(d.actual) }));
 }
@@ -355,8 +324,7 @@ function checkTimes(policy: LambdaPolicy, now: Date, options: BuildStatusOptions
 }
 
 /**
- * The status of `policy` after a check. `functions` are the plans of the functions the policy matches (see
- * functionsForPolicy); `executions` is what executing the plan did (undefined/empty when nothing was executed).
+ * The status of `policy` after a check. `functions` are the plans of the functions the policy matches; `executions` is what executing the plan did (undefined/empty when nothing was executed).
  */
 export function buildStatus(
   policy: LambdaPolicy,
@@ -367,9 +335,13 @@ export function buildStatus(
   now: Date,
   options: BuildStatusOptions = {},
 ): LambdaPolicyStatus {
-  if (policy.spec.suspend) return buildSuspendedStatus(policy, previousStatus, now);
+  if (policy.spec.suspend) {
+    const suspended = buildSuspendedStatus(policy, previousStatus, now, options.state);
+    if (options.remediated !== undefined && suspended.summary) suspended.summary.remediated = options.remediated;
+    return suspended;
+  }
   const previous = asStatus(previousStatus);
-  const id = policyId(policy);
+  const id = objectKey(policy);
   const mode = policy.spec.mode ?? 'Enforce';
   const byFunction = new Map((executions ?? []).map((e) => [`${e.region}\u0000${e.name}`, e]));
   const entries = functions
@@ -377,13 +349,14 @@ export function buildStatus(
     .sort(compareFunctionStatus);
   const summary = summarize(entries);
   const remediatedNow = summary.remediated;
-  summary.remediated += previous?.summary?.remediated ?? 0;
+  summary.remediated = options.remediated ?? summary.remediated + (previous?.summary?.remediated ?? 0);
+  const own = overallState(mode, summary, remediatedNow, report.problems);
   const max = options.maxFunctions ?? MAX_STATUS_FUNCTIONS;
   const problems = report.problems.map((p) => truncate(p, MAX_STATUS_MESSAGE)).slice(0, MAX_PROBLEMS);
   const status: LambdaPolicyStatus = {
     conditions: kstatusConditions(
       previous?.conditions,
-      overallState(mode, summary, remediatedNow, report.problems),
+      options.state ? options.state(own) : own,
       policy.metadata.generation,
       now,
     ).conditions,
@@ -412,12 +385,22 @@ export function buildStatus(
 }
 
 /** spec.suspend: no reads, so the last known figures stay; the conditions say Suspended. */
-export function buildSuspendedStatus(policy: LambdaPolicy, previous: unknown, now: Date): LambdaPolicyStatus {
-  return withState(policy, asStatus(previous), now, {
-    kind: 'NotReady',
-    reason: 'Suspended',
-    message: 'spec.suspend is true: AWS is neither read nor written; figures are from the last check',
-  });
+export function buildSuspendedStatus(
+  policy: LambdaPolicy,
+  previous: unknown,
+  now: Date,
+  state: (own: KstatusState) => KstatusState = (own) => own,
+): LambdaPolicyStatus {
+  return withState(
+    policy,
+    asStatus(previous),
+    now,
+    state({
+      kind: 'NotReady',
+      reason: 'Suspended',
+      message: 'spec.suspend is true: AWS is neither read nor written; figures are from the last check',
+    }),
+  );
 }
 
 /**
@@ -450,19 +433,6 @@ function withState(
   return orderKeys(status);
 }
 
-const STATUS_KEY_ORDER = [
-  'observedGeneration',
-  'conditions',
-  'summary',
-  'functions',
-  'truncated',
-  'problems',
-  'lastCheckTime',
-  'nextCheckTime',
-  'provisionedConcurrency',
-  'cost',
-] as const;
-
 /** A fixed key order, so serialised statuses are comparable and diffs in `kubectl get -o yaml` are stable. */
 function orderKeys(status: LambdaPolicyStatus): LambdaPolicyStatus {
   const out: Record<string, unknown> = {};
@@ -471,156 +441,6 @@ function orderKeys(status: LambdaPolicyStatus): LambdaPolicyStatus {
   return out as unknown as LambdaPolicyStatus;
 }
 
-/** Fields that change every cycle and must not, on their own, cause a write. */
-const VOLATILE_FIELDS = new Set(['lastCheckTime', 'nextCheckTime']);
-
-export interface StatusChangedOptions {
-  /**
-   * Refresh the volatile times when the previous lastCheckTime is older than this (ms). Default: never, so an
-   * in-sync fleet writes no status at all.
-   */
-  heartbeatMs?: number;
-}
-
-/**
- * Whether `next` differs from `prev` in anything but the volatile times. `prev` is the status as read from the
- * API server (any key order, maybe unknown extra fields, maybe written by an older version).
- */
-export function statusChanged(prev: unknown, next: LambdaPolicyStatus, options: StatusChangedOptions = {}): boolean {
-  if (!isRecord(prev)) return true;
-  if (canonical(prev, VOLATILE_FIELDS) !== canonical(next, VOLATILE_FIELDS)) return true;
-  if (options.heartbeatMs !== undefined && next.lastCheckTime !== undefined) {
-    const last = typeof prev.lastCheckTime === 'string' ? Date.parse(prev.lastCheckTime) : Number.NaN;
-    if (!Number.isFinite(last)) return true;
-    return Date.parse(next.lastCheckTime) - last >= options.heartbeatMs;
-  }
-  return false;
-}
-
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** JSON with sorted keys and `undefined`/`null` members dropped (merge patch treats null as absent). */
-function canonical(value: unknown, skipTopLevel: ReadonlySet<string> = new Set()): string {
-  const walk = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(walk);
-    if (isRecord(v)) {
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(v).sort()) {
-        const inner = v[k];
-        if (inner !== undefined && inner !== null) out[k] = walk(inner);
-      }
-      return out;
-    }
-    return v;
-  };
-  const top = isRecord(value) ? Object.fromEntries(Object.entries(value).filter(([k]) => !skipTopLevel.has(k))) : value;
-  return JSON.stringify(walk(top));
-}
-
-/**
- * The JSON merge patch body that makes the stored status equal `next`, whatever was stored before: every optional
- * field `next` lacks is sent as null (merge patch would otherwise keep a stale value), arrays are sent whole
- * (merge patch replaces arrays; in particular the complete `conditions` list).
- */
-export function statusMergePatch(next: LambdaPolicyStatus): { status: Record<string, unknown> } {
-  const status: Record<string, unknown> = {};
-  const src = next as unknown as Record<string, unknown>;
-  for (const k of STATUS_KEY_ORDER) status[k] = src[k] ?? null;
-  if (next.provisionedConcurrency) {
-    status.provisionedConcurrency = {
-      window: null,
-      nextChange: null,
-      ...next.provisionedConcurrency,
-    };
-  }
-  if (next.cost) status.cost = { architectureMonthlySavingUSD: null, ...next.cost };
-  return { status };
-}
-
-export class StatusWriteError extends Error {
-  override readonly name = 'StatusWriteError';
-  readonly code: 'NotFound' | 'Conflict' | 'Failed';
-  constructor(code: 'NotFound' | 'Conflict' | 'Failed', message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
-
-export interface StatusWriterOptions {
-  /** Called after every successful write (for the status-writes metric). */
-  onWrite?: (policy: LambdaPolicy) => void;
-  heartbeatMs?: number;
-  fieldManager?: string;
-}
-
-export interface StatusWriteResult {
-  written: boolean;
-  /** The object as the API server returned it after the write. */
-  object?: LambdaPolicy;
-}
-
-/** Writes status through the status subresource with a JSON merge patch, only when it changed. */
-export class StatusWriter {
-  private count = 0;
-  private readonly api: CustomObjectsApi;
-  private readonly options: StatusWriterOptions;
-
-  constructor(api: CustomObjectsApi, options: StatusWriterOptions = {}) {
-    this.api = api;
-    this.options = options;
-  }
-
-  /** Successful writes so far (tests and metrics). */
-  get writes(): number {
-    return this.count;
-  }
-
-  /**
-   * Writes `next` unless it equals `policy.status` (the status the caller last read) in everything but the
-   * volatile times. Throws StatusWriteError (code NotFound when the policy is gone, so callers can ignore it).
-   */
-  async write(policy: LambdaPolicy, next: LambdaPolicyStatus): Promise<StatusWriteResult> {
-    if (!statusChanged(policy.status, next, { heartbeatMs: this.options.heartbeatMs })) return { written: false };
-    const namespace = policy.metadata.namespace ?? 'default';
-    try {
-      const object = (await this.api.patchNamespacedCustomObjectStatus(
-        {
-          group: API_GROUP,
-          version: API_VERSION,
-          namespace,
-          plural: PLURAL,
-          name: policy.metadata.name,
-          body: statusMergePatch(next),
-          fieldManager: this.options.fieldManager ?? 'lambda-policy-controller',
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      )) as LambdaPolicy;
-      this.count++;
-      this.options.onWrite?.(policy);
-      return { written: true, object };
-    } catch (error) {
-      const code = httpCode(error);
-      if (code === 404) {
-        throw new StatusWriteError('NotFound', `${namespace}/${policy.metadata.name} no longer exists`, {
-          cause: error,
-        });
-      }
-      throw new StatusWriteError(
-        'Failed',
-        `status write for ${namespace}/${policy.metadata.name} failed (HTTP ${code ?? '?'})`,
-        { cause: error },
-      );
-    }
-  }
-}
-
-/** The HTTP status of a client-node ApiException (or undefined). */
-export function httpCode(error: unknown): number | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { code: unknown }).code;
-    if (typeof code === 'number') return code;
-  }
-  return undefined;
 }

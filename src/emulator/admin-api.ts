@@ -4,6 +4,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { compareOrdinal } from '../shared/compare.ts';
 import { setProvisioned } from './concurrency.ts';
 import { AwsError } from './errors.ts';
 import type { FaultOptions } from './faults.ts';
@@ -100,7 +101,7 @@ function regionState(rt: EmulatorRuntime, region: RegionState, functionFilter: s
 
 export function snapshotState(rt: EmulatorRuntime, regionFilter?: string | null, functionFilter?: string | null) {
   const regions: Record<string, ReturnType<typeof regionState>> = {};
-  for (const [name, region] of [...rt.store.regions].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [name, region] of [...rt.store.regions].sort(([a], [b]) => compareOrdinal(a, b))) {
     if (regionFilter && name !== regionFilter) continue;
     regions[name] = regionState(rt, region, functionFilter ?? null);
   }
@@ -155,8 +156,12 @@ function changeFunction(rt: EmulatorRuntime, regionName: string, name: string, b
     if (Object.keys(tags).length > 0) fn.everTagged = true;
   }
   if (body.reservedConcurrency === null) delete fn.reservedConcurrency;
-  else if (num(body.reservedConcurrency) !== undefined) fn.reservedConcurrency = num(body.reservedConcurrency);
-  if (num(body.monthlyGbSeconds) !== undefined) fn.monthlyGbSeconds = num(body.monthlyGbSeconds);
+  else {
+    const reserved = num(body.reservedConcurrency);
+    if (reserved !== undefined) fn.reservedConcurrency = reserved;
+  }
+  const gbSeconds = num(body.monthlyGbSeconds);
+  if (gbSeconds !== undefined) fn.monthlyGbSeconds = gbSeconds;
   if (Array.isArray(body.aliases)) {
     for (const a of body.aliases) {
       if (!isRecord(a) || !str(a.name)) continue;

@@ -13,13 +13,13 @@ import type { SeedDocument } from './seed.ts';
 import { applySeed } from './seed.ts';
 import { createRequestHandler } from './server.ts';
 
-export type { EmulatorCommandOptions } from './command.ts';
+export { emulatorAdmin } from './admin-client.ts';
 export { runEmulatorCommand } from './command.ts';
-export type { FailedUpdate, FaultOptions, ForcedError } from './faults.ts';
+export type { FaultOptions } from './faults.ts';
 export type { QuotaOptions } from './quotas.ts';
 export type { CallCounts, WriteLogEntry } from './runtime.ts';
-export type { SeedAlias, SeedDocument, SeedFunction } from './seed.ts';
-export { loadSeedFile, SeedError, validateSeed } from './seed.ts';
+export type { SeedDocument, SeedFunction } from './seed.ts';
+export { loadSeedFile } from './seed.ts';
 
 export interface EmulatorOptions {
   /** 0 (default) picks a free port. */

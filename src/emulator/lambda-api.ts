@@ -4,6 +4,7 @@
  * unreserved floor, provisioned concurrency only on versions/aliases and within the reservation.
  */
 import { randomUUID } from 'node:crypto';
+import { compareOrdinal } from '../shared/compare.ts';
 import { checkProvisionedConcurrency, checkReservedConcurrency, setProvisioned } from './concurrency.ts';
 import { AwsError, rangeViolation, validationError } from './errors.ts';
 import type { ApiRequest, ApiResponse, Operation } from './http-types.ts';
@@ -435,10 +436,10 @@ class LambdaApi {
         role,
         ...(memorySize !== undefined ? { memorySize } : {}),
         ...(timeout !== undefined ? { timeout } : {}),
-        ...(str(b.Runtime) ? { runtime: str(b.Runtime) } : {}),
-        ...(str(b.Handler) ? { handler: str(b.Handler) } : {}),
-        ...(str(b.Description) ? { description: str(b.Description) } : {}),
-        ...(str(code.ImageUri) ? { imageUri: str(code.ImageUri) } : {}),
+        ...optional('runtime', str(b.Runtime)),
+        ...optional('handler', str(b.Handler)),
+        ...optional('description', str(b.Description)),
+        ...optional('imageUri', str(code.ImageUri)),
         ...(zip ? { code: zip } : {}),
         ...(tags ? { tags } : {}),
       },
@@ -495,8 +496,10 @@ class LambdaApi {
     if (memorySize !== undefined) fn.config.memorySize = memorySize;
     if (timeout !== undefined) fn.config.timeout = timeout;
     if (str(b.Description) !== undefined) fn.config.description = str(b.Description) ?? '';
-    if (str(b.Handler) && fn.packageType === 'Zip') fn.config.handler = str(b.Handler);
-    if (str(b.Runtime) && fn.packageType === 'Zip') fn.config.runtime = str(b.Runtime);
+    const handler = str(b.Handler);
+    const runtime = str(b.Runtime);
+    if (handler && fn.packageType === 'Zip') fn.config.handler = handler;
+    if (runtime && fn.packageType === 'Zip') fn.config.runtime = runtime;
     if (str(b.Role)) fn.config.role = str(b.Role) ?? fn.config.role;
     this.#beginUpdate(fn, 'UpdateFunctionConfiguration', before);
     return { status: 200, body: this.#fullView(fn, fn.config, '$LATEST') };
@@ -621,7 +624,7 @@ class LambdaApi {
     const filter = this.#req.query.get('FunctionVersion');
     const aliases = [...fn.aliases.values()]
       .filter((a) => !filter || a.functionVersion === filter)
-      .sort((a, b) => a.name.localeCompare(b.name))
+      .sort((a, b) => compareOrdinal(a.name, b.name))
       .map((a) => this.#aliasView(fn, a) as Record<string, unknown>);
     return this.#paged(aliases, 'Aliases', (a) => String(a.Name));
   }
@@ -757,4 +760,9 @@ class LambdaApi {
     for (const key of this.#req.query.getAll('tagKeys')) delete fn.tags[key];
     return { status: 204 };
   }
+}
+
+/** `{ [key]: value }` for a non-empty string, `{}` otherwise (an optional field is absent, never undefined). */
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return value ? ({ [key]: value } as { [P in K]: string }) : {};
 }

@@ -1,5 +1,5 @@
 /**
- * The seed file (YAML, product spec section 6): an account's concurrency and its functions, with tags, reserved
+ * The seed file (YAML): an account's concurrency and its functions, with tags, reserved
  * concurrency and aliases on published versions (created as needed) carrying provisioned concurrency.
  */
 import { randomUUID } from 'node:crypto';

@@ -3,7 +3,7 @@
  * are. Ownership is read from the action name, so actions of other policies or other tools are never touched.
  */
 
-import { compareIds } from './merge.ts';
+import { compareOrdinal } from '../shared/compare.ts';
 import type { Action, FleetSnapshot } from './model.ts';
 import { isActionOfPolicy } from './schedule.ts';
 
@@ -25,8 +25,8 @@ export function policyCleanup(fleet: FleetSnapshot, namespace: string, name: str
   }
   return out.sort(
     (a, b) =>
-      compareIds(a.region, b.region) ||
-      compareIds(a.action.resourceId, b.action.resourceId) ||
-      compareIds(a.action.scheduledActionName, b.action.scheduledActionName),
+      compareOrdinal(a.region, b.region) ||
+      compareOrdinal(a.action.resourceId, b.action.resourceId) ||
+      compareOrdinal(a.action.scheduledActionName, b.action.scheduledActionName),
   );
 }

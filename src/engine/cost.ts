@@ -1,7 +1,7 @@
 /**
  * Cost estimates shown in status and in `plan`: the monthly price of a policy's provisioned-concurrency schedule and
- * the monthly saving of moving functions from x86_64 to arm64. Prices are AWS's us-east-1 list prices (see
- * /work/shared/reference/aws-facts.md); they live in this one table so a price change is a one-line diff.
+ * the monthly saving of moving functions from x86_64 to arm64. Prices are AWS's us-east-1 list prices; they live
+ * in this one table so a price change is a one-line diff.
  */
 import type { Architecture } from './model.ts';
 import { DAY_MS } from './windows.ts';

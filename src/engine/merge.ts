@@ -5,6 +5,7 @@
  * Audit and suspended policies never take part.
  */
 import type { ProvisionedConcurrency, Settings } from '../api/schema.ts';
+import { compareOrdinal } from '../shared/compare.ts';
 import type { Architecture, FieldName, Overridden, PolicyInput } from './model.ts';
 
 export const MERGED_FIELDS = [
@@ -29,13 +30,9 @@ export interface MergedSettings {
   provisionedConcurrency?: Winner<ProvisionedConcurrency>;
 }
 
-export function compareIds(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** Precedence among Enforce policies: priority descending, then id ascending. */
 export function comparePrecedence(a: PolicyInput, b: PolicyInput): number {
-  return b.priority - a.priority || compareIds(a.id, b.id);
+  return b.priority - a.priority || compareOrdinal(a.id, b.id);
 }
 
 export function isActiveEnforce(p: PolicyInput): boolean {

@@ -59,16 +59,16 @@ export interface ObservedFunction {
   timeout: number;
   architecture: Architecture;
   packageType: PackageType;
-  runtime?: string;
+  runtime?: string | undefined;
   /** Code SHA, to notice that someone deployed between read and write. */
-  codeSha256?: string;
+  codeSha256?: string | undefined;
   tags: Record<string, string>;
   /**
    * Reserved concurrency: a number, `null` when none is set, `undefined` when it was not read (not governed).
    */
-  reservedConcurrency?: number | null;
+  reservedConcurrency?: number | null | undefined;
   /** Governed qualifiers only; absent when no provisioned concurrency is governed. */
-  qualifiers?: Record<string, QualifierState>;
+  qualifiers?: Record<string, QualifierState> | undefined;
   /**
    * Requested provisioned concurrency on the function's OTHER qualifiers (those not in `qualifiers`), by qualifier;
    * only qualifiers that have a config appear. Read with the governed ones (one ListProvisionedConcurrencyConfigs
@@ -76,12 +76,12 @@ export interface ObservedFunction {
    * reservation draws it from the account's unreserved pool, so feasibility adds these in.
    * Absent: not read (no provisioned concurrency governed), counted as none.
    */
-  otherProvisioned?: Record<string, number>;
+  otherProvisioned?: Record<string, number> | undefined;
   /**
    * Duration GB-seconds the function used per month (e.g. from CloudWatch/Cost Explorer), when known; only used
    * to estimate the saving of moving it to arm64. Absent: the saving is n/a.
    */
-  monthlyGbSeconds?: number;
+  monthlyGbSeconds?: number | undefined;
 }
 
 export interface RegionAccount {
@@ -95,7 +95,7 @@ export interface RegionAccount {
 
 export interface RegionSnapshot {
   region: string;
-  account?: RegionAccount;
+  account?: RegionAccount | undefined;
   functions: ObservedFunction[];
   /** Scalable targets of the lambda namespace (only those the controller may own are needed). */
   scalableTargets: ScalableTargetState[];
@@ -125,7 +125,14 @@ export type FieldName =
   | 'provisionedConcurrency'
   | 'scheduledActions';
 
-export type Action =
+/**
+ * One AWS write. `fields` are the drift fields it corrects, set by the diff that planned it (src/engine/diff/), so
+ * what an applied or failed write means for status is decided where the write is decided. Not enumerable: plan
+ * output shows the request only.
+ */
+export type Action = ActionRequest & { readonly fields?: readonly FieldName[] };
+
+type ActionRequest =
   | { api: 'UpdateFunctionConfiguration'; memorySize?: number; timeout?: number }
   | { api: 'UpdateFunctionCode'; architecture: Architecture }
   | { api: 'PutFunctionConcurrency'; reservedConcurrentExecutions: number }
@@ -143,8 +150,6 @@ export type Action =
       maxCapacity: number;
     }
   | { api: 'DeleteScheduledAction'; resourceId: string; scheduledActionName: string };
-
-export type ActionApi = Action['api'];
 
 export type RefusalReason =
   | 'ImageArchitecture'
@@ -208,22 +213,30 @@ export interface ProvisionedWindowView {
   nextChange?: { at: Date; value: number };
 }
 
-/**
- * One policy's view. matched = compliant + drifted + overridden + infeasible, each function counted once with
- * precedence infeasible (a refusal for this policy) > drifted (drift for this policy) > overridden > compliant.
- * `problems`: policy-level problems (selector, schedule) and refusals aggregated by reason with an example.
- */
-export interface PolicyReport {
-  id: string;
-  mode: Mode;
+/** How many matched functions are in each state: the one shape of every summary (plan, report, status, tables). */
+export interface FunctionCounts {
   matched: number;
   compliant: number;
   drifted: number;
   overridden: number;
   infeasible: number;
+}
+
+export function zeroCounts(): FunctionCounts {
+  return { matched: 0, compliant: 0, drifted: 0, overridden: 0, infeasible: 0 };
+}
+
+/**
+ * One policy's view. matched = compliant + drifted + overridden + infeasible, each function counted once with
+ * precedence infeasible (a refusal for this policy) > drifted (drift for this policy) > overridden > compliant.
+ * `problems`: policy-level problems (selector, schedule) and refusals aggregated by reason with an example.
+ */
+export interface PolicyReport extends FunctionCounts {
+  id: string;
+  mode: Mode;
   problems: string[];
-  provisionedConcurrency?: ProvisionedWindowView;
-  cost?: CostEstimate;
+  provisionedConcurrency?: ProvisionedWindowView | undefined;
+  cost?: CostEstimate | undefined;
 }
 
 export interface CostEstimate {
@@ -240,14 +253,7 @@ export interface Plan {
   now: Date;
   functions: FunctionPlan[];
   policies: PolicyReport[];
-  summary: {
-    policies: number;
-    matched: number;
-    compliant: number;
-    drifted: number;
-    overridden: number;
-    infeasible: number;
-  };
+  summary: FunctionCounts & { policies: number };
 }
 
 export interface PlanOptions {

@@ -2,32 +2,31 @@
  * The planner: policies + a fleet snapshot + an instant -> drift, refusals and ordered actions per matched function,
  * and a report per policy. Pure and deterministic: the same inputs in any order give the same plan.
  */
+
+import { compareOrdinal } from '../shared/compare.ts';
 import { analyzeBlock, type BlockAnalysis, windowView } from './block.ts';
 import { CostAccumulator } from './cost.ts';
 import { diffAudit, diffEnforced, RegionContext } from './diff.ts';
-import { compareIds, type MergedSettings, type MergeResult, mergeEnforce } from './merge.ts';
-import type {
-  Drift,
-  FleetSnapshot,
-  FunctionPlan,
-  ObservedFunction,
-  Plan,
-  PlanOptions,
-  PolicyInput,
-  PolicyReport,
-  RefusalReason,
+import { type MergedSettings, type MergeResult, mergeEnforce } from './merge.ts';
+import {
+  type Drift,
+  type FleetSnapshot,
+  type FunctionCounts,
+  type FunctionPlan,
+  type ObservedFunction,
+  type Plan,
+  type PlanOptions,
+  type PolicyInput,
+  type PolicyReport,
+  type RefusalReason,
+  zeroCounts,
 } from './model.ts';
 import { compileSelector, PolicyIndex } from './select.ts';
 
 export const DEFAULT_GRACE_SECONDS = 120;
 
-interface PolicyTally {
+interface PolicyTally extends FunctionCounts {
   policy: PolicyInput;
-  matched: number;
-  compliant: number;
-  drifted: number;
-  overridden: number;
-  infeasible: number;
   problems: string[];
   refusalsByReason: Map<RefusalReason, { count: number; example: string }>;
   cost: CostAccumulator;
@@ -36,11 +35,7 @@ interface PolicyTally {
 function tally(policy: PolicyInput): PolicyTally {
   return {
     policy,
-    matched: 0,
-    compliant: 0,
-    drifted: 0,
-    overridden: 0,
-    infeasible: 0,
+    ...zeroCounts(),
     problems: [],
     refusalsByReason: new Map(),
     cost: new CostAccumulator(),
@@ -52,7 +47,7 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
   const graceMs = (options.graceSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
   const defaultRegions = options.defaultRegions;
   // Suspended policies are ignored entirely; sorting by id makes every later step independent of input order.
-  const active = policies.filter((p) => !p.suspend).sort((a, b) => compareIds(a.id, b.id));
+  const active = policies.filter((p) => !p.suspend).sort((a, b) => compareOrdinal(a.id, b.id));
   const index = new PolicyIndex(active, defaultRegions);
   const tallies = new Map<string, PolicyTally>();
   const blocks = new Map<string, BlockAnalysis>();
@@ -72,7 +67,7 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
 
   const functions: FunctionPlan[] = [];
   const merges = new Map<string, MergeResult>();
-  const regions = [...fleet.regions].sort((a, b) => compareIds(a.region, b.region));
+  const regions = [...fleet.regions].sort((a, b) => compareOrdinal(a.region, b.region));
   for (const snapshot of regions) {
     const ctx = new RegionContext(
       snapshot.region,
@@ -80,7 +75,7 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
       snapshot.scalableTargets,
       snapshot.scheduledActions,
     );
-    const fns = [...snapshot.functions].sort((a, b) => compareIds(a.name, b.name));
+    const fns = [...snapshot.functions].sort((a, b) => compareOrdinal(a.name, b.name));
     for (const raw of fns) {
       // The snapshot's region is authoritative (a function listed under a region lives there).
       const fn: ObservedFunction = raw.region === snapshot.region ? raw : { ...raw, region: snapshot.region };
@@ -191,7 +186,7 @@ function addCost(
 
 function report(tl: PolicyTally, block: BlockAnalysis | undefined): PolicyReport {
   const problems = [...tl.problems];
-  for (const [reason, { count, example }] of [...tl.refusalsByReason].sort((a, b) => compareIds(a[0], b[0]))) {
+  for (const [reason, { count, example }] of [...tl.refusalsByReason].sort((a, b) => compareOrdinal(a[0], b[0]))) {
     problems.push(`${reason} on ${count} function${count === 1 ? '' : 's'} (e.g. ${example})`);
   }
   const r: PolicyReport = {

@@ -5,7 +5,7 @@
  * sum), but only the governed qualifiers are checked for existence.
  */
 
-import { compareIds } from './merge.ts';
+import { compareOrdinal } from '../shared/compare.ts';
 import type { ObservedFunction, PolicyInput, ReadRequirements } from './model.ts';
 import { PolicyIndex, type SelectableFunction } from './select.ts';
 
@@ -20,7 +20,7 @@ export function requiredReads(
   functions: readonly (SelectableFunction | ObservedFunction)[],
   defaultRegions: readonly string[],
 ): ReadRequirements[] {
-  const active = policies.filter((p) => !p.suspend).sort((a, b) => compareIds(a.id, b.id));
+  const active = policies.filter((p) => !p.suspend).sort((a, b) => compareOrdinal(a.id, b.id));
   const index = new PolicyIndex(active, defaultRegions);
   const out: ReadRequirements[] = [];
   for (const fn of functions) {
@@ -36,7 +36,7 @@ export function requiredReads(
         qualifiers.add(s.provisionedConcurrency.qualifier);
       }
     }
-    out.push({ region, name: fn.name, reservedConcurrency, qualifiers: [...qualifiers].sort(compareIds) });
+    out.push({ region, name: fn.name, reservedConcurrency, qualifiers: [...qualifiers].sort(compareOrdinal) });
   }
-  return out.sort((a, b) => compareIds(a.name, b.name));
+  return out.sort((a, b) => compareOrdinal(a.name, b.name));
 }

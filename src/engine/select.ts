@@ -60,8 +60,8 @@ interface CompiledExpression {
 export interface CompiledSelector {
   regions: Set<string>;
   /** undefined: any name; a list that is present but empty matches no name. */
-  names?: RegExp | null;
-  excludes?: RegExp;
+  names?: RegExp | null | undefined;
+  excludes?: RegExp | undefined;
   tags: [string, string][];
   expressions: CompiledExpression[];
   /**

@@ -12,8 +12,10 @@ import { type FSWatcher, watch } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parsePolicies } from '../api/parse.ts';
+import { Listeners, type PolicySet, type PolicySource, samePolicies, sortPolicies } from '../api/policy-set.ts';
 import type { LambdaPolicy } from '../api/schema.ts';
-import { Listeners, type PolicySet, type PolicySource, policyKey, samePolicies, sortPolicies } from './policy-set.ts';
+import { type Clock, systemClock, type TimerHandle } from '../shared/clock.ts';
+import { objectKey } from '../shared/keys.ts';
 
 const POLICY_EXTENSIONS = new Set(['.yaml', '.yml']);
 
@@ -72,7 +74,7 @@ export async function loadPolicyFiles(paths: readonly string[], options: LoadOpt
     const parsed = parsePolicies(text, file);
     errors.push(...parsed.errors.map((e) => e.message));
     for (const { policy, docIndex } of parsed.policies) {
-      const key = policyKey(policy);
+      const key = objectKey(policy);
       const where = `${file}#${docIndex}`;
       const first = seen.get(key);
       if (first !== undefined) {
@@ -90,6 +92,8 @@ export async function loadPolicyFiles(paths: readonly string[], options: LoadOpt
 export interface FilePolicySourceOptions extends LoadOptions {
   /** Quiet time after the last file system event before re-reading (ms). Default 200. */
   debounceMs?: number;
+  /** Times the debounce; a fake one keeps file system events from re-reading until the test moves time. */
+  clock?: Clock;
 }
 
 export class FilePolicySource implements PolicySource {
@@ -99,7 +103,8 @@ export class FilePolicySource implements PolicySource {
   private readonly errorListeners = new Listeners<string[]>();
   private set: PolicySet = { policies: [], errors: [] };
   private watchers: FSWatcher[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private timer: TimerHandle | undefined;
   private reloading: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -109,6 +114,7 @@ export class FilePolicySource implements PolicySource {
   constructor(paths: readonly string[], options: FilePolicySourceOptions = {}) {
     this.paths = paths.map((p) => resolve(p));
     this.options = options;
+    this.clock = options.clock ?? systemClock;
   }
 
   current(): PolicySet {
@@ -132,7 +138,8 @@ export class FilePolicySource implements PolicySource {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
     for (const w of this.watchers) w.close();
     this.watchers = [];
     await this.reloading;
@@ -168,8 +175,8 @@ export class FilePolicySource implements PolicySource {
 
   private schedule(): void {
     if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       void this.reload();
     }, this.options.debounceMs ?? 200);

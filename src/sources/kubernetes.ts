@@ -8,14 +8,11 @@
  * The controller also wants key-level events for its work queue: use `watcher.on(...)` directly for that.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
+import { Listeners, type PolicySet, type PolicySource, sortPolicies } from '../api/policy-set.ts';
 import type { LambdaPolicy } from '../api/schema.ts';
-import {
-  kubernetesPolicyTransport,
-  needsReconcile,
-  PolicyWatcher,
-  type WatcherOptions,
-} from '../controller/watcher.ts';
-import { Listeners, type PolicySet, type PolicySource, sortPolicies } from './policy-set.ts';
+import { kubernetesPolicyTransport } from '../kube/policies.ts';
+import { needsReconcile, PolicyWatcher, type WatcherOptions } from '../kube/watcher.ts';
+import { type Clock, systemClock, type TimerHandle } from '../shared/clock.ts';
 
 export interface KubernetesPolicySourceOptions extends WatcherOptions {
   /** One namespace, or all namespaces when absent (`--namespace`). */
@@ -29,7 +26,8 @@ export class KubernetesPolicySource implements PolicySource {
   private readonly changes = new Listeners<PolicySet>();
   private readonly errors = new Listeners<string[]>();
   private readonly coalesceMs: number;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private timer: TimerHandle | undefined;
   private lastError: string | undefined;
 
   /** From a kubeconfig (the real API server), or around an existing watcher (tests, a shared watcher). */
@@ -39,6 +37,7 @@ export class KubernetesPolicySource implements PolicySource {
         ? source
         : new PolicyWatcher(kubernetesPolicyTransport(source, { namespace: options.namespace }), options);
     this.coalesceMs = options.coalesceMs ?? 100;
+    this.clock = options.clock ?? systemClock;
     this.watcher.on((event) => {
       if (needsReconcile(event)) this.schedule();
     });
@@ -54,7 +53,8 @@ export class KubernetesPolicySource implements PolicySource {
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
     await this.watcher.stop();
   }
 
@@ -73,10 +73,9 @@ export class KubernetesPolicySource implements PolicySource {
 
   private schedule(): void {
     if (this.timer || !this.watcher.ready()) return;
-    this.timer = setTimeout(() => {
+    this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       this.changes.emit(this.current());
     }, this.coalesceMs);
-    this.timer.unref();
   }
 }

@@ -6,7 +6,7 @@
  */
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { type Emulator, emulatorAdmin, startEmulator } from '../../src/emulator/index.ts';
 import { createMotoLambdaRole, type MotoServer, startMoto } from '../e2e/harness/moto.ts';
 
 /** Keys of docs/emulator-vs-moto.md's table: each is one way a target departs from AWS. */
@@ -85,8 +85,7 @@ export async function emulatorTarget(): Promise<ContractTarget> {
     role: ROLE_ARN,
     differs: () => false,
     async reset() {
-      const response = await fetch(`${emulator.url}/_emulator/seed`, { method: 'POST', body: '{}' });
-      await response.body?.cancel();
+      await emulatorAdmin(emulator.url, 'POST', 'seed', {});
     },
     stop: () => emulator.stop(),
   };

@@ -9,7 +9,7 @@ import { ApplicationAutoScalingClient, PutScheduledActionCommand } from '@aws-sd
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { LambdaPolicySpec } from '../../../src/api/schema.ts';
 import { kstatusOf } from '../../../src/controller/conditions.ts';
-import { FINALIZER } from '../../../src/controller/finalizer.ts';
+import { FINALIZER } from '../../../src/kube/finalizers.ts';
 import type { ControlPlane } from '../harness/index.ts';
 import {
   applyPolicy,

@@ -6,8 +6,8 @@
  * refused everything outside the rules, above all any write of a policy's spec.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FINALIZER } from '../../../src/controller/finalizer.ts';
 import { DEFAULT_LEASE_NAME } from '../../../src/controller/leader.ts';
+import { FINALIZER } from '../../../src/kube/finalizers.ts';
 import { applyChartRbac } from '../chart/support/render.ts';
 import type { ControlPlane, ServiceAccountKubeconfig } from '../harness/index.ts';
 import {

@@ -7,12 +7,16 @@ import { CoordinationV1Api, CustomObjectsApi, EventsV1Api, type KubeConfig } fro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LambdaPolicy } from '../../../src/api/schema.ts';
 import { findCondition, kstatusOf } from '../../../src/controller/conditions.ts';
-import { EventRecorder } from '../../../src/controller/events.ts';
-import { FINALIZER, Finalizers } from '../../../src/controller/finalizer.ts';
-import { DEFAULT_LEASE_NAME, kubernetesLeaseClient, LeaderElector } from '../../../src/controller/leader.ts';
-import { buildStatus, StatusWriter } from '../../../src/controller/status.ts';
-import { kubernetesPolicyTransport, PolicyWatcher } from '../../../src/controller/watcher.ts';
+import { DEFAULT_LEASE_NAME, LeaderElector } from '../../../src/controller/leader.ts';
+import { buildStatus } from '../../../src/controller/status.ts';
+import { tag } from '../../../src/engine/diff/common.ts';
 import type { FunctionPlan, PolicyReport } from '../../../src/engine/model.ts';
+import { EventRecorder } from '../../../src/kube/events.ts';
+import { FINALIZER, Finalizers } from '../../../src/kube/finalizers.ts';
+import { kubernetesLeaseClient } from '../../../src/kube/lease.ts';
+import { kubernetesPolicyTransport } from '../../../src/kube/policies.ts';
+import { StatusWriter } from '../../../src/kube/status-writer.ts';
+import { PolicyWatcher } from '../../../src/kube/watcher.ts';
 import { applyChartRbac } from '../chart/support/render.ts';
 import type { ControlPlane } from '../harness/index.ts';
 import { eventually, kubeConfigFor, newNamespace, policyManifest, startClusterWithCrd } from './support.ts';
@@ -134,7 +138,7 @@ describe('controller writes as its ServiceAccount', () => {
         ok: true,
         outcomes: [
           {
-            action: { api: 'UpdateFunctionConfiguration' as const, memorySize: 1024 },
+            action: tag({ api: 'UpdateFunctionConfiguration' as const, memorySize: 1024 }, 'memorySize'),
             ok: true,
             status: 'applied' as const,
           },

@@ -5,12 +5,8 @@
  */
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  kubernetesPolicyTransport,
-  needsReconcile,
-  type PolicyEvent,
-  PolicyWatcher,
-} from '../../../src/controller/watcher.ts';
+import { kubernetesPolicyTransport } from '../../../src/kube/policies.ts';
+import { needsReconcile, type PolicyEvent, PolicyWatcher } from '../../../src/kube/watcher.ts';
 import type { ControlPlane } from '../harness/index.ts';
 import {
   compactEtcd,

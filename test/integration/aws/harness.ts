@@ -4,7 +4,7 @@
  */
 import type { CallEvent } from '../../../src/aws/index.ts';
 import { type Aws, type AwsConfig, createAws } from '../../../src/aws/index.ts';
-import { type Emulator, type EmulatorOptions, startEmulator } from '../../../src/emulator/index.ts';
+import { type Emulator, type EmulatorOptions, emulatorAdmin, startEmulator } from '../../../src/emulator/index.ts';
 
 export interface Harness {
   emulator: Emulator;
@@ -33,16 +33,8 @@ export async function startHarness(
       awsConfig.onCall?.(e);
     },
   });
-  const admin = async (method: string, path: string, body?: unknown): Promise<unknown> => {
-    const res = await fetch(`${emulator.url}/_emulator/${path}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`admin ${method} ${path}: HTTP ${res.status} ${text}`);
-    return text === '' ? undefined : JSON.parse(text);
-  };
+  const admin = (method: string, path: string, body?: unknown): Promise<unknown> =>
+    emulatorAdmin(emulator.url, method, path, body);
   return {
     emulator,
     aws,

@@ -13,6 +13,7 @@ import { main } from '../../../src/cli/main.ts';
 import {
   type Emulator,
   type EmulatorOptions,
+  emulatorAdmin,
   loadSeedFile,
   type SeedDocument,
   startEmulator,
@@ -167,16 +168,8 @@ export async function startTestEmulator(
 ): Promise<TestEmulator> {
   const doc = typeof seed === 'string' ? await loadSeedFile(seed) : seed;
   const emulator = await startEmulator({ port: 0, tickMs: 0, now: new Date(NOW), ...options, seed: doc });
-  const admin = async <T = unknown>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${emulator.url}/_emulator/${path}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`admin ${method} ${path}: HTTP ${res.status} ${text}`);
-    return (text === '' ? undefined : JSON.parse(text)) as T;
-  };
+  const admin = <T = unknown>(method: string, path: string, body?: unknown): Promise<T> =>
+    emulatorAdmin<T>(emulator.url, method, path, body);
   const regionState = (region: string): RegionView => {
     const view = emulator.state().regions[region];
     if (!view) throw new Error(`emulator has no region ${region}`);

@@ -10,8 +10,8 @@ import type { LambdaPolicyStatus } from '../../../src/api/schema.ts';
 import { type Aws, createAws } from '../../../src/aws/index.ts';
 import { Manager } from '../../../src/controller/manager.ts';
 import { MemoryStatusSink } from '../../../src/controller/memory-sink.ts';
-import type { PassResult } from '../../../src/controller/reconciler.ts';
-import { type Emulator, startEmulator } from '../../../src/emulator/index.ts';
+import { type Emulator, emulatorAdmin, startEmulator } from '../../../src/emulator/index.ts';
+import type { PassResult } from '../../../src/reconcile/pass.ts';
 import { FilePolicySource } from '../../../src/sources/files.ts';
 
 const REGION = 'eu-central-1';
@@ -130,6 +130,57 @@ describe('Manager on the emulator with a file source', () => {
     await until('the edited value enforced', () => (fn('orders-api')?.memorySize === 2048 ? true : undefined));
   });
 
+  it('writes nothing (AWS, status, finalizers) while it may not write, e.g. after losing its Lease', async () => {
+    await manager.stop();
+    await emulatorAdmin(emulator.url, 'POST', `functions/${REGION}/orders-api`, { memorySize: 512 });
+    let leading = false;
+    passes = [];
+    manager = new Manager({
+      source,
+      aws,
+      defaultRegions: [REGION],
+      sink,
+      recheckAfterWritesMs: 100,
+      execute: { pollIntervalMs: 50 },
+      onPass: (_region, pass) => passes.push(pass),
+      mayWrite: () => leading,
+    });
+    const writesBefore = writes();
+    const statusWritesBefore = sink.statusWrites;
+
+    // Act: passes plan the fix but may not make it
+    manager.start();
+    await until('a pass that planned writes', () =>
+      passes.some((p) => p.plan.functions.some((f) => f.actions.length > 0)) ? true : undefined,
+    );
+
+    // Assert
+    expect(writes()).toBe(writesBefore);
+    expect(sink.statusWrites).toBe(statusWritesBefore);
+    expect(passes.every((p) => p.executions.length === 0)).toBe(true);
+
+    // Once it may write again, the next pass does
+    leading = true;
+    manager.queue.add(`region/${REGION}`);
+    await until('the fix made', () => (fn('orders-api')?.memorySize === 1024 ? true : undefined));
+  });
+
+  it('forgets what it kept for a policy once the policy is gone', async () => {
+    await until('status of platform/api', () => (sink.statuses.has('platform/api') ? true : undefined));
+    expect(manager.trackedPolicies).toBe(1);
+
+    // Act: the policy is replaced by another one (an Audit policy, which never gets a finalizer)
+    await writeFile(
+      join(dir, 'other.yaml'),
+      policyYaml(1024).replace('name: api', 'name: other').replace('interval: 30s', 'mode: Audit\n  interval: 30s'),
+    );
+    await rm(join(dir, 'api.yaml'));
+
+    // Assert: only the policy that is still declared is kept
+    await until('status of platform/other', () => (sink.statuses.has('platform/other') ? true : undefined));
+    await until('platform/api forgotten', () => (manager.trackedPolicies === 1 ? true : undefined));
+  });
+
   it('reports a region AWS refuses to read on the policy, backs off, and recovers', async () => {
     await until('Ready=True', () => (ready(sink.statuses.get('platform/api'))?.startsWith('True') ? true : undefined));
 
@@ -209,11 +260,7 @@ spec:
       if (!apiServerUp) throw new Error('connect ECONNREFUSED (the API server is away)');
       return write(policy, previous, status);
     };
-    await fetch(`${emulator.url}/_emulator/functions/${REGION}/orders-api`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ memorySize: 512 }),
-    });
+    await emulatorAdmin(emulator.url, 'POST', `functions/${REGION}/orders-api`, { memorySize: 512 });
 
     // Act: the controller fixes AWS while it cannot report, and checks again (in sync); then the API server is back
     const passesBefore = passes.length;

@@ -3,6 +3,7 @@ import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-s
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { STSClient } from '@aws-sdk/client-sts';
+import { emulatorAdmin } from '../../../src/emulator/index.ts';
 
 const credentials = { accessKeyId: 'AKIDEMULATOR', secretAccessKey: 'emulator-secret' };
 
@@ -39,12 +40,5 @@ export async function admin<T = unknown>(
   path: string,
   init?: { method?: string; body?: unknown },
 ): Promise<T> {
-  const response = await fetch(`${url}/_emulator/${path}`, {
-    method: init?.method ?? (init?.body === undefined ? 'GET' : 'POST'),
-    ...(init?.body === undefined
-      ? {}
-      : { body: JSON.stringify(init.body), headers: { 'content-type': 'application/json' } }),
-  });
-  if (!response.ok) throw new Error(`admin ${path}: ${response.status} ${await response.text()}`);
-  return (response.status === 204 ? undefined : await response.json()) as T;
+  return emulatorAdmin<T>(url, init?.method ?? (init?.body === undefined ? 'GET' : 'POST'), path, init?.body);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type CallEvent, createAws } from '../../../src/aws/index.ts';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
 
 describe('createAws', () => {
   it('defaults the regions to AWS_REGION', () => {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AwsAccessDeniedError, AwsRetryableError, AwsThrottledError } from '../../../src/aws/errors.ts';
 import { type CallEvent, DEFAULT_RATES, RateLimiter, TokenBucket } from '../../../src/aws/ratelimit.ts';
-import { FakeClock, flush } from './fake-clock.ts';
+import { FakeClock, flush } from '../../support/fake-clock.ts';
 
 function throttle(retryAfterSeconds?: string): TooManyRequestsException {
   return new TooManyRequestsException({

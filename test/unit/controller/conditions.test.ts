@@ -8,8 +8,8 @@ import {
   removeCondition,
   setCondition,
   toKubeTime,
-  truncate,
 } from '../../../src/controller/conditions.ts';
+import { truncate } from '../../../src/shared/text.ts';
 
 const t0 = new Date('2026-12-01T09:00:00.123Z');
 const t1 = new Date('2026-12-01T10:00:00.000Z');

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LambdaPolicy } from '../../../src/api/schema.ts';
 import { cycleEvents } from '../../../src/controller/events.ts';
 import type { ExecutedFunction } from '../../../src/controller/status.ts';
+import { tag } from '../../../src/engine/diff/common.ts';
 import type { FunctionPlan } from '../../../src/engine/model.ts';
 
 const ID = 'platform/api';
@@ -30,7 +31,7 @@ const exec = (name: string, ok: boolean): ExecutedFunction => ({
   ok,
   outcomes: [
     {
-      action: { api: 'UpdateFunctionConfiguration', memorySize: 1024 },
+      action: tag({ api: 'UpdateFunctionConfiguration', memorySize: 1024 }, 'memorySize'),
       ok,
       status: ok ? 'applied' : 'failed',
       ...(ok ? {} : { error: { message: 'ResourceConflictException' } }),

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/controller/clock.ts';
 import { ExponentialBackoff, WorkQueue } from '../../../src/controller/queue.ts';
 import { enqueueEvents, runWorkers, TerminalError } from '../../../src/controller/worker.ts';
+import { MAX_TIMER_MS } from '../../../src/shared/clock.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
 
 /** Takes every key that is ready right now, without waiting. */
 async function drainReady(q: WorkQueue): Promise<string[]> {
@@ -59,7 +60,7 @@ describe('WorkQueue', () => {
       depth: 2,
     },
   ])('$name', async ({ steps, handedOut, depth }) => {
-    const q = new WorkQueue({ clock: new ManualClock() });
+    const q = new WorkQueue({ clock: new FakeClock() });
     const got: string[] = [];
     for (const step of steps) {
       if (step[0] === 'add') q.add(step[1]);
@@ -71,7 +72,7 @@ describe('WorkQueue', () => {
   });
 
   it('wakes a waiting worker when a key arrives', async () => {
-    const q = new WorkQueue({ clock: new ManualClock() });
+    const q = new WorkQueue({ clock: new FakeClock() });
     const pending = q.get();
     q.add('x');
     await expect(pending).resolves.toBe('x');
@@ -79,7 +80,7 @@ describe('WorkQueue', () => {
   });
 
   it('addAfter makes the key ready only when its time has come', async () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock();
     const q = new WorkQueue({ clock });
     q.addAfter('a', 100);
     clock.advance(99);
@@ -89,7 +90,7 @@ describe('WorkQueue', () => {
   });
 
   it('addAfter: the earliest time wins, later calls do not postpone', async () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock();
     const q = new WorkQueue({ clock });
     q.addAfter('a', 100);
     q.addAfter('a', 500);
@@ -99,14 +100,34 @@ describe('WorkQueue', () => {
     expect(q.delayedCount).toBe(0);
   });
 
+  it('a delay longer than a timer can hold (600 h) never arms an overflowing timer and fires on time', async () => {
+    const clock = new FakeClock();
+    const requested: number[] = [];
+    const setTimeout = clock.setTimeout.bind(clock);
+    clock.setTimeout = (fn, ms) => {
+      requested.push(ms);
+      return setTimeout(fn, ms);
+    };
+    const q = new WorkQueue({ clock });
+    const hours600 = 600 * 3_600_000;
+    q.addAfter('long', hours600);
+    clock.advance(hours600 - 1);
+    expect(q.depth).toBe(0);
+    clock.advance(1);
+    expect(await drainReady(q)).toEqual(['long']);
+    expect(Math.max(...requested)).toBeLessThanOrEqual(MAX_TIMER_MS);
+    // Re-armed a few times on the way, not once per millisecond.
+    expect(requested.length).toBeLessThan(5);
+  });
+
   it('addAfter(0) adds immediately', async () => {
-    const q = new WorkQueue({ clock: new ManualClock() });
+    const q = new WorkQueue({ clock: new FakeClock() });
     q.addAfter('a', 0);
     expect(q.depth).toBe(1);
   });
 
   it('delayed keys become ready in due order', async () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock();
     const q = new WorkQueue({ clock });
     q.addAfter('late', 30);
     q.addAfter('early', 10);
@@ -116,7 +137,7 @@ describe('WorkQueue', () => {
   });
 
   it('addRateLimited backs off exponentially per key and forget resets it', async () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock();
     const q = new WorkQueue({ clock, baseMs: 5, maxMs: 1000 });
     const delays: number[] = [];
     for (let i = 0; i < 10; i++) {
@@ -139,7 +160,7 @@ describe('WorkQueue', () => {
   });
 
   it('shutdown releases waiting workers and ignores new keys', async () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock();
     const q = new WorkQueue({ clock });
     const waiting = q.get();
     q.addAfter('d', 10);
@@ -153,7 +174,7 @@ describe('WorkQueue', () => {
   });
 
   it('drain resolves once in-flight keys are done', async () => {
-    const q = new WorkQueue({ clock: new ManualClock() });
+    const q = new WorkQueue({ clock: new FakeClock() });
     q.add('a');
     await q.get();
     q.shutdown();
@@ -170,7 +191,7 @@ describe('WorkQueue', () => {
 
   it('reports depth changes', () => {
     const depths: number[] = [];
-    const q = new WorkQueue({ clock: new ManualClock(), onDepthChange: (d) => depths.push(d) });
+    const q = new WorkQueue({ clock: new FakeClock(), onDepthChange: (d) => depths.push(d) });
     q.add('a');
     q.add('b');
     expect(depths).toEqual([1, 2]);
@@ -189,7 +210,7 @@ describe('WorkQueue', () => {
           },
         ),
         async (ops) => {
-          const q = new WorkQueue({ clock: new ManualClock() });
+          const q = new WorkQueue({ clock: new FakeClock() });
           const held = new Set<string>();
           const needs = new Set<string>();
           const step = async () => {
@@ -248,7 +269,7 @@ describe('ExponentialBackoff', () => {
 
 describe('runWorkers', () => {
   it('forgets on success, requeues after the asked delay, backs off on error, drops terminal errors', async () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock();
     const q = new WorkQueue({ clock, baseMs: 5 });
     const outcomes: string[] = [];
     const calls: Record<string, number> = {};
@@ -281,7 +302,7 @@ describe('runWorkers', () => {
   });
 
   it('never runs one key on two workers at once', async () => {
-    const q = new WorkQueue({ clock: new ManualClock() });
+    const q = new WorkQueue({ clock: new FakeClock() });
     let active = 0;
     let maxActive = 0;
     let runs = 0;
@@ -320,7 +341,7 @@ describe('enqueueEvents', () => {
         return () => {};
       },
     };
-    const q = new WorkQueue({ clock: new ManualClock() });
+    const q = new WorkQueue({ clock: new FakeClock() });
     enqueueEvents(source, q, (e) => e.relevant);
     for (const l of listeners) {
       l({ key: 'ns/a', relevant: true });

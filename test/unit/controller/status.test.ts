@@ -10,11 +10,11 @@ import {
   type ExecutedFunction,
   functionStatusFor,
   remediatedFields,
-  statusChanged,
-  statusMergePatch,
 } from '../../../src/controller/status.ts';
+import { tag } from '../../../src/engine/diff/common.ts';
 import type { Drift, FieldName, FunctionPlan, PolicyInput, PolicyReport } from '../../../src/engine/model.ts';
 import { plan } from '../../../src/engine/plan.ts';
+import { statusChanged, statusMergePatch } from '../../../src/kube/status-writer.ts';
 
 const ID = 'platform/api-tier';
 const now = new Date('2026-12-01T09:00:00.000Z');
@@ -73,7 +73,7 @@ function executed(name: string, ok: boolean, error?: string): ExecutedFunction {
     ok,
     outcomes: [
       {
-        action: { api: 'UpdateFunctionConfiguration', memorySize: 1024 },
+        action: tag({ api: 'UpdateFunctionConfiguration', memorySize: 1024 }, 'memorySize'),
         ok,
         status: ok ? 'applied' : 'failed',
         ...(error ? { error: { message: error } } : {}),
@@ -160,8 +160,16 @@ describe('functionStatusFor', () => {
       name: 'a',
       ok: false,
       outcomes: [
-        { action: { api: 'UpdateFunctionConfiguration', memorySize: 1024 }, ok: true, status: 'applied' },
-        { action: { api: 'PutFunctionConcurrency', reservedConcurrentExecutions: 5 }, ok: false, status: 'failed' },
+        {
+          action: tag({ api: 'UpdateFunctionConfiguration', memorySize: 1024 }, 'memorySize'),
+          ok: true,
+          status: 'applied',
+        },
+        {
+          action: tag({ api: 'PutFunctionConcurrency', reservedConcurrentExecutions: 5 }, 'reservedConcurrency'),
+          ok: false,
+          status: 'failed',
+        },
       ],
     };
     expect(functionStatusFor(ID, 'Enforce', drifted('a'), exec).state).toBe('Remediated');
@@ -230,14 +238,24 @@ describe('remediatedFields', () => {
       name: 'n',
       ok: false,
       outcomes: [
-        { action: { api: 'UpdateFunctionConfiguration', memorySize: 1, timeout: 2 }, ok: true, status: 'applied' },
         {
-          action: { api: 'RegisterScalableTarget', resourceId: 'x', minCapacity: 1, maxCapacity: 1 },
+          action: tag({ api: 'UpdateFunctionConfiguration', memorySize: 1, timeout: 2 }, 'memorySize', 'timeout'),
           ok: true,
           status: 'applied',
         },
         {
-          action: { api: 'PutProvisionedConcurrencyConfig', qualifier: 'live', provisionedConcurrentExecutions: 1 },
+          action: tag(
+            { api: 'RegisterScalableTarget', resourceId: 'x', minCapacity: 1, maxCapacity: 1 },
+            'provisionedConcurrency',
+          ),
+          ok: true,
+          status: 'applied',
+        },
+        {
+          action: tag(
+            { api: 'PutProvisionedConcurrencyConfig', qualifier: 'live', provisionedConcurrentExecutions: 1 },
+            'provisionedConcurrency',
+          ),
           ok: false,
           status: 'failed',
         },

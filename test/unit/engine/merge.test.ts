@@ -10,7 +10,10 @@ const winners = (ps: PolicyInput[]) => {
 };
 
 describe('mergeEnforce', () => {
-  const block = (qualifier: string, value: number): Settings['provisionedConcurrency'] => ({ qualifier, value });
+  const block = (qualifier: string, value: number): NonNullable<Settings['provisionedConcurrency']> => ({
+    qualifier,
+    value,
+  });
   it.each<[string, PolicyInput[], Record<string, string>]>([
     [
       'highest priority wins',

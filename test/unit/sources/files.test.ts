@@ -2,8 +2,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { PolicySet } from '../../../src/api/policy-set.ts';
 import { FilePolicySource, loadPolicyFiles } from '../../../src/sources/files.ts';
-import type { PolicySet } from '../../../src/sources/policy-set.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
 
 const policyYaml = (name: string, memorySize = 1024, namespace?: string) => `apiVersion: lambdapolicy.io/v1alpha1
 kind: LambdaPolicy
@@ -74,7 +75,9 @@ describe('FilePolicySource', () => {
   it('emits a new set on a real change, nothing on a no-op, and keeps the last good set on errors', async () => {
     const file = join(dir, 'p.yaml');
     await writeFile(file, policyYaml('api'));
-    const source = new FilePolicySource([file], { debounceMs: 10 });
+    // File system events only schedule a re-read on this clock, which never moves: the test's own reloads are the
+    // only ones, so a late fs.watch event cannot race them.
+    const source = new FilePolicySource([file], { debounceMs: 10, clock: new FakeClock() });
     const changes: PolicySet[] = [];
     const errors: string[][] = [];
     source.onChange((s) => changes.push(s));

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { PolicySet } from '../../../src/api/policy-set.ts';
 import type { LambdaPolicy } from '../../../src/api/schema.ts';
-import { type ListWatchTransport, PolicyWatcher } from '../../../src/controller/watcher.ts';
+import { type ListWatchTransport, PolicyWatcher } from '../../../src/kube/watcher.ts';
 import { KubernetesPolicySource } from '../../../src/sources/kubernetes.ts';
-import type { PolicySet } from '../../../src/sources/policy-set.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
 
 function lp(name: string, rv: string, generation: number, status?: unknown): LambdaPolicy {
   return {
@@ -24,8 +25,9 @@ describe('KubernetesPolicySource', () => {
         return { abort: () => {} };
       },
     };
-    const watcher = new PolicyWatcher(transport, { relistIntervalMs: 0, watchdogMs: 0 });
-    const source = new KubernetesPolicySource(watcher, { coalesceMs: 1 });
+    const clock = new FakeClock();
+    const watcher = new PolicyWatcher(transport, { relistIntervalMs: 0, watchdogMs: 0, clock });
+    const source = new KubernetesPolicySource(watcher, { coalesceMs: 1, clock });
     const changes: PolicySet[] = [];
     source.onChange((s) => changes.push(s));
     await source.start();
@@ -33,12 +35,14 @@ describe('KubernetesPolicySource', () => {
     expect(source.current().policies.map((p) => p.metadata.name)).toEqual(['a', 'b']);
 
     emit('MODIFIED', lp('a', '3', 1, { summary: { matched: 1 } }));
-    await new Promise((r) => setTimeout(r, 20));
+    clock.advance(20);
+    await new Promise((r) => setImmediate(r));
     expect(changes).toHaveLength(0);
 
     const next = new Promise<PolicySet>((resolve) => source.onChange(resolve));
     emit('MODIFIED', lp('a', '4', 2));
     emit('DELETED', lp('b', '5', 1));
+    clock.advance(1);
     const set = await next;
     expect(set.policies.map((p) => `${p.metadata.name}:${p.spec.settings.memorySize}`)).toEqual(['a:256']);
     await source.stop();

@@ -5,7 +5,13 @@
  */
 import { onTestFinished } from 'vitest';
 import type { FunctionStateView } from '../../../../src/emulator/admin-api.ts';
-import { type Emulator, type SeedDocument, type SeedFunction, startEmulator } from '../../../../src/emulator/index.ts';
+import {
+  type Emulator,
+  emulatorAdmin,
+  type SeedDocument,
+  type SeedFunction,
+  startEmulator,
+} from '../../../../src/emulator/index.ts';
 import type { WriteLogEntry } from '../../../../src/emulator/runtime.ts';
 
 export type { FunctionStateView, WriteLogEntry };
@@ -103,13 +109,7 @@ export class Fleet {
    * event anyone could watch. Only the controller's periodic re-check can notice it.
    */
   async changeBehindTheBack(region: string, name: string, change: Record<string, unknown>): Promise<void> {
-    const res = await fetch(`${this.url}/_emulator/functions/${region}/${name}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(change),
-    });
-    if (!res.ok)
-      throw new Error(`emulator admin change of ${region}/${name} failed: ${res.status} ${await res.text()}`);
+    await emulatorAdmin(this.url, 'POST', `functions/${region}/${name}`, change);
   }
 }
 

@@ -16,20 +16,14 @@
  * reconciliation), never process inline. `needsReconcile` is the generation filter that keeps our own status
  * writes from waking us up.
  *
- * client-node 2.0.1 (pinned) already carries the fix for #3020 (the watch timeout is an inactivity timer, not a
- * whole-request timer), but that timer is 30 s: quiet watches would be cut every 30 s. The Kubernetes transport
- * asks the server to end each watch after 5–10 min (timeoutSeconds, like client-go) and raises the client-side
- * inactivity timer above that, so a healthy watch is only renewed by the server.
+ * - a watch the server closes at once (no event, quicker than the backoff base) is reopened after a growing
+ *   backoff too, so a server that ends every watch immediately is not asked again in a tight loop.
  */
-import {
-  type CustomObjectsApi,
-  CustomObjectsApi as CustomObjectsApiClass,
-  type KubeConfig,
-  Watch,
-} from '@kubernetes/client-node';
-import { API_GROUP, API_VERSION, type LambdaPolicy, PLURAL } from '../api/schema.ts';
-import { type Clock, systemClock, type TimerHandle } from './clock.ts';
-import { describeError, type Logger, silentLogger } from './logger.ts';
+import type { LambdaPolicy } from '../api/schema.ts';
+import { type Clock, systemClock, type TimerHandle } from '../shared/clock.ts';
+import { objectKey } from '../shared/keys.ts';
+import { describeError, type Logger, silentLogger } from '../shared/logger.ts';
+import { GoneError } from './errors.ts';
 
 export type PolicyEventType = 'added' | 'updated' | 'deleted';
 
@@ -79,23 +73,9 @@ export interface WatcherOptions {
   backoffMaxMs?: number;
 }
 
-export class WatchExpiredError extends Error {
-  override readonly name = 'WatchExpiredError';
-  readonly code = 'Expired';
-}
-
-export class WatcherInterruptedError extends Error {
+class WatcherInterruptedError extends Error {
   override readonly name = 'WatcherInterruptedError';
   readonly code = 'Interrupted';
-}
-
-export function objectKey(obj: { metadata: { name: string; namespace?: string } }): string {
-  return `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
-}
-
-export function splitKey(key: string): { namespace: string; name: string } {
-  const i = key.indexOf('/');
-  return i < 0 ? { namespace: '', name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
 /** An annotation users (or `kubectl annotate`) can bump to ask for an immediate check, as Flux does. */
@@ -126,6 +106,8 @@ type Phase = 'idle' | 'listing' | 'watching' | 'backoff' | 'stopped';
 export interface WatcherStats {
   lists: number;
   watches: number;
+  /** Watches the server ended at once, reopened after a backoff. */
+  quickCloses: number;
   errors: number;
   watchdogRestarts: number;
   expired: number;
@@ -154,11 +136,13 @@ export class PolicyWatcher {
   private synced = false;
   private lastSync: Date | undefined;
   private lastActivity = 0;
-  readonly stats: WatcherStats = { lists: 0, watches: 0, errors: 0, watchdogRestarts: 0, expired: 0 };
+  /** Watch events received so far (a watch that delivered one was not closed "at once"). */
+  private eventsSeen = 0;
+  readonly stats: WatcherStats = { lists: 0, watches: 0, quickCloses: 0, errors: 0, watchdogRestarts: 0, expired: 0 };
 
   constructor(transport: ListWatchTransport, options: WatcherOptions = {}) {
     this.transport = transport;
-    this.clock = options.clock ?? systemClock();
+    this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
     this.relistIntervalMs = options.relistIntervalMs ?? 600_000;
     this.watchdogMs = options.watchdogMs ?? 900_000;
@@ -245,6 +229,7 @@ export class PolicyWatcher {
 
   private async run(): Promise<void> {
     let failures = 0;
+    let quickCloses = 0;
     while (!this.stopped) {
       try {
         if (this.needList) {
@@ -252,13 +237,21 @@ export class PolicyWatcher {
           failures = 0;
         }
         if (this.stopped) break;
-        await this.watchOnce();
+        const opened = this.clock.now();
+        const eventsBefore = this.eventsSeen;
+        const end = await this.watchOnce();
+        const quick = this.eventsSeen === eventsBefore && this.clock.now() - opened < this.backoffBaseMs;
+        quickCloses = end === 'closed' && quick && !this.needList ? quickCloses + 1 : 0;
+        if (quickCloses > 0 && !this.stopped) {
+          this.stats.quickCloses++;
+          await this.sleep(this.backoffDelay(quickCloses));
+        }
       } catch (error) {
         if (this.stopped) break;
         this.needList = true;
         failures++;
         this.stats.errors++;
-        const delay = Math.min(this.backoffBaseMs * 2 ** Math.min(failures - 1, 30), this.backoffMaxMs);
+        const delay = this.backoffDelay(failures);
         this.log.warn(
           { ...describeError(error), retryInMs: delay, failures },
           'policy watch failed; relisting after backoff',
@@ -273,6 +266,11 @@ export class PolicyWatcher {
         await this.sleep(delay);
       }
     }
+  }
+
+  /** base * 2^(n-1), capped. */
+  private backoffDelay(n: number): number {
+    return Math.min(this.backoffBaseMs * 2 ** Math.min(n - 1, 30), this.backoffMaxMs);
   }
 
   private async listOnce(): Promise<void> {
@@ -302,10 +300,10 @@ export class PolicyWatcher {
     this.log.debug({ items: result.items.length, resourceVersion: result.resourceVersion }, 'policies listed');
   }
 
-  /** Resolves when the watch ends normally (closed, expired, interrupted); rejects on an error. */
-  private watchOnce(): Promise<void> {
+  /** Resolves, saying how, when the watch ends normally; rejects on an error. */
+  private watchOnce(): Promise<'closed' | 'expired' | 'interrupted' | 'timeout' | 'stopped'> {
     this.phase = 'watching';
-    return new Promise<void>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       let settled = false;
       let handle: WatchHandle | undefined;
       let eventError: unknown;
@@ -314,24 +312,30 @@ export class PolicyWatcher {
         settled = true;
         this.interruptCurrent = undefined;
         handle?.abort();
-        if (this.stopped) return resolve();
+        if (this.stopped) return resolve('stopped');
         if (eventError !== undefined) return reject(eventError);
-        if (error === null || error === undefined) return resolve();
+        if (interrupted) return resolve('interrupted');
+        if (error === null || error === undefined) return resolve('closed');
         if (isGone(error)) {
           this.expire();
-          return resolve();
+          return resolve('expired');
         }
         // The client's inactivity timer: reconnect from where we were, no backoff (we already waited).
-        if (error instanceof Error && error.name === 'TimeoutError') return resolve();
+        if (error instanceof Error && error.name === 'TimeoutError') return resolve('timeout');
         reject(error);
       };
-      this.interruptCurrent = () => finish(null);
+      let interrupted = false;
+      this.interruptCurrent = () => {
+        interrupted = true;
+        finish(null);
+      };
       this.stats.watches++;
       this.transport
         .watch(
           this.resourceVersion,
           (type, object) => {
             if (settled) return;
+            this.eventsSeen++;
             this.markActivity();
             if (type === 'ERROR') {
               if (isGone(object)) this.expire();
@@ -459,6 +463,7 @@ function isObjectWithMeta(v: unknown): v is { metadata: { name: string; resource
 
 /** 410 Gone: as an HTTP error (`statusCode`/`code`) or as the Status object of an ERROR event. */
 function isGone(v: unknown): boolean {
+  if (v instanceof GoneError) return true;
   if (typeof v !== 'object' || v === null) return false;
   const o = v as { code?: unknown; statusCode?: unknown; reason?: unknown };
   return o.code === 410 || o.statusCode === 410 || o.reason === 'Expired' || o.reason === 'Gone';
@@ -470,63 +475,4 @@ function statusMessage(v: unknown): string {
     return `${String(o.code ?? '?')} ${String(o.message ?? '')}`.trim();
   }
   return String(v);
-}
-
-export interface KubernetesTransportOptions {
-  /** Watch one namespace only; default all namespaces. */
-  namespace?: string;
-  /** Page size of lists. Default 500. */
-  pageSize?: number;
-  /** Server-side watch timeout range in seconds (randomised to spread reconnects). Default 300..600. */
-  watchTimeoutSeconds?: [number, number];
-}
-
-/** List+watch of LambdaPolicies over the real API server (client-node's CustomObjectsApi and Watch). */
-export function kubernetesPolicyTransport(
-  kc: KubeConfig,
-  options: KubernetesTransportOptions = {},
-): ListWatchTransport {
-  const api: CustomObjectsApi = kc.makeApiClient(CustomObjectsApiClass);
-  const ns = options.namespace;
-  const pageSize = options.pageSize ?? 500;
-  const [minT, maxT] = options.watchTimeoutSeconds ?? [300, 600];
-  const path = ns
-    ? `/apis/${API_GROUP}/${API_VERSION}/namespaces/${encodeURIComponent(ns)}/${PLURAL}`
-    : `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}`;
-  return {
-    async list() {
-      const items: LambdaPolicy[] = [];
-      let cont: string | undefined;
-      let resourceVersion = '';
-      do {
-        const base = { group: API_GROUP, version: API_VERSION, plural: PLURAL, limit: pageSize, _continue: cont };
-        const page = (
-          ns
-            ? await api.listNamespacedCustomObject({ ...base, namespace: ns })
-            : await api.listClusterCustomObject(base)
-        ) as {
-          items?: LambdaPolicy[];
-          metadata?: { resourceVersion?: string; continue?: string };
-        };
-        items.push(...(page.items ?? []));
-        resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
-        cont = page.metadata?.continue || undefined;
-      } while (cont);
-      return { items, resourceVersion };
-    },
-    async watch(resourceVersion, onEvent, onDone) {
-      const watch = new Watch(kc);
-      const timeoutSeconds = Math.round(minT + Math.random() * (maxT - minT));
-      // client-node's inactivity timer is 30 s: quiet watches would be cut constantly. Keep it as a dead-connection
-      // detector, but above the server's own timeout (the field is private in the typings, hence Reflect).
-      Reflect.set(watch, 'requestTimeoutMs', (timeoutSeconds + 60) * 1000);
-      const controller = await watch.watch(
-        path,
-        { resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
-        (type: string, object: unknown) => onEvent(type, object),
-        (error: unknown) => onDone(error ?? null),
-      );
-      return { abort: () => controller.abort() };
-    },
-  };
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { LambdaPolicy } from '../../../src/api/schema.ts';
-import { ManualClock } from '../../../src/controller/clock.ts';
 import {
   type ListWatchTransport,
   needsReconcile,
@@ -8,7 +7,8 @@ import {
   PolicyWatcher,
   RECONCILE_REQUEST_ANNOTATION,
   type WatchHandle,
-} from '../../../src/controller/watcher.ts';
+} from '../../../src/kube/watcher.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
 
 function lp(name: string, rv: string, generation = 1, extra: Partial<LambdaPolicy['metadata']> = {}): LambdaPolicy {
   return {
@@ -62,7 +62,7 @@ class ScriptedTransport implements ListWatchTransport {
 const tick = () => new Promise((r) => setImmediate(r));
 
 function setup(options: ConstructorParameters<typeof PolicyWatcher>[1] = {}) {
-  const clock = new ManualClock(1_000_000);
+  const clock = new FakeClock(1_000_000);
   const transport = new ScriptedTransport();
   const watcher = new PolicyWatcher(transport, { clock, ...options });
   const events: string[] = [];
@@ -192,6 +192,38 @@ describe('PolicyWatcher', () => {
     await tick();
     expect(transport.sessions).toHaveLength(2);
     expect(watcher.stats.errors).toBe(0);
+    await watcher.stop();
+  });
+
+  it('backs off when the server closes every watch at once, instead of reopening in a tight loop', async () => {
+    const { clock, transport, watcher } = setup({ relistIntervalMs: 0, watchdogMs: 0 });
+    transport.lists.push({ items: [], resourceVersion: '7' });
+    watcher.start();
+    await tick();
+    // A server that ends each watch the moment it opens, for one minute of (fake) time.
+    for (let elapsed = 0; elapsed < 60_000; elapsed += 100) {
+      for (const s of transport.sessions) if (!s.aborted) s.close();
+      await tick();
+      clock.advance(100);
+      await tick();
+    }
+    // Backoff 1 s, 2 s, 4 s ... capped at 30 s: a handful of reopens, not one per turn of the event loop.
+    expect(transport.sessions.length).toBeLessThanOrEqual(8);
+    expect(watcher.stats.quickCloses).toBeGreaterThanOrEqual(5);
+    expect(watcher.stats.errors).toBe(0);
+    await watcher.stop();
+  });
+
+  it('reopens at once after a watch that delivered events, however short', async () => {
+    const { transport, watcher, events } = setup({ relistIntervalMs: 0, watchdogMs: 0 });
+    transport.lists.push({ items: [], resourceVersion: '7' });
+    watcher.start();
+    await tick();
+    transport.last.emit('ADDED', lp('a', '8'));
+    transport.last.close();
+    await tick();
+    expect(transport.sessions.map((s) => s.rv)).toEqual(['7', '8']);
+    expect(events).toEqual(['added:ns/a@8']);
     await watcher.stop();
   });
 

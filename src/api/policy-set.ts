@@ -2,7 +2,9 @@
  * "The policies currently declared", whatever declares them: files (CLI, demo) or the Kubernetes API (controller).
  * The reconcile loop only ever asks a PolicySource for the current set and listens for changes.
  */
-import type { LambdaPolicy } from '../api/schema.ts';
+import { compareOrdinal } from '../shared/compare.ts';
+import { objectKey } from '../shared/keys.ts';
+import type { LambdaPolicy } from './schema.ts';
 
 export interface PolicySet {
   /** Valid policies, sorted by `namespace/name`; namespace always set (default `default`). */
@@ -22,23 +24,15 @@ export interface PolicySource {
   onError(listener: (errors: string[]) => void): () => void;
 }
 
-export function policyKey(policy: LambdaPolicy): string {
-  return `${policy.metadata.namespace ?? 'default'}/${policy.metadata.name}`;
-}
-
 export function sortPolicies(policies: readonly LambdaPolicy[]): LambdaPolicy[] {
-  return [...policies].sort((a, b) => {
-    const ka = policyKey(a);
-    const kb = policyKey(b);
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
+  return [...policies].sort((a, b) => compareOrdinal(objectKey(a), objectKey(b)));
 }
 
 /** Whether two sets declare the same policies (metadata that does not matter, like resourceVersion, aside). */
 export function samePolicies(a: readonly LambdaPolicy[], b: readonly LambdaPolicy[]): boolean {
   if (a.length !== b.length) return false;
   const fingerprint = (p: LambdaPolicy) =>
-    JSON.stringify([policyKey(p), p.metadata.generation ?? null, p.metadata.deletionTimestamp ?? null, p.spec]);
+    JSON.stringify([objectKey(p), p.metadata.generation ?? null, p.metadata.deletionTimestamp ?? null, p.spec]);
   const fa = sortPolicies(a).map(fingerprint);
   const fb = sortPolicies(b).map(fingerprint);
   return fa.every((f, i) => f === fb[i]);

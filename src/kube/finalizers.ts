@@ -6,9 +6,10 @@
  * carries `metadata.resourceVersion`: the API server then rejects it (409) if anyone changed the object since we
  * read it, and we re-read and retry instead of dropping someone else's finalizer.
  */
-import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { API_GROUP, API_VERSION, type LambdaPolicy, PLURAL } from '../api/schema.ts';
-import { httpCode } from './status.ts';
+import type { CustomObjectsApi } from '@kubernetes/client-node';
+import type { LambdaPolicy } from '../api/schema.ts';
+import { ConflictError, NotFoundError } from './errors.ts';
+import { LambdaPolicyClient } from './policies.ts';
 
 export const FINALIZER = 'lambdapolicy.io/scheduled-actions';
 
@@ -20,17 +21,8 @@ export function isBeingDeleted(policy: LambdaPolicy): boolean {
   return Boolean(policy.metadata.deletionTimestamp);
 }
 
-export class FinalizerError extends Error {
-  override readonly name = 'FinalizerError';
-  readonly code: 'NotFound' | 'Conflict' | 'Failed';
-  constructor(code: 'NotFound' | 'Conflict' | 'Failed', message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
-
 /** The merge patch that sets `finalizers`, guarded by the resourceVersion it was computed from. */
-export function finalizersPatch(policy: LambdaPolicy, finalizers: string[]): { metadata: Record<string, unknown> } {
+function finalizersPatch(policy: LambdaPolicy, finalizers: string[]): { metadata: Record<string, unknown> } {
   const metadata: Record<string, unknown> = { finalizers };
   if (policy.metadata.resourceVersion) metadata.resourceVersion = policy.metadata.resourceVersion;
   return { metadata };
@@ -44,24 +36,25 @@ export interface FinalizerOptions {
 }
 
 export class Finalizers {
-  private readonly api: CustomObjectsApi;
+  private readonly client: LambdaPolicyClient;
   private readonly finalizer: string;
   private readonly attempts: number;
-  private readonly fieldManager: string;
   /** Metadata patches sent (tests and metrics). */
   patches = 0;
 
   constructor(api: CustomObjectsApi, options: FinalizerOptions = {}) {
-    this.api = api;
+    this.client = new LambdaPolicyClient(
+      api,
+      options.fieldManager === undefined ? {} : { fieldManager: options.fieldManager },
+    );
     this.finalizer = options.finalizer ?? FINALIZER;
     this.attempts = options.attempts ?? 3;
-    this.fieldManager = options.fieldManager ?? 'lambda-policy-controller';
   }
 
   /**
    * Makes sure the finalizer is present (no request when it already is). Never adds it to an object that is being
-   * deleted (the API server forbids new finalizers then). Returns the object as it is now. Throws FinalizerError
-   * (code NotFound when the object is gone).
+   * deleted (the API server forbids new finalizers then). Returns the object as it is now. Throws a KubeApiError
+   * (NotFoundError when the object is gone).
    */
   async ensure(policy: LambdaPolicy): Promise<LambdaPolicy> {
     return this.update(policy, (p) => {
@@ -81,7 +74,7 @@ export class Finalizers {
         return (p.metadata.finalizers ?? []).filter((f) => f !== this.finalizer);
       });
     } catch (error) {
-      if (error instanceof FinalizerError && error.code === 'NotFound') return undefined;
+      if (error instanceof NotFoundError) return undefined;
       throw error;
     }
   }
@@ -92,49 +85,13 @@ export class Finalizers {
       const finalizers = change(current);
       if (finalizers === undefined) return current;
       try {
-        const result = (await this.api.patchNamespacedCustomObject(
-          {
-            group: API_GROUP,
-            version: API_VERSION,
-            namespace: current.metadata.namespace ?? 'default',
-            plural: PLURAL,
-            name: current.metadata.name,
-            body: finalizersPatch(current, finalizers),
-            fieldManager: this.fieldManager,
-          },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        )) as LambdaPolicy;
+        const result = await this.client.patch(current, finalizersPatch(current, finalizers), 'finalizer patch');
         this.patches++;
         return result;
       } catch (error) {
-        const code = httpCode(error);
-        if (code === 404) throw new FinalizerError('NotFound', `${key(current)} not found`, { cause: error });
-        if (code !== 409 || attempt >= this.attempts) {
-          throw new FinalizerError(code === 409 ? 'Conflict' : 'Failed', `finalizer patch of ${key(current)} failed`, {
-            cause: error,
-          });
-        }
-        current = await this.read(current);
+        if (!(error instanceof ConflictError) || attempt >= this.attempts) throw error;
+        current = await this.client.get(current);
       }
     }
   }
-
-  private async read(policy: LambdaPolicy): Promise<LambdaPolicy> {
-    try {
-      return (await this.api.getNamespacedCustomObject({
-        group: API_GROUP,
-        version: API_VERSION,
-        namespace: policy.metadata.namespace ?? 'default',
-        plural: PLURAL,
-        name: policy.metadata.name,
-      })) as LambdaPolicy;
-    } catch (error) {
-      if (httpCode(error) === 404) throw new FinalizerError('NotFound', `${key(policy)} not found`, { cause: error });
-      throw new FinalizerError('Failed', `re-reading ${key(policy)} failed`, { cause: error });
-    }
-  }
-}
-
-function key(p: LambdaPolicy): string {
-  return `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;
 }

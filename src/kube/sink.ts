@@ -1,33 +1,33 @@
 /**
- * The controller's PolicyStatusSink on the Kubernetes API: status by merge patch on the status subresource (only
- * when changed), aggregated Events, and the finalizer that guards owned scheduled actions.
+ * Where the controller's statuses, Events and finalizers go on the Kubernetes API: status by merge patch on the
+ * status subresource (only when changed), aggregated Events, and the finalizer that guards owned scheduled actions.
+ * It fills the controller's PolicyStatusSink.
  */
 import { CustomObjectsApi, EventsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { LambdaPolicy, LambdaPolicyStatus } from '../api/schema.ts';
+import type { Logger } from '../shared/logger.ts';
+import { NotFoundError } from './errors.ts';
 import { EventRecorder, type PolicyEventRecord } from './events.ts';
-import { FinalizerError, Finalizers } from './finalizer.ts';
-import type { Logger } from './logger.ts';
-import type { PolicyStatusSink } from './manager.ts';
-import type { ControllerMetrics } from './metrics.ts';
-import { StatusWriteError, StatusWriter } from './status.ts';
+import { Finalizers } from './finalizers.ts';
+import { StatusWriter } from './status-writer.ts';
 
 export interface KubernetesSinkOptions {
   /** This replica's identity (Events' reportingInstance). */
   instance: string;
   logger?: Logger;
-  metrics?: ControllerMetrics;
+  /** Called after every status write (the status-writes metric). */
+  onStatusWrite?: () => void;
 }
 
-export class KubernetesStatusSink implements PolicyStatusSink {
-  readonly statusWriter: StatusWriter;
-  readonly events: EventRecorder;
-  readonly finalizers: Finalizers;
+export class KubernetesStatusSink {
+  private readonly statusWriter: StatusWriter;
+  private readonly events: EventRecorder;
+  private readonly finalizers: Finalizers;
 
   constructor(kc: KubeConfig, options: KubernetesSinkOptions) {
     const custom = kc.makeApiClient(CustomObjectsApi);
-    this.statusWriter = new StatusWriter(custom, {
-      onWrite: () => options.metrics?.statusWrites.inc({ result: 'written' }),
-    });
+    const onWrite = options.onStatusWrite;
+    this.statusWriter = new StatusWriter(custom, onWrite ? { onWrite: () => onWrite() } : {});
     this.events = new EventRecorder(kc.makeApiClient(EventsV1Api), {
       instance: options.instance,
       ...(options.logger ? { logger: options.logger } : {}),
@@ -41,7 +41,7 @@ export class KubernetesStatusSink implements PolicyStatusSink {
       return result.written;
     } catch (error) {
       // The policy was deleted meanwhile: nothing to report on.
-      if (error instanceof StatusWriteError && error.code === 'NotFound') return false;
+      if (error instanceof NotFoundError) return false;
       throw error;
     }
   }
@@ -54,7 +54,7 @@ export class KubernetesStatusSink implements PolicyStatusSink {
     try {
       await this.finalizers.ensure(policy);
     } catch (error) {
-      if (error instanceof FinalizerError && error.code === 'NotFound') return;
+      if (error instanceof NotFoundError) return;
       throw error;
     }
   }

@@ -20,13 +20,18 @@ export interface PassOptions {
   /** Regions of policies without `selector.regions`. */
   defaultRegions: string[];
   /** Evaluate windows at this instant (default: now). */
-  now?: Date;
+  now?: Date | undefined;
   /** Execute the plan's actions (apply/controller) or only report (plan/Audit-only). */
   enforce: boolean;
   /** Restrict the pass to these regions (the controller reconciles one region per key). */
-  onlyRegions?: string[];
-  execute?: ExecutePlanOptions;
-  readConcurrency?: number;
+  onlyRegions?: string[] | undefined;
+  execute?: ExecutePlanOptions | undefined;
+  /**
+   * Asked once the plan is made, before the first write: false skips executing (a leader that lost its Lease while
+   * the pass read AWS must not write). Default: always true.
+   */
+  mayWrite?: (() => boolean) | undefined;
+  readConcurrency?: number | undefined;
   /** Told, per region, how many per-function reads the pass will make once selection is done (progress bars). */
   onReadsPlanned?: (region: string, reads: number) => void;
 }
@@ -60,10 +65,11 @@ export async function reconcileFleet(
       options.onReadsPlanned?.(region, reads);
       return requirements;
     },
-    { concurrency: options.readConcurrency },
+    options.readConcurrency === undefined ? {} : { concurrency: options.readConcurrency },
   );
   const now = options.now ?? new Date();
   const plan = planFleet(policies, fleet, now, { defaultRegions: options.defaultRegions });
-  const executions = options.enforce ? await executePlan(aws, plan, fleet, options.execute) : [];
+  const writing = options.enforce && (options.mayWrite?.() ?? true);
+  const executions = writing ? await executePlan(aws, plan, fleet, options.execute) : [];
   return { plan, fleet, executions };
 }
