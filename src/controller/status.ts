@@ -36,7 +36,14 @@ import { STATUS_KEY_ORDER } from '../kube/status-writer.ts';
 import { compareOrdinal } from '../shared/compare.ts';
 import { objectKey } from '../shared/keys.ts';
 import { truncate } from '../shared/text.ts';
-import { type KstatusState, kstatusConditions, toKubeTime } from './conditions.ts';
+import {
+  COMPLIANT,
+  type Compliance,
+  compliantCondition,
+  type KstatusState,
+  kstatusConditions,
+  toKubeTime,
+} from './conditions.ts';
 
 /** One drift entry as written to status; values keep their JSON type (`null` is written as "none"). */
 export interface DriftEntry {
@@ -287,8 +294,9 @@ function overallState(
   }
   const counts = `${summary.matched} matched, ${summary.compliant} compliant`;
   if (mode === 'Audit') {
+    // Checked is Ready: what an Audit policy finds is compliance (the Compliant condition), not ill health.
     return summary.drifted > 0
-      ? { kind: 'NotReady', reason: 'Drifted', message: `${counts}, ${summary.drifted} drifted (Audit: not corrected)` }
+      ? { kind: 'Ready', reason: 'Checked', message: `${counts}, ${summary.drifted} drifted (Audit: not corrected)` }
       : { kind: 'Ready', reason: 'Compliant', message: counts };
   }
   if (summary.failed > 0) {
@@ -306,6 +314,17 @@ function overallState(
     reason: remediatedNow > 0 ? 'Remediated' : 'Compliant',
     message: [counts, ...extra].join(', '),
   };
+}
+
+/** What the Compliant condition says about the figures of a check. */
+function compliance(summary: StatusSummary, problems: readonly string[]): Compliance {
+  const of = `${summary.compliant} of ${summary.matched} matched functions compliant`;
+  if (summary.infeasible > 0)
+    return { status: 'False', reason: 'Infeasible', message: `${of}; ${summary.infeasible} cannot be brought in line` };
+  if (problems.length > 0) return { status: 'Unknown', reason: 'InvalidPolicy', message: 'the policy was not checked' };
+  if (summary.failed > 0) return { status: 'False', reason: 'Failed', message: `${of}; ${summary.failed} failed` };
+  if (summary.drifted > 0) return { status: 'False', reason: 'Drifted', message: `${of}; ${summary.drifted} drifted` };
+  return { status: 'True', reason: 'Compliant', message: of };
 }
 
 function checkTimes(policy: LambdaPolicy, now: Date, options: BuildStatusOptions) {
@@ -353,13 +372,15 @@ export function buildStatus(
   const own = overallState(mode, summary, remediatedNow, report.problems);
   const max = options.maxFunctions ?? MAX_STATUS_FUNCTIONS;
   const problems = report.problems.map((p) => truncate(p, MAX_STATUS_MESSAGE)).slice(0, MAX_PROBLEMS);
+  const conditions = kstatusConditions(
+    previous?.conditions,
+    options.state ? options.state(own) : own,
+    policy.metadata.generation,
+    now,
+  ).conditions;
   const status: LambdaPolicyStatus = {
-    conditions: kstatusConditions(
-      previous?.conditions,
-      options.state ? options.state(own) : own,
-      policy.metadata.generation,
-      now,
-    ).conditions,
+    conditions: compliantCondition(conditions, compliance(summary, report.problems), policy.metadata.generation, now)
+      .conditions,
     summary,
     functions: entries.slice(0, max),
     truncated: entries.length > max,
@@ -395,8 +416,9 @@ export function buildSuspendedStatus(
     policy,
     asStatus(previous),
     now,
+    // Ready: the controller does what the policy asks (nothing); Argo CD shows Suspended, kstatus Current.
     state({
-      kind: 'NotReady',
+      kind: 'Ready',
       reason: 'Suspended',
       message: 'spec.suspend is true: AWS is neither read nor written; figures are from the last check',
     }),
@@ -422,9 +444,15 @@ function withState(
   now: Date,
   state: KstatusState,
 ): LambdaPolicyStatus {
+  let conditions = kstatusConditions(previous?.conditions, state, policy.metadata.generation, now).conditions;
+  // Compliance stays what the last check found; before any check it is Unknown, saying why.
+  if (!conditions.some((c) => c.type === COMPLIANT)) {
+    const unknown: Compliance = { status: 'Unknown', reason: state.reason, message: 'not checked yet' };
+    conditions = compliantCondition(conditions, unknown, policy.metadata.generation, now).conditions;
+  }
   const status: LambdaPolicyStatus = {
     ...previous,
-    conditions: kstatusConditions(previous?.conditions, state, policy.metadata.generation, now).conditions,
+    conditions,
     summary: { ...ZERO_SUMMARY, ...previous?.summary },
     functions: previous?.functions ?? [],
     truncated: previous?.truncated ?? false,
