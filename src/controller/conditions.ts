@@ -109,10 +109,6 @@ export function findCondition<C extends ConditionLike>(list: readonly C[] | unde
   return list?.find((c) => c.type === type);
 }
 
-export function isConditionTrue(list: readonly ConditionLike[] | undefined, type: string): boolean {
-  return findCondition(list, type)?.status === 'True';
-}
-
 export function removeCondition(
   list: readonly ConditionLike[] | undefined,
   type: string,
