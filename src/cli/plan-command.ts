@@ -10,7 +10,7 @@ import { reconcileFleet } from '../reconcile/pass.ts';
 import { type EmbeddedAws, startEmbeddedAws } from './embedded-aws.ts';
 import { escapeTerminalLines } from './escape.ts';
 import { EXIT_DRIFT, EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
-import { readPolicies } from './policy-files.ts';
+import { readPolicies, skippedByKind, skippedNotes } from './policy-files.ts';
 import { Progress } from './progress.ts';
 import { type RunReport, renderJson, renderMarkdown, renderText, renderYaml } from './render.ts';
 
@@ -62,12 +62,8 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
     for (const e of loaded.errors) stderrLine(`error: ${e}`);
     return EXIT_ERROR;
   }
-  // Kinds in name order: the document and the comment read the same whatever order the stream had.
-  const skipped: Record<string, number> = {};
-  for (const doc of [...loaded.skipped].sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0)))
-    skipped[doc.kind] = (skipped[doc.kind] ?? 0) + 1;
-  for (const note of new Set(loaded.skipped.flatMap((doc) => (doc.note ? [doc.note] : []))))
-    stderrLine(`note: ${note}`);
+  const skipped = skippedByKind(loaded.skipped);
+  for (const note of skippedNotes(loaded.skipped)) stderrLine(`note: ${note}`);
   const policies = loaded.policies.map(toPolicyInput);
   let embedded: EmbeddedAws | undefined;
   let aws: Aws | undefined;

@@ -143,17 +143,15 @@ function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** `skipped 3 documents of other kinds: 2 ConfigMap, 1 Namespace` plus one line per note, or nothing. */
-export function describeSkipped(skipped: readonly SkippedDocument[]): string[] {
-  if (skipped.length === 0) return [];
-  const byKind = new Map<string, number>();
-  for (const doc of skipped) byKind.set(doc.kind, (byKind.get(doc.kind) ?? 0) + 1);
-  const kinds = [...byKind.entries()]
-    .sort(([a], [b]) => compareKeys(a, b))
-    .map(([kind, count]) => `${count} ${kind}`)
-    .join(', ');
-  const lines = [`skipped ${skipped.length} document${skipped.length === 1 ? '' : 's'} of other kinds: ${kinds}`];
-  const notes = new Set(skipped.flatMap((doc) => (doc.note === undefined ? [] : [doc.note])));
-  for (const note of notes) lines.push(`note: ${note}`);
-  return lines;
+/** Skipped documents counted by kind, kinds in name order (the same whatever order the stream had). */
+export function skippedByKind(skipped: readonly SkippedDocument[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const doc of [...skipped].sort((a, b) => compareKeys(a.kind, b.kind)))
+    counts[doc.kind] = (counts[doc.kind] ?? 0) + 1;
+  return counts;
+}
+
+/** What a person should know about skipped documents (e.g. AwsAccount not read yet), each note once. */
+export function skippedNotes(skipped: readonly SkippedDocument[]): string[] {
+  return [...new Set(skipped.flatMap((doc) => (doc.note === undefined ? [] : [doc.note])))];
 }

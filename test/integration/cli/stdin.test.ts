@@ -81,4 +81,23 @@ describe('plan -f - (stdin)', () => {
     );
     expect((await emu.admin<{ total: number }>('GET', 'calls')).total).toBe(0);
   });
+
+  it('an AwsAccount in the stream is counted and noted on stderr, not an error', async () => {
+    emu = await startTestEmulator(fixture('small-fleet.yaml'));
+    const account =
+      'apiVersion: lambdapolicy.io/v1alpha1\nkind: AwsAccount\nmetadata:\n  name: prod\nspec:\n  accountId: "123456789012"';
+
+    const result = await runBinWithStdin(
+      ['plan', '-f', '-', '-o', 'json', ...awsArgs(emu.url)],
+      `${account}\n---\n${kustomizeStyleStream()}`,
+    );
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^note: AwsAccount is not read by plan\/apply yet/m);
+    expect((parsePlan(result.stdout) as unknown as { skipped: unknown }).skipped).toEqual({
+      AwsAccount: 1,
+      ConfigMap: 1,
+      Namespace: 2,
+    });
+  });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeSkipped, readPolicies } from '../../../src/cli/policy-files.ts';
+import { readPolicies, skippedByKind, skippedNotes } from '../../../src/cli/policy-files.ts';
 
 const policy = (name: string, namespace = 'platform') => `apiVersion: lambdapolicy.io/v1alpha1
 kind: LambdaPolicy
@@ -42,9 +42,13 @@ describe('readPolicies', () => {
     expect(read.errors).toEqual([]);
     expect(names(read)).toEqual(['platform/a', 'platform/b']);
     expect(read.skipped.map((s) => s.kind).sort()).toEqual(['ConfigMap', 'Kustomization', 'Namespace']);
-    expect(describeSkipped(read.skipped)).toEqual([
-      'skipped 3 documents of other kinds: 1 ConfigMap, 1 Kustomization, 1 Namespace',
+    expect(skippedByKind(read.skipped)).toEqual({ ConfigMap: 1, Kustomization: 1, Namespace: 1 });
+    expect(Object.keys(skippedByKind([...read.skipped].reverse()))).toEqual([
+      'ConfigMap',
+      'Kustomization',
+      'Namespace',
     ]);
+    expect(skippedNotes(read.skipped)).toEqual([]);
   });
 
   it('reads .json and .yml, and descends only with recursive', async () => {
@@ -99,10 +103,8 @@ describe('readPolicies', () => {
     const read = await readPolicies([dir]);
 
     expect(read.errors).toEqual([]);
-    expect(describeSkipped(read.skipped)).toEqual([
-      'skipped 1 document of other kinds: 1 AwsAccount',
-      expect.stringMatching(/^note: AwsAccount is not read by plan\/apply yet/),
-    ]);
+    expect(skippedByKind(read.skipped)).toEqual({ AwsAccount: 1 });
+    expect(skippedNotes(read.skipped)).toEqual([expect.stringMatching(/^AwsAccount is not read by plan\/apply yet/)]);
   });
 
   it('reports a policy declared twice, a missing path and an empty folder', async () => {
