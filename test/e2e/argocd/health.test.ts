@@ -4,7 +4,8 @@
  * what Flux waits on) over the same objects:
  * - the fixtures of the chart's upstream-shaped contribution (charts/lambda-policy-controller/argocd);
  * - objects a real kube-apiserver and the real controller produced: a policy no controller has visited, an
- *   Audit policy that finds drift, a policy the controller cannot use (Stalled), a policy mid-remediation.
+ *   Audit policy that finds drift, a policy the controller cannot use (Stalled), a policy mid-remediation, a
+ *   policy whose only finding is a failed check.
  * The two must agree on every object.
  */
 import { spawnSync } from 'node:child_process';
@@ -106,6 +107,7 @@ describe('Argo CD health (Argo CD runtime) and kstatus', () => {
       seedFunction(EU, 'audit-fn', { memorySize: 512, tags: { tier: 'audit' } }),
       seedFunction(EU, 'fix-fn', { memorySize: 512, tags: { tier: 'fix' } }),
       seedFunction(US, 'fix-fn', { memorySize: 512, tags: { tier: 'fix' } }),
+      seedFunction(EU, 'legacy-fn', { runtime: 'nodejs18.x', tags: { tier: 'legacy' } }),
     ]);
     const ns = await newNamespace(cluster, 'argocd-health');
     const audit: LambdaPolicySpec = {
@@ -113,6 +115,14 @@ describe('Argo CD health (Argo CD runtime) and kstatus', () => {
       interval: '30s',
       selector: { tags: { tier: 'audit' } },
       settings: { memorySize: 1024 },
+    };
+    // Only a check fails: checked (Ready) and not Compliant, reason Violations.
+    const violating: LambdaPolicySpec = {
+      mode: 'Enforce',
+      interval: '30s',
+      selector: { tags: { tier: 'legacy' } },
+      settings: {},
+      checks: { runtime: { deprecatedWithinDays: 30 } },
     };
     const stalled = parse(readText(join(REPO_ROOT, 'test', 'fixtures', 'invalid-policies', '31-timezone-unknown.yaml')))
       .spec as LambdaPolicySpec;
@@ -134,15 +144,16 @@ describe('Argo CD health (Argo CD runtime) and kstatus', () => {
       namespace: ns,
     });
     await applyPolicy(cluster, ns, 'invalid', stalled);
+    await applyPolicy(cluster, ns, 'violating', violating);
     // Every version of the Enforce policy: the remediating one may be replaced by the confirmed one within a second.
     const enforceWatch = await watchPolicy(cluster, ns, 'enforce', () => undefined);
     await applyPolicy(cluster, ns, 'enforce', enforce);
     const seen: Record<string, LambdaPolicy> = {};
     const last: Record<string, unknown> = {};
     await waitFor(
-      'each state to be seen: Audit checked, invalid stalled, Enforce remediating',
+      'each state to be seen: Audit checked, invalid stalled, Enforce remediating, checks violated',
       async () => {
-        for (const name of ['audit', 'invalid', 'enforce']) {
+        for (const name of ['audit', 'invalid', 'enforce', 'violating']) {
           const policy = await findPolicy(cluster, ns, name);
           if (!policy) continue;
           const status = statusOf(policy);
@@ -152,6 +163,8 @@ describe('Argo CD health (Argo CD runtime) and kstatus', () => {
           if (status.observedGeneration !== policy.metadata.generation) continue;
           if (name === 'audit' && (status.summary?.drifted ?? 0) > 0 && !isTrue('Reconciling')) seen.audit = policy;
           if (name === 'invalid' && isTrue('Stalled')) seen.invalid = policy;
+          if (name === 'violating' && (status.summary?.violating ?? 0) > 0 && !isTrue('Reconciling'))
+            seen.violating = policy;
         }
         const remediating = enforceWatch.events
           .map((e) => e.object)
@@ -163,7 +176,7 @@ describe('Argo CD health (Argo CD runtime) and kstatus', () => {
             );
           });
         if (remediating) seen.enforce = remediating;
-        return seen.audit !== undefined && seen.invalid !== undefined && seen.enforce !== undefined;
+        return ['audit', 'invalid', 'enforce', 'violating'].every((name) => seen[name] !== undefined);
       },
       { timeoutMs: 90_000, intervalMs: 100, describe: () => JSON.stringify({ seen: Object.keys(seen), last }) },
     );
@@ -173,7 +186,7 @@ describe('Argo CD health (Argo CD runtime) and kstatus', () => {
     // Assert
     const { results } = evaluate({ unvisited, ...seen });
     const byName = (name: string) => results.find((r) => r.input.endsWith(`${name}.json`));
-    for (const name of ['unvisited', 'audit', 'invalid', 'enforce']) expectAgreement(byName(name));
+    for (const name of ['unvisited', 'audit', 'invalid', 'enforce', 'violating']) expectAgreement(byName(name));
     expect(byName('unvisited')).toMatchObject({ argocd: { status: 'Progressing' }, kstatus: { status: 'InProgress' } });
     expect(byName('invalid')).toMatchObject({ argocd: { status: 'Degraded' }, kstatus: { status: 'Failed' } });
     expect(byName('invalid')?.argocd.message).toContain('unknown time zone');
@@ -181,6 +194,11 @@ describe('Argo CD health (Argo CD runtime) and kstatus', () => {
     // Ready vs Compliant: drift an Audit policy finds is reported, never ill health, in both tools.
     expect(byName('audit')).toMatchObject({ argocd: { status: 'Healthy' }, kstatus: { status: 'Current' } });
     expect(byName('audit')?.argocd.message).toBe('Drifted: 0 of 1 matched functions compliant; 1 drifted');
+    // A check that fails is for people to fix: Healthy and Current, the reason says Violations.
+    expect(byName('violating')).toMatchObject({ argocd: { status: 'Healthy' }, kstatus: { status: 'Current' } });
+    expect(byName('violating')?.argocd.message).toBe(
+      'Violations: 0 of 1 matched functions compliant; 1 violate checks',
+    );
     if (process.env.UPDATE_ARGOCD_FIXTURES === '1') writeFixtures({ unvisited, ...seen });
   });
 });
