@@ -235,3 +235,49 @@ describe('renderMarkdown', () => {
     expect(md).toContain('| platform/api | Enforce | 4 | 1 | 2 | 0 | 1 |');
   });
 });
+
+describe('checks and the production settings in the outputs', () => {
+  const SECRET_CHECK = {
+    check: 'noSecretsInEnvironment' as const,
+    actual: 'DB_PASSWORD',
+    message: 'environment variable DB_PASSWORD looks like a secret',
+    policy: 'platform/api',
+  };
+  const checked = {
+    ...plan([
+      fn({ name: 'leaky', violations: [SECRET_CHECK] }),
+      fn({
+        name: 'chatty',
+        auditDrift: [
+          {
+            field: 'logging',
+            desired: { format: 'JSON', applicationLogLevel: 'INFO', systemLogLevel: 'WARN', logGroup: 'x'.repeat(150) },
+            actual: { format: 'Text' },
+            policy: 'platform/api',
+          },
+        ],
+      }),
+    ]),
+    summary: { policies: 2, matched: 2, compliant: 0, drifted: 1, overridden: 0, infeasible: 0, violating: 1 },
+  };
+  const report: RunReport = { plan: checked, skipped: {} };
+
+  it('text: a violation is a report-only line naming the check, never wider than the width; the summary adds up', () => {
+    const out = renderText(report, { width: 80 });
+
+    expect(out).toMatch(/^ {4}! check noSecretsInEnvironment\s+DB_PASSWORD\s+\(violation: environment\s+variable/m);
+    expect(out).toContain('{format: Text} -> {format: JSON, applicationLogLevel: INFO,');
+    expect(Math.max(...out.split('\n').map((line) => line.length))).toBeLessThanOrEqual(80);
+    expect(out).toContain('Checks: 1 function violate checks (report only)');
+    expect(out.trimEnd().split('\n').at(-1)).toBe(summaryLine(checked));
+    expect(outcomeCounts(checked)).toEqual({ change: 0, report: 2, refused: 0, compliant: 0 });
+  });
+
+  it('markdown lists the violation as a report row; json and yaml carry it with the check name', () => {
+    const md = renderMarkdown(report);
+    expect(md).toContain('| report | eu-central-1/leaky | check noSecretsInEnvironment | DB\\_PASSWORD (violation:');
+    const doc = JSON.parse(renderJson(report)) as { functions: { name: string; violations: unknown[] }[] };
+    expect(doc.functions.find((f) => f.name === 'leaky')?.violations).toEqual([SECRET_CHECK]);
+    expect(parse(renderYaml(report))).toEqual(doc);
+  });
+});
