@@ -29,9 +29,36 @@ export const PRINTER_COLUMNS: PrinterColumn[] = [
     name: 'Ready',
     type: 'string',
     jsonPath: '.status.conditions[?(@.type=="Ready")].status',
-    description: 'The Ready condition.',
+    description: 'Checked at this generation everywhere the policy reaches.',
+  },
+  {
+    name: 'Compliant',
+    type: 'string',
+    jsonPath: '.status.conditions[?(@.type=="Compliant")].status',
+    description: 'Every matched function in line with the policy.',
+  },
+  {
+    name: 'Reason',
+    type: 'string',
+    jsonPath: '.status.conditions[?(@.type=="Compliant")].reason',
+    description:
+      'Why it is (not) compliant: Compliant, Drifted, Violations, Infeasible, Failed, or why it was not checked.',
   },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  {
+    name: 'Interval',
+    type: 'string',
+    jsonPath: '.spec.interval',
+    description: 'How often AWS is re-checked.',
+    priority: 1,
+  },
+  {
+    name: 'Last Check',
+    type: 'date',
+    jsonPath: '.status.lastCheckTime',
+    description: 'When AWS was last read for the policy.',
+    priority: 1,
+  },
 ];
 
 /** The root schema: apiVersion/kind/metadata as every resource has them, then spec and status. */
@@ -54,7 +81,10 @@ export function buildOpenApiSchema(): OpenApiSchema {
       },
       metadata: { type: 'object' },
       spec: toStructuralSchema(LambdaPolicySpecSchema, 'spec'),
-      status: toStructuralSchema(LambdaPolicyStatusSchema, 'status'),
+      // A policy the controller has not visited yet reads back with observedGeneration 0 (the API server applies
+      // defaults when it reads from etcd), so kstatus, which skips the generation check when the field is absent
+      // and would call the fresh object Current, sees an unobserved generation: Flux waits, as Argo CD does.
+      status: { ...toStructuralSchema(LambdaPolicyStatusSchema, 'status'), default: { observedGeneration: 0 } },
     },
   };
 }

@@ -17,6 +17,8 @@ export interface ValidationIssue {
   path: string;
   message: string;
   source: IssueSource;
+  /** 1-based line of the field in the file it was read from, when it came from a file. */
+  line?: number;
 }
 
 /** `spec.settings.timeout: must be <= 900` */
@@ -62,7 +64,10 @@ export class PolicyDocumentError extends Error {
     options?: ErrorOptions,
   ) {
     const where = `${init.source}#${init.docIndex}${init.policyName ? ` ${init.policyName}` : ''}`;
-    super(init.issues.map((issue) => `${where}: ${formatIssue(issue)}`).join('\n'), options);
+    // The line goes last, as YAML syntax errors say it, so `file#doc name:` stays the stable prefix to grep for.
+    const located = (issue: ValidationIssue): string =>
+      issue.line === undefined ? formatIssue(issue) : `${formatIssue(issue)} (line ${issue.line})`;
+    super(init.issues.map((issue) => `${where}: ${located(issue)}`).join('\n'), options);
     this.code = init.code;
     this.source = init.source;
     this.docIndex = init.docIndex;

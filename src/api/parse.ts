@@ -1,12 +1,13 @@
 /**
- * Policy files as the CLI reads them: multi-document YAML, each document one LambdaPolicy manifest. Every
- * document is validated on its own, so one bad policy names itself (`file#index name: path: message`) without
- * hiding the others; and the engine's view of a policy (`PolicyInput`) is derived here, once.
+ * Policy files as the CLI reads them: multi-document YAML (JSON is YAML too), each document one manifest. Every
+ * document is validated on its own, so one bad policy names itself (`file#index name: path: message (line N)`)
+ * without hiding the others; and the engine's view of a policy (`PolicyInput`) is derived here, once.
  */
-import { parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
 import type { PolicyInput } from '../engine/model.ts';
 import { parseGoDuration } from './duration.ts';
-import { PolicyDocumentError, PolicyParseError } from './errors.ts';
+import { PolicyDocumentError, PolicyParseError, type ValidationIssue } from './errors.ts';
+import { fieldLine } from './locate.ts';
 import type { LambdaPolicy } from './schema.ts';
 import { DEFAULT_NAMESPACE, validatePolicy } from './validate.ts';
 
@@ -18,17 +19,54 @@ export interface ParsedPolicy {
   docIndex: number;
 }
 
+/** A document that is not a LambdaPolicy and was left alone (only with `ignoreOtherKinds`). */
+export interface SkippedDocument {
+  source: string;
+  docIndex: number;
+  apiVersion: string;
+  kind: string;
+  /** Why it matters, for kinds of this project that are read elsewhere. */
+  note?: string;
+}
+
 export interface ParseResult {
   policies: ParsedPolicy[];
   errors: PolicyDocumentError[];
+  /** Present (possibly empty) only when other kinds are skipped. */
+  skipped?: SkippedDocument[];
 }
 
 export interface ParseOptions {
   /**
-   * Skip documents of another apiVersion/kind (a directory of mixed manifests) instead of reporting them. Off by
-   * default: a misspelt kind should not make a policy silently disappear.
+   * Skip documents of other API groups (a GitOps folder: a ConfigMap, a Namespace beside the policies) instead of
+   * reporting them; they are listed in `skipped`. Off by default. Even when on, a document of this project's group
+   * with an unknown kind or version is an error, and so is a document without apiVersion/kind: a misspelt kind
+   * must not make a policy silently disappear.
    */
   ignoreOtherKinds?: boolean;
+}
+
+export const POLICY_GROUP = 'lambdapolicy.io';
+
+/** Kinds of this project's group that `plan`/`apply` recognise but do not read (yet). */
+const READ_ELSEWHERE: Record<string, string> = {
+  AwsAccount:
+    'AwsAccount is not read by plan/apply yet: policies are planned in the account of the current credentials',
+  AwsOrganization: 'AwsOrganization is not read by plan/apply yet',
+};
+
+type DocumentClass = 'policy' | { skip: { apiVersion: string; kind: string; note?: string } };
+
+function classify(value: unknown, ignoreOtherKinds: boolean): DocumentClass {
+  if (typeof value !== 'object' || value === null) return 'policy';
+  const { apiVersion, kind } = value as Record<string, unknown>;
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || apiVersion === '' || kind === '') return 'policy';
+  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+  if (group === POLICY_GROUP) {
+    const note = READ_ELSEWHERE[kind];
+    return note !== undefined && ignoreOtherKinds ? { skip: { apiVersion, kind, note } } : 'policy';
+  }
+  return ignoreOtherKinds ? { skip: { apiVersion, kind } } : 'policy';
 }
 
 /**
@@ -37,7 +75,9 @@ export interface ParseOptions {
  */
 export function parsePolicies(text: string, sourceName: string, options: ParseOptions = {}): ParseResult {
   const result: ParseResult = { policies: [], errors: [] };
-  const documents = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
+  if (options.ignoreOtherKinds) result.skipped = [];
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true, lineCounter });
   // `parseAllDocuments` returns an EmptyStream (no documents) for empty input; iterate it the same way.
   const list = Array.isArray(documents) ? documents : [];
   list.forEach((document, docIndex) => {
@@ -58,7 +98,11 @@ export function parsePolicies(text: string, sourceName: string, options: ParseOp
     }
     const value: unknown = document.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) return;
-    if (options.ignoreOtherKinds && !isLambdaPolicyDocument(value)) return;
+    const kind = classify(value, options.ignoreOtherKinds ?? false);
+    if (kind !== 'policy') {
+      result.skipped?.push({ source: sourceName, docIndex, ...kind.skip });
+      return;
+    }
 
     const validation = validatePolicy(value);
     if (validation.ok) {
@@ -70,7 +114,10 @@ export function parsePolicies(text: string, sourceName: string, options: ParseOp
           source: sourceName,
           docIndex,
           policyName: nameOf(value),
-          issues: validation.issues,
+          issues: validation.issues.map((issue): ValidationIssue => {
+            const line = fieldLine(document.contents, lineCounter, issue.path);
+            return line === undefined ? issue : { ...issue, line };
+          }),
         }),
       );
     }
@@ -105,15 +152,6 @@ export function toPolicyInput(policy: LambdaPolicy): PolicyInput {
     settings: spec.settings,
     ...(spec.checks !== undefined ? { checks: spec.checks } : {}),
   };
-}
-
-function isLambdaPolicyDocument(value: unknown): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as Record<string, unknown>).kind === 'LambdaPolicy' &&
-    String((value as Record<string, unknown>).apiVersion).startsWith('lambdapolicy.io/')
-  );
 }
 
 function nameOf(value: unknown): string | undefined {

@@ -360,14 +360,34 @@ export const MAX_STATUS_MESSAGE = 256;
 const Count = (description: string) => Type.Integer({ minimum: 0, description });
 const Timestamp = (description: string) => Type.String({ format: 'date-time', description });
 
+/** metav1.Condition, field for field: what `kubectl explain` and generic tooling expect of a condition. */
 export const ConditionSchema = Type.Object(
   {
-    type: Type.String({ minLength: 1, maxLength: 316, description: 'Ready, Reconciling or Stalled (kstatus).' }),
-    status: Type.Enum(['True', 'False', 'Unknown'], { type: 'string' }),
-    reason: Type.Optional(Type.String({ maxLength: 1024, description: 'CamelCase reason for the last transition.' })),
-    message: Type.Optional(Type.String({ maxLength: 32768 })),
-    observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: 'int64' })),
-    lastTransitionTime: Type.Optional(Timestamp('When the condition last changed status.')),
+    type: Type.String({
+      minLength: 1,
+      maxLength: 316,
+      pattern:
+        '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+      description:
+        'Ready (checked at this generation everywhere the policy reaches), Compliant (every matched function in line), Reconciling (work in progress) or Stalled (a person must fix the policy or its grant).',
+    }),
+    status: Type.Enum(['True', 'False', 'Unknown'], { type: 'string', description: 'True, False or Unknown.' }),
+    observedGeneration: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        format: 'int64',
+        description: 'The metadata.generation the condition was set for; older than the object means out of date.',
+      }),
+    ),
+    lastTransitionTime: Timestamp('When the condition last changed from one status to another.'),
+    reason: Type.String({
+      minLength: 1,
+      maxLength: 1024,
+      pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
+      description:
+        'Why, as one CamelCase word: for Compliant one of Compliant, Drifted, Violations, Infeasible, Failed (or why it could not be checked).',
+    }),
+    message: Type.String({ maxLength: 32768, description: 'What a person needs to know, with counts; may be empty.' }),
   },
   { additionalProperties: false },
 );
@@ -376,43 +396,64 @@ export const DriftStatusSchema = Type.Object(
   {
     field: Type.String({ maxLength: 64, description: 'memorySize, timeout, architecture, reservedConcurrency, ...' }),
     // Values are numbers, strings or small objects depending on the field; only here is the shape left open.
-    desired: Type.Optional(Type.Unknown({ 'x-kubernetes-preserve-unknown-fields': true })),
-    actual: Type.Optional(Type.Unknown({ 'x-kubernetes-preserve-unknown-fields': true })),
+    desired: Type.Optional(
+      Type.Unknown({ 'x-kubernetes-preserve-unknown-fields': true, description: 'What the policy wants.' }),
+    ),
+    actual: Type.Optional(Type.Unknown({ 'x-kubernetes-preserve-unknown-fields': true, description: 'What AWS has.' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'One field that differs from the policy.' },
 );
 
 export const ViolationStatusSchema = Type.Object(
   {
     check: Type.String({ maxLength: 64, description: 'maxPackageSizeMB, runtime, noSecretsInEnvironment, ...' }),
     // A size, a runtime name, a variable NAME (never its value), a layer ARN: shape depends on the check.
-    actual: Type.Optional(Type.Unknown({ 'x-kubernetes-preserve-unknown-fields': true })),
-    message: Type.Optional(Type.String({ maxLength: MAX_STATUS_MESSAGE })),
+    actual: Type.Optional(
+      Type.Unknown({
+        'x-kubernetes-preserve-unknown-fields': true,
+        description: 'What AWS has (never a secret value, only its variable name).',
+      }),
+    ),
+    message: Type.Optional(Type.String({ maxLength: MAX_STATUS_MESSAGE, description: 'Why the check fails.' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'One check the function fails.' },
 );
 
 export const FunctionStatusSchema = Type.Object(
   {
-    region: Type.String({ maxLength: 32 }),
-    name: Type.String({ maxLength: 170 }),
-    state: Type.Enum([...FUNCTION_STATES], { type: 'string' }),
-    drift: Type.Optional(Type.Array(DriftStatusSchema, { maxItems: 16 })),
-    violations: Type.Optional(Type.Array(ViolationStatusSchema, { maxItems: 16 })),
-    message: Type.Optional(Type.String({ maxLength: MAX_STATUS_MESSAGE })),
+    region: Type.String({ maxLength: 32, description: 'The AWS region of the function.' }),
+    name: Type.String({ maxLength: 170, description: 'The function name.' }),
+    state: Type.Enum([...FUNCTION_STATES], {
+      type: 'string',
+      description: 'Compliant, Drifted, Remediated, Overridden, Failed, Infeasible or Violating.',
+    }),
+    drift: Type.Optional(Type.Array(DriftStatusSchema, { maxItems: 16, description: 'The fields that differ.' })),
+    violations: Type.Optional(
+      Type.Array(ViolationStatusSchema, { maxItems: 16, description: 'The checks the function fails.' }),
+    ),
+    message: Type.Optional(
+      Type.String({ maxLength: MAX_STATUS_MESSAGE, description: 'Why, for a person (e.g. the error AWS gave).' }),
+    ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'One matched function.' },
 );
 
 export const LambdaPolicyStatusSchema = Type.Object(
   {
-    observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: 'int64' })),
+    observedGeneration: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        format: 'int64',
+        description: 'The metadata.generation this status is about (0: not visited yet).',
+      }),
+    ),
     conditions: Type.Optional(
       Type.Array(ConditionSchema, {
         maxItems: 16,
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['type'],
-        description: 'kstatus conditions: Ready, Reconciling, Stalled.',
+        description:
+          'Ready, Compliant, Reconciling, Stalled (kstatus reads Ready, Reconciling and Stalled; Argo CD reads the same).',
       }),
     ),
     summary: Type.Optional(
@@ -427,7 +468,7 @@ export const LambdaPolicyStatusSchema = Type.Object(
           infeasible: Type.Optional(Count('Functions where AWS would refuse the desired settings.')),
           violating: Type.Optional(Count('Functions in line with the settings that violate a check.')),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, description: 'Function counts over every region the policy reaches.' },
       ),
     ),
     functions: Type.Optional(
@@ -448,23 +489,30 @@ export const LambdaPolicyStatusSchema = Type.Object(
     provisionedConcurrency: Type.Optional(
       Type.Object(
         {
-          desiredNow: Type.Integer({ minimum: 0 }),
+          desiredNow: Type.Integer({ minimum: 0, description: 'The provisioned concurrency wanted now.' }),
           window: Type.Optional(Type.String({ maxLength: 63, description: 'The window open now, if any.' })),
           nextChange: Type.Optional(
             Type.Object(
-              { at: Timestamp('When the desired value changes next.'), value: Type.Integer({ minimum: 0 }) },
-              { additionalProperties: false },
+              {
+                at: Timestamp('When the desired value changes next.'),
+                value: Type.Integer({ minimum: 0, description: 'The value from then on.' }),
+              },
+              { additionalProperties: false, description: 'The next window edge.' },
             ),
           ),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, description: 'The provisioned-concurrency schedule at the last check.' },
       ),
     ),
     cost: Type.Optional(
       Type.Object(
         {
-          provisionedConcurrencyMonthlyUSD: Type.Optional(Type.Number({ minimum: 0 })),
-          architectureMonthlySavingUSD: Type.Optional(Type.Number()),
+          provisionedConcurrencyMonthlyUSD: Type.Optional(
+            Type.Number({ minimum: 0, description: 'What the schedule costs per month over the matched functions.' }),
+          ),
+          architectureMonthlySavingUSD: Type.Optional(
+            Type.Number({ description: 'What moving to arm64 saves per month, where GB-seconds are known.' }),
+          ),
         },
         { additionalProperties: false, description: "From AWS's price table; the same figures appear in plan." },
       ),

@@ -7,7 +7,10 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CONTROLLER_VERSION } from '../aws/clients.ts';
 import { DEFAULT_LEASE_NAME, leaseNameProblem } from '../controller/lease-name.ts';
+import { escapeTerminal } from './escape.ts';
 import { EXIT_ERROR } from './exit-codes.ts';
+
+const OUTPUT_FORMATS = ['table', 'json', 'yaml', 'markdown'];
 
 function commaList(value: string): string[] {
   return value
@@ -65,8 +68,9 @@ export function buildProgram(exit: { code: number }): Command {
       .description(
         'read policies and AWS, print the drift and the actions apply would take (exit 0 compliant, 2 drift, 1 error)',
       )
-      .requiredOption('-f, --filename <path>', 'policy file or directory (repeatable)', collect)
-      .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+      .requiredOption('-f, --filename <path>', 'policy file or directory, - for stdin (repeatable)', collect)
+      .option('-R, --recursive', 'descend into sub-directories of -f directories', false)
+      .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
       .option('--now <iso>', 'evaluate schedules at this instant', isoInstant),
   ).action(async (opts) => {
     const { runPlan } = await import('./plan-command.ts');
@@ -79,8 +83,9 @@ export function buildProgram(exit: { code: number }): Command {
       .description(
         'enforce the plan once: the same pass as plan, then the writes (exit 0 compliant, 2 drift left, 1 error)',
       )
-      .requiredOption('-f, --filename <path>', 'policy file or directory (repeatable)', collect)
-      .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+      .requiredOption('-f, --filename <path>', 'policy file or directory, - for stdin (repeatable)', collect)
+      .option('-R, --recursive', 'descend into sub-directories of -f directories', false)
+      .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
       .option('--now <iso>', 'evaluate schedules at this instant', isoInstant)
       .option('--concurrency <n>', 'functions updated at once', positiveInt, 32),
   ).action(async (opts) => {
@@ -170,7 +175,8 @@ export async function main(argv: string[]): Promise<number> {
     return exit.code;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_ERROR;
-    process.stderr.write(`error: ${describeError(err)}\n`);
+    // AWS error text can carry anything; it reaches a terminal only escaped.
+    process.stderr.write(`error: ${escapeTerminal(describeError(err))}\n`);
     return EXIT_ERROR;
   }
 }

@@ -1,21 +1,27 @@
 /**
- * `plan` and `apply`: one pass over policy files against AWS (or an embedded emulator), printed for people or as
- * the stable JSON document. Exit codes: 0 compliant, 2 drift (left), 1 error.
+ * `plan` and `apply`: one pass over policy files (or stdin) against AWS (or an embedded emulator), printed for
+ * people, as markdown for a pull request, or as the stable JSON/YAML document. Exit codes: 0 compliant, 2 drift
+ * left, 1 error (bad policy file, AWS unreachable, a write that failed).
  */
 import { toPolicyInput } from '../api/parse.ts';
-import { type Aws, createAws, type FunctionExecution } from '../aws/index.ts';
+import { type Aws, createAws } from '../aws/index.ts';
 import type { Plan } from '../engine/model.ts';
 import { reconcileFleet } from '../reconcile/pass.ts';
-import { loadPolicyFiles } from '../sources/files.ts';
 import { type EmbeddedAws, startEmbeddedAws } from './embedded-aws.ts';
+import { escapeTerminalLines } from './escape.ts';
 import { EXIT_DRIFT, EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
+import { readPolicies, skippedByKind, skippedNotes } from './policy-files.ts';
 import { Progress } from './progress.ts';
-import { planToJson, planToTable } from './render.ts';
+import { type RunReport, renderJson, renderMarkdown, renderText, renderYaml } from './render.ts';
 import { loadRuntimeTable } from './runtimes-file.ts';
+
+export type OutputFormat = 'table' | 'json' | 'yaml' | 'markdown';
 
 export interface PlanCommandOptions {
   filename: string[];
-  output: 'table' | 'json';
+  output: OutputFormat;
+  /** Descend into sub-directories of -f directories. */
+  recursive?: boolean;
   now?: Date;
   regions?: string[];
   awsEndpoint?: string;
@@ -25,43 +31,47 @@ export interface PlanCommandOptions {
   runtimesFile?: string;
 }
 
-export interface ExecutionJson {
-  region: string;
-  name: string;
-  ok: boolean;
-  outcomes: { api: string; status: string; error?: string; note?: string }[];
-}
-
-function executionsToJson(executions: FunctionExecution[]): ExecutionJson[] {
-  return executions.map((e) => ({
-    region: e.region,
-    name: e.name,
-    ok: e.ok,
-    outcomes: e.outcomes.map((o) => ({
-      api: o.action.api,
-      status: o.status,
-      ...(o.error ? { error: `${o.error.code}: ${o.error.message}` } : {}),
-      ...(o.note ? { note: o.note } : {}),
-    })),
-  }));
-}
-
 function hasDrift(plan: Plan): boolean {
   return plan.functions.some((f) => !f.compliant || f.auditDrift.length > 0);
 }
 
+function render(report: RunReport, output: OutputFormat): string {
+  switch (output) {
+    case 'json':
+      return renderJson(report);
+    case 'yaml':
+      return renderYaml(report);
+    case 'markdown':
+      return renderMarkdown(report, report.applied ? { title: 'lambda-policy-controller apply' } : {});
+    case 'table':
+      return renderText(report, { width: terminalWidth() });
+  }
+}
+
+/** The terminal's width within 80..120 columns; 100 when stdout is not a terminal (a CI log, a file). */
+function terminalWidth(): number {
+  const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
+  return columns === undefined ? 100 : Math.min(120, Math.max(80, columns));
+}
+
+function stderrLine(text: string): void {
+  process.stderr.write(`${escapeTerminalLines(text)}\n`);
+}
+
 export async function runPlan(opts: PlanCommandOptions): Promise<number> {
-  const loaded = await loadPolicyFiles(opts.filename);
+  const loaded = await readPolicies(opts.filename, { recursive: opts.recursive ?? false });
   if (loaded.errors.length > 0) {
-    for (const e of loaded.errors) process.stderr.write(`error: ${e}\n`);
+    for (const e of loaded.errors) stderrLine(`error: ${e}`);
     return EXIT_ERROR;
   }
+  const skipped = skippedByKind(loaded.skipped);
+  for (const note of skippedNotes(loaded.skipped)) stderrLine(`note: ${note}`);
   const policies = loaded.policies.map(toPolicyInput);
   let runtimes: Awaited<ReturnType<typeof loadRuntimeTable>>;
   try {
     runtimes = await loadRuntimeTable(opts.runtimesFile);
   } catch (error) {
-    process.stderr.write(`error: ${(error as Error).message}\n`);
+    stderrLine(`error: ${(error as Error).message}`);
     return EXIT_ERROR;
   }
   let embedded: EmbeddedAws | undefined;
@@ -76,7 +86,7 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
     const unregioned = policies.filter((p) => !p.suspend && (p.selector.regions ?? []).length === 0);
     if (defaultRegions.length === 0 && unregioned.length > 0) {
       const ids = unregioned.map((p) => p.id).join(', ');
-      process.stderr.write(`error: no region for ${ids} (no selector.regions): pass --regions or set AWS_REGION\n`);
+      stderrLine(`error: no region for ${ids} (no selector.regions): pass --regions or set AWS_REGION`);
       return EXIT_ERROR;
     }
     aws = createAws({
@@ -105,16 +115,14 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
       ).plan;
     }
     progress.done();
-    if (opts.output === 'json') {
-      const doc = opts.enforce
-        ? { ...planToJson(pass.plan), executions: executionsToJson(pass.executions), after: planToJson(final) }
-        : planToJson(pass.plan);
-      process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-    } else {
-      process.stdout.write(planToTable(pass.plan));
-      if (opts.enforce) process.stdout.write(renderExecutions(pass.executions, final));
-    }
-    if (pass.executions.some((e) => !e.ok)) return EXIT_DRIFT;
+    const report: RunReport = {
+      plan: pass.plan,
+      skipped,
+      ...(opts.enforce ? { applied: { executions: pass.executions, after: final } } : {}),
+    };
+    process.stdout.write(render(report, opts.output));
+    // A write that failed is an error of the run (exit 1), not drift: a CI job must not read it as "drift left".
+    if (pass.executions.some((e) => !e.ok)) return EXIT_ERROR;
     return hasDrift(final) ? EXIT_DRIFT : EXIT_OK;
   } finally {
     progress.done();
@@ -126,18 +134,4 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
 function envRegions(): string[] {
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   return region ? [region] : [];
-}
-
-function renderExecutions(executions: FunctionExecution[], after: Plan): string {
-  const lines: string[] = [''];
-  const applied = executions.reduce((n, e) => n + e.outcomes.filter((o) => o.status === 'applied').length, 0);
-  const failed = executions.filter((e) => !e.ok);
-  lines.push(`applied ${applied} changes to ${executions.length} functions; ${failed.length} failed`);
-  for (const e of failed) {
-    const bad = e.outcomes.find((o) => o.status === 'failed');
-    lines.push(`  failed: ${e.region}/${e.name}: ${bad?.action.api}: ${bad?.error?.message ?? 'unknown error'}`);
-  }
-  const s = after.summary;
-  lines.push(`after apply: ${s.compliant}/${s.matched} compliant, ${s.drifted} drifted, ${s.infeasible} infeasible`);
-  return `${lines.join('\n')}\n`;
 }

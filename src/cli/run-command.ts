@@ -5,6 +5,7 @@
  */
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { CONTROLLER_VERSION } from '../aws/clients.ts';
 import { createAws } from '../aws/index.ts';
 import { controllerReadiness, HealthServer } from '../controller/health.ts';
 import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from '../controller/leader.ts';
@@ -49,7 +50,13 @@ export async function runController(opts: RunOptions): Promise<number> {
   else kc.loadFromDefault();
 
   const identity = defaultIdentity();
-  const metrics = new ControllerMetrics();
+  const metrics = new ControllerMetrics({
+    version: CONTROLLER_VERSION,
+    leaseName: opts.leaderElectionId ?? DEFAULT_LEASE_NAME,
+    workers: opts.workers ?? 4,
+  });
+  // A standby reports 0 from the start, so "no replica leads" is visible, not a missing series.
+  if (opts.leaderElect) metrics.setLeader(false);
   const aws = createAws({
     regions,
     ...(opts.awsEndpoint === undefined ? {} : { endpoint: opts.awsEndpoint }),

@@ -109,10 +109,6 @@ export function findCondition<C extends ConditionLike>(list: readonly C[] | unde
   return list?.find((c) => c.type === type);
 }
 
-export function isConditionTrue(list: readonly ConditionLike[] | undefined, type: string): boolean {
-  return findCondition(list, type)?.status === 'True';
-}
-
 export function removeCondition(
   list: readonly ConditionLike[] | undefined,
   type: string,
@@ -124,6 +120,26 @@ export function removeCondition(
 export const READY = 'Ready';
 export const RECONCILING = 'Reconciling';
 export const STALLED = 'Stalled';
+/** Compliance, apart from Ready: an Audit policy that finds drift is Ready (checked) and not Compliant. */
+export const COMPLIANT = 'Compliant';
+
+/** The Compliant condition: True/False with a compliance reason, Unknown (with why) while nothing was checked. */
+export interface Compliance {
+  status: ConditionStatus;
+  /** Compliant | Drifted | Violations | Infeasible | Failed, or why it is Unknown (InvalidPolicy, AwsUnavailable, ...). */
+  reason: string;
+  message: string;
+}
+
+/** Upserts the Compliant condition (lastTransitionTime moves only when its status flips). */
+export function compliantCondition(
+  list: readonly ConditionLike[] | undefined,
+  compliance: Compliance,
+  observedGeneration: number | undefined,
+  now: Date,
+): { conditions: Condition[]; changed: boolean } {
+  return setCondition(list, { type: COMPLIANT, ...compliance, observedGeneration }, now);
+}
 
 /** The overall state a reconcile ended in, which decides the three kstatus conditions. */
 export type KstatusState =
@@ -175,16 +191,27 @@ export function kstatusConditions(
   return { conditions, changed };
 }
 
-/** kstatus' reading of an object (cli-utils pkg/kstatus/status), for tests and readiness checks. */
+/**
+ * kstatus' reading of an object (cli-utils pkg/kstatus/status, v0.37), rule for rule, for tests and readiness
+ * checks: deletion; an observedGeneration that is present and differs (absent: not checked); the first of
+ * Reconciling/Stalled that is True, in list order; then a Ready condition (True: Current, False/Unknown:
+ * InProgress); no standard condition at all: Current. Test e2e/argocd runs the real library on the same objects.
+ */
 export function kstatusOf(obj: {
   metadata: { generation?: number; deletionTimestamp?: string };
   status?: { observedGeneration?: number; conditions?: ConditionLike[] };
 }): 'Terminating' | 'InProgress' | 'Failed' | 'Current' {
   if (obj.metadata.deletionTimestamp) return 'Terminating';
   const st = obj.status;
-  if (obj.metadata.generation !== undefined && st?.observedGeneration !== obj.metadata.generation) return 'InProgress';
-  if (isConditionTrue(st?.conditions, RECONCILING)) return 'InProgress';
-  if (isConditionTrue(st?.conditions, STALLED)) return 'Failed';
-  // Like kstatus' generic check: without Reconciling/Stalled the object is Current (Ready is for humans and Argo).
+  const observed = st?.observedGeneration;
+  if (obj.metadata.generation !== undefined && observed !== undefined && observed !== obj.metadata.generation)
+    return 'InProgress';
+  for (const c of st?.conditions ?? []) {
+    if (c.type === RECONCILING && c.status === 'True') return 'InProgress';
+    if (c.type === STALLED && c.status === 'True') return 'Failed';
+  }
+  const ready = findCondition(st?.conditions, READY);
+  if (ready?.status === 'True') return 'Current';
+  if (ready?.status === 'False' || ready?.status === 'Unknown') return 'InProgress';
   return 'Current';
 }

@@ -98,7 +98,8 @@ export class Manager {
     this.queue = new WorkQueue({
       baseMs: 1_000,
       maxMs: 300_000,
-      onDepthChange: (depth) => options.metrics?.queueDepth.set(depth),
+      onDepthChange: (depth) => options.metrics?.workqueue.depth(depth),
+      ...(options.metrics ? { metrics: options.metrics.workqueue } : {}),
     });
   }
 

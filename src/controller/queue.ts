@@ -10,6 +10,7 @@
  * - `shutdown()` wakes every waiting worker with `undefined`, drops delayed keys and refuses new ones.
  */
 import { type Clock, systemClock, type TimerHandle, timerDelay } from '../shared/clock.ts';
+import type { WorkQueueMetrics } from './metrics.ts';
 
 export interface BackoffOptions {
   /** First delay, in ms. Default 5. */
@@ -53,6 +54,8 @@ export interface WorkQueueOptions extends BackoffOptions {
   clock?: Clock;
   /** Called whenever the depth may have changed (for a gauge). */
   onDepthChange?: (depth: number) => void;
+  /** Adds, waits, work and retries, in client-go's terms (`workqueue_*`). */
+  metrics?: WorkQueueMetrics;
 }
 
 type Waiter = (key: string | undefined) => void;
@@ -61,6 +64,7 @@ export class WorkQueue {
   private readonly clock: Clock;
   private readonly backoff: ExponentialBackoff;
   private readonly onDepthChange: ((depth: number) => void) | undefined;
+  private readonly metrics: WorkQueueMetrics | undefined;
   /** Keys ready to be handed out, in order. */
   private readonly ready: string[] = [];
   /** Keys that need processing (waiting in `ready`, or re-added while being processed). */
@@ -78,6 +82,7 @@ export class WorkQueue {
     this.clock = options.clock ?? systemClock;
     this.backoff = new ExponentialBackoff(options);
     this.onDepthChange = options.onDepthChange;
+    this.metrics = options.metrics;
   }
 
   /** Keys waiting to be handed out (not counting delayed or in-flight keys). */
@@ -102,6 +107,7 @@ export class WorkQueue {
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);
+    this.metrics?.added(key);
     // Being processed: `done` re-queues it, so the same key never reaches two workers.
     if (this.processing.has(key)) return;
     this.pushReady(key);
@@ -110,6 +116,7 @@ export class WorkQueue {
   /** Adds `key` after `ms`. If the key is already delayed, the earlier of the two times wins. */
   addAfter(key: string, ms: number): void {
     if (this.shuttingDown) return;
+    this.metrics?.retried(key);
     if (!(ms > 0)) {
       this.add(key);
       return;
@@ -150,6 +157,7 @@ export class WorkQueue {
   /** Marks `key` processed; if it was re-added meanwhile it becomes ready again. */
   done(key: string): void {
     this.processing.delete(key);
+    this.metrics?.finished(key);
     if (this.dirty.has(key) && !this.shuttingDown) {
       this.pushReady(key);
     }
@@ -182,6 +190,7 @@ export class WorkQueue {
     if (waiter) {
       this.dirty.delete(key);
       this.processing.add(key);
+      this.metrics?.started(key);
       waiter(key);
       return;
     }
@@ -194,6 +203,7 @@ export class WorkQueue {
     if (key === undefined) return undefined;
     this.dirty.delete(key);
     this.processing.add(key);
+    this.metrics?.started(key);
     this.onDepthChange?.(this.ready.length);
     return key;
   }

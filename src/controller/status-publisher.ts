@@ -210,16 +210,6 @@ export class StatusPublisher {
       }
       this.unreported.delete(uid);
       if (this.mayWrite()) await this.sink.recordEvents(policy, events);
-      if (status.summary) {
-        const s = status.summary;
-        this.metrics?.setFunctionStates(id, {
-          Compliant: s.compliant,
-          Drifted: s.drifted,
-          Failed: s.failed,
-          Infeasible: s.infeasible ?? 0,
-          Overridden: s.overridden,
-        });
-      }
     });
   }
 
@@ -271,6 +261,8 @@ export class StatusPublisher {
     if (!this.mayWrite()) return;
     const written = await this.sink.writeStatus(policy, this.previous(policy), status);
     if (written) this.lastStatus.set(uidOf(policy), status);
+    // Every status this replica holds for the policy, written now or unchanged: the gauges say what it says.
+    this.metrics?.observePolicyStatus(objectKey(policy), status);
   }
 
   /** Runs one status update of `policy` after the ones already queued for it. */

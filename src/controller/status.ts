@@ -36,7 +36,14 @@ import { STATUS_KEY_ORDER } from '../kube/status-writer.ts';
 import { compareOrdinal } from '../shared/compare.ts';
 import { objectKey } from '../shared/keys.ts';
 import { truncate } from '../shared/text.ts';
-import { type KstatusState, kstatusConditions, toKubeTime } from './conditions.ts';
+import {
+  COMPLIANT,
+  type Compliance,
+  compliantCondition,
+  type KstatusState,
+  kstatusConditions,
+  toKubeTime,
+} from './conditions.ts';
 import { withViolations } from './violations-status.ts';
 
 /** One drift entry as written to status; values keep their JSON type (`null` is written as "none"). */
@@ -301,12 +308,17 @@ function overallState(
     return { kind: 'Stalled', reason: 'InvalidPolicy', message: problems.join('; ') };
   }
   const counts = `${summary.matched} matched, ${summary.compliant} compliant`;
-  if ((summary.violating ?? 0) > 0 && summary.drifted === 0 && summary.failed === 0) {
-    return { kind: 'NotReady', reason: 'Violations', message: `${counts}, ${summary.violating} violating checks` };
-  }
+  // Violations are for people to fix, not the controller: the policy is checked (Ready) and not Compliant.
+  const violating = summary.violating ?? 0;
+  const violations = violating > 0 ? `, ${violating} violating checks` : '';
   if (mode === 'Audit') {
-    return summary.drifted > 0
-      ? { kind: 'NotReady', reason: 'Drifted', message: `${counts}, ${summary.drifted} drifted (Audit: not corrected)` }
+    // Checked is Ready: what an Audit policy finds is compliance (the Compliant condition), not ill health.
+    if (summary.drifted > 0) {
+      const message = `${counts}, ${summary.drifted} drifted (Audit: not corrected)${violations}`;
+      return { kind: 'Ready', reason: 'Checked', message };
+    }
+    return violating > 0
+      ? { kind: 'Ready', reason: 'Checked', message: `${counts}${violations}` }
       : { kind: 'Ready', reason: 'Compliant', message: counts };
   }
   if (summary.failed > 0) {
@@ -318,12 +330,26 @@ function overallState(
   const extra = [
     remediatedNow > 0 ? `${remediatedNow} remediated` : '',
     summary.overridden > 0 ? `${summary.overridden} overridden` : '',
+    violating > 0 ? `${violating} violating checks` : '',
   ].filter((x) => x !== '');
   return {
     kind: 'Ready',
-    reason: remediatedNow > 0 ? 'Remediated' : 'Compliant',
+    reason: remediatedNow > 0 ? 'Remediated' : violating > 0 ? 'Checked' : 'Compliant',
     message: [counts, ...extra].join(', '),
   };
+}
+
+/** What the Compliant condition says about the figures of a check. */
+function compliance(summary: StatusSummary, problems: readonly string[]): Compliance {
+  const of = `${summary.compliant} of ${summary.matched} matched functions compliant`;
+  if (summary.infeasible > 0)
+    return { status: 'False', reason: 'Infeasible', message: `${of}; ${summary.infeasible} cannot be brought in line` };
+  if (problems.length > 0) return { status: 'Unknown', reason: 'InvalidPolicy', message: 'the policy was not checked' };
+  if (summary.failed > 0) return { status: 'False', reason: 'Failed', message: `${of}; ${summary.failed} failed` };
+  if (summary.drifted > 0) return { status: 'False', reason: 'Drifted', message: `${of}; ${summary.drifted} drifted` };
+  const violating = summary.violating ?? 0;
+  if (violating > 0) return { status: 'False', reason: 'Violations', message: `${of}; ${violating} violate checks` };
+  return { status: 'True', reason: 'Compliant', message: of };
 }
 
 function checkTimes(policy: LambdaPolicy, now: Date, options: BuildStatusOptions) {
@@ -371,13 +397,15 @@ export function buildStatus(
   const own = overallState(mode, summary, remediatedNow, report.problems);
   const max = options.maxFunctions ?? MAX_STATUS_FUNCTIONS;
   const problems = report.problems.map((p) => truncate(p, MAX_STATUS_MESSAGE)).slice(0, MAX_PROBLEMS);
+  const conditions = kstatusConditions(
+    previous?.conditions,
+    options.state ? options.state(own) : own,
+    policy.metadata.generation,
+    now,
+  ).conditions;
   const status: LambdaPolicyStatus = {
-    conditions: kstatusConditions(
-      previous?.conditions,
-      options.state ? options.state(own) : own,
-      policy.metadata.generation,
-      now,
-    ).conditions,
+    conditions: compliantCondition(conditions, compliance(summary, report.problems), policy.metadata.generation, now)
+      .conditions,
     summary,
     functions: entries.slice(0, max),
     truncated: entries.length > max,
@@ -413,8 +441,9 @@ export function buildSuspendedStatus(
     policy,
     asStatus(previous),
     now,
+    // Ready: the controller does what the policy asks (nothing); Argo CD shows Suspended, kstatus Current.
     state({
-      kind: 'NotReady',
+      kind: 'Ready',
       reason: 'Suspended',
       message: 'spec.suspend is true: AWS is neither read nor written; figures are from the last check',
     }),
@@ -440,9 +469,15 @@ function withState(
   now: Date,
   state: KstatusState,
 ): LambdaPolicyStatus {
+  let conditions = kstatusConditions(previous?.conditions, state, policy.metadata.generation, now).conditions;
+  // Compliance stays what the last check found; before any check it is Unknown, saying why.
+  if (!conditions.some((c) => c.type === COMPLIANT)) {
+    const unknown: Compliance = { status: 'Unknown', reason: state.reason, message: 'not checked yet' };
+    conditions = compliantCondition(conditions, unknown, policy.metadata.generation, now).conditions;
+  }
   const status: LambdaPolicyStatus = {
     ...previous,
-    conditions: kstatusConditions(previous?.conditions, state, policy.metadata.generation, now).conditions,
+    conditions,
     summary: { ...ZERO_SUMMARY, ...previous?.summary },
     functions: previous?.functions ?? [],
     truncated: previous?.truncated ?? false,

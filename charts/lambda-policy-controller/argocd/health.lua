@@ -1,7 +1,14 @@
--- Argo CD health of a lambdapolicy.io/LambdaPolicy, read the way kstatus reads it (kubernetes-sigs/cli-utils
--- pkg/kstatus). The controller sets Ready, Reconciling and Stalled with observedGeneration on every visit.
--- Order matters: a status about an older generation says nothing about the current spec, so it is checked first
--- (otherwise health flaps to the old verdict right after every edit).
+-- Argo CD health of a lambdapolicy.io/LambdaPolicy. It reads the object the way kstatus does
+-- (kubernetes-sigs/cli-utils pkg/kstatus, what Flux waits on), so Argo CD and Flux always agree:
+--   being deleted                               -> Progressing (kstatus: Terminating)
+--   status about an older generation            -> Progressing (InProgress)
+--   Stalled=True: a person must act             -> Degraded    (Failed)
+--   Reconciling=True: the controller works      -> Progressing (InProgress)
+--   Ready=True: checked at this generation      -> Healthy     (Current), or Suspended for spec.suspend
+--   Ready=False/Unknown: not yet (e.g. retrying) -> Progressing (InProgress)
+-- Drift is not ill health: an Audit policy that finds drift is Ready and Healthy; the message says what the
+-- Compliant condition says. The generation is checked first, so health never flaps back to the verdict about the
+-- previous spec.
 local hs = {}
 
 local function condition(conditions, type)
@@ -35,45 +42,40 @@ if status == nil or status.conditions == nil then
 end
 
 local generation = obj.metadata and obj.metadata.generation
-if generation ~= nil and status.observedGeneration ~= generation then
+if generation ~= nil and status.observedGeneration ~= nil and status.observedGeneration ~= generation then
   hs.status = "Progressing"
   hs.message = "Waiting for the controller to observe generation " .. tostring(generation)
   return hs
 end
 
-if obj.spec ~= nil and obj.spec.suspend == true then
-  hs.status = "Suspended"
-  hs.message = describe(condition(status.conditions, "Ready"), "spec.suspend is true")
-  return hs
-end
-
-local stalled = condition(status.conditions, "Stalled")
-if stalled ~= nil and stalled.status == "True" then
-  hs.status = "Degraded"
-  hs.message = describe(stalled, "Stalled")
-  return hs
-end
-
-local reconciling = condition(status.conditions, "Reconciling")
-if reconciling ~= nil and reconciling.status == "True" then
-  hs.status = "Progressing"
-  hs.message = describe(reconciling, "Reconciling")
-  return hs
+-- In list order, as kstatus reads them: the first of Reconciling/Stalled that is True decides.
+for _, c in ipairs(status.conditions) do
+  if c.type == "Stalled" and c.status == "True" then
+    hs.status = "Degraded"
+    hs.message = describe(c, "Stalled")
+    return hs
+  end
+  if c.type == "Reconciling" and c.status == "True" then
+    hs.status = "Progressing"
+    hs.message = describe(c, "Reconciling")
+    return hs
+  end
 end
 
 local ready = condition(status.conditions, "Ready")
-if ready ~= nil and ready.status == "True" then
-  hs.status = "Healthy"
-  hs.message = describe(ready, "Ready")
-  return hs
-end
-if ready ~= nil and ready.status == "False" then
-  -- Not stalled, so the controller keeps retrying (e.g. AWS unreachable): degraded until it recovers.
-  hs.status = "Degraded"
-  hs.message = describe(ready, "Not ready")
+if ready ~= nil and ready.status ~= "True" then
+  hs.status = "Progressing"
+  hs.message = describe(ready, "Waiting for the policy to be checked")
   return hs
 end
 
-hs.status = "Progressing"
-hs.message = describe(ready, "Waiting for the Ready condition")
+if obj.spec ~= nil and obj.spec.suspend == true then
+  hs.status = "Suspended"
+  hs.message = describe(ready, "spec.suspend is true")
+  return hs
+end
+
+local compliant = condition(status.conditions, "Compliant")
+hs.status = "Healthy"
+hs.message = describe(compliant, describe(ready, "Checked"))
 return hs

@@ -177,19 +177,28 @@ describe('defaults', () => {
 });
 
 describe('kubectl get lp -A', () => {
-  it('shows the columns MODE, MATCHED, DRIFTED, READY and AGE, filled from spec and status', async () => {
+  it('shows MODE, MATCHED, DRIFTED, READY, COMPLIANT, REASON and AGE (-o wide: INTERVAL, LAST CHECK), filled from spec and status', async () => {
     await createNamespaces(['columns']);
     await cluster.apply(policyManifest('columns', 'with-status', { memorySize: 512 }, { mode: 'Audit' }));
     await cluster.apply(policyManifest('columns', 'without-status', { timeout: 30 }));
     const status: LambdaPolicyStatus = {
       observedGeneration: 1,
       summary: { matched: 7, compliant: 4, drifted: 3, remediated: 0, overridden: 0, failed: 0 },
+      lastCheckTime: '2026-01-01T00:00:00Z',
       conditions: [
         {
           type: 'Ready',
+          status: 'True',
+          reason: 'Checked',
+          message: 'checked at generation 1',
+          observedGeneration: 1,
+          lastTransitionTime: '2026-01-01T00:00:00Z',
+        },
+        {
+          type: 'Compliant',
           status: 'False',
           reason: 'Drifted',
-          message: '3 functions drift',
+          message: '3 of 7 matched functions drifted',
           observedGeneration: 1,
           lastTransitionTime: '2026-01-01T00:00:00Z',
         },
@@ -209,12 +218,68 @@ describe('kubectl get lp -A', () => {
       JSON.stringify({ status }),
     ]);
     const table = parsePrintedTable((await cluster.kubectl(['get', 'lp', '-A'])).stdout);
+    const wide = (await cluster.kubectl(['get', 'lp', '-n', 'columns', '-o', 'wide'])).stdout.split('\n');
 
-    expect(table.header).toEqual(['NAMESPACE', 'NAME', 'MODE', 'MATCHED', 'DRIFTED', 'READY', 'AGE']);
+    expect(table.header).toEqual([
+      'NAMESPACE',
+      'NAME',
+      'MODE',
+      'MATCHED',
+      'DRIFTED',
+      'READY',
+      'COMPLIANT',
+      'REASON',
+      'AGE',
+    ]);
     const row = (name: string) => table.rows.find((entry) => entry.NAMESPACE === 'columns' && entry.NAME === name);
-    expect(row('with-status')).toMatchObject({ MODE: 'Audit', MATCHED: '7', DRIFTED: '3', READY: 'False' });
+    expect(row('with-status')).toMatchObject({
+      MODE: 'Audit',
+      MATCHED: '7',
+      DRIFTED: '3',
+      READY: 'True',
+      COMPLIANT: 'False',
+      REASON: 'Drifted',
+    });
     expect(row('with-status')?.AGE).toMatch(/^\d+[smhd]/);
-    expect(row('without-status')).toMatchObject({ MODE: 'Enforce', MATCHED: '', DRIFTED: '', READY: '' });
+    expect(row('without-status')).toMatchObject({
+      MODE: 'Enforce',
+      MATCHED: '',
+      DRIFTED: '',
+      READY: '',
+      COMPLIANT: '',
+    });
+    // Column names with a space, as kubectl's own wide columns have (NOMINATED NODE).
+    expect(wide[0]).toMatch(/\sAGE\s+INTERVAL\s+LAST CHECK$/);
+    expect(wide.find((line) => line.startsWith('with-status '))).toMatch(/\s5m\s+\d+[smhdy]\S*$/);
+  });
+
+  it('conditions follow metav1.Condition: a condition without a reason, or with one that is not CamelCase, is refused', async () => {
+    const condition = { type: 'Ready', status: 'True', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' };
+    const patch = (reason: string | undefined) =>
+      cluster.kubectl(
+        [
+          'patch',
+          'lp',
+          'with-status',
+          '-n',
+          'columns',
+          '--subresource=status',
+          '--type=merge',
+          '-p',
+          JSON.stringify({ status: { conditions: [{ ...condition, ...(reason === undefined ? {} : { reason }) }] } }),
+        ],
+        { check: false },
+      );
+
+    const missing = await patch(undefined);
+    const spaced = await patch('not camel case');
+    const good = await patch('Checked');
+
+    expect(missing.exitCode).not.toBe(0);
+    expect(missing.stderr).toMatch(/reason: Required value/);
+    expect(spaced.exitCode).not.toBe(0);
+    expect(spaced.stderr).toMatch(/reason: Invalid value/);
+    expect(good.exitCode, good.stderr).toBe(0);
   });
 });
 

@@ -82,7 +82,11 @@ describe('production settings and checks in a cluster', () => {
       ['noSecretsInEnvironment', 'SIGNING_SECRET'],
     ]);
     expect(status.summary).toMatchObject({ matched: 2, violating: 1, drifted: 0, failed: 0 });
-    expect(condition(policy, 'Ready')).toMatchObject({ status: 'False', reason: 'Violations' });
+    // Checked (Ready) and not Compliant: violations are for people to fix, so health stays Healthy (Current).
+    expect(condition(policy, 'Ready')).toMatchObject({ status: 'True' });
+    expect(condition(policy, 'Compliant')).toMatchObject({ status: 'False', reason: 'Violations' });
+    expect(condition(policy, 'Stalled')).toMatchObject({ status: 'False' });
+    expect(condition(policy, 'Reconciling')).toMatchObject({ status: 'False' });
 
     // Assert: the value is nowhere the user or an operator looks
     const events = await cluster.kubectl(['get', 'events', '-n', ns, '-o', 'json']);

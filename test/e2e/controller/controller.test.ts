@@ -159,6 +159,11 @@ describe('lambda-policy-controller run', () => {
     expect(condition(applied, 'Ready')).toMatchObject({ status: 'True', observedGeneration: 1 });
     expect(condition(applied, 'Reconciling')).toMatchObject({ status: 'False' });
     expect(condition(applied, 'Stalled')).toMatchObject({ status: 'False' });
+    expect(condition(applied, 'Compliant')).toMatchObject({
+      status: 'True',
+      reason: 'Compliant',
+      observedGeneration: 1,
+    });
     expect(kstatusOf(applied as Parameters<typeof kstatusOf>[0])).toBe('Current');
     expect(status.summary).toMatchObject({ matched: 3, compliant: 3, drifted: 0, overridden: 0, failed: 0 });
     expect(status.summary?.remediated).toBeGreaterThanOrEqual(3);
@@ -317,7 +322,7 @@ describe('lambda-policy-controller run', () => {
       settings: { memorySize: 1024, timeout: 60 },
     });
 
-    // Assert: the Audit policy lists each drift and is not Ready; its functions never see a write
+    // Assert: the Audit policy lists each drift; it is Ready (checked) and not Compliant; its functions see no write
     let audit: Awaited<ReturnType<typeof findPolicy>>;
     await waitFor(
       'the Audit policy to report its drift',
@@ -330,11 +335,14 @@ describe('lambda-policy-controller run', () => {
     const auditPolicy = await getPolicy(cluster, ns, 'workers');
     const auditStatus = statusOf(auditPolicy);
     expect(auditStatus.summary).toMatchObject({ matched: 2, compliant: 0, drifted: 2, remediated: 0 });
-    expect(condition(auditPolicy, 'Ready')).toMatchObject({
+    expect(condition(auditPolicy, 'Ready')).toMatchObject({ status: 'True', reason: 'Checked', observedGeneration: 1 });
+    expect(condition(auditPolicy, 'Compliant')).toMatchObject({
       status: 'False',
       reason: 'Drifted',
+      message: '0 of 2 matched functions compliant; 2 drifted',
       observedGeneration: 1,
     });
+    expect(kstatusOf(auditPolicy as Parameters<typeof kstatusOf>[0])).toBe('Current');
     expect(auditStatus.functions).toEqual([
       {
         region: EU,
@@ -360,7 +368,15 @@ describe('lambda-policy-controller run', () => {
     expect(auditPolicy.metadata.finalizers ?? []).not.toContain(FINALIZER);
     expect(await printedPolicies(cluster, ns)).toEqual([
       expect.objectContaining({ NAME: 'api', MODE: 'Enforce', MATCHED: '3', DRIFTED: '0', READY: 'True' }),
-      expect.objectContaining({ NAME: 'workers', MODE: 'Audit', MATCHED: '2', DRIFTED: '2', READY: 'False' }),
+      expect.objectContaining({
+        NAME: 'workers',
+        MODE: 'Audit',
+        MATCHED: '2',
+        DRIFTED: '2',
+        READY: 'True',
+        COMPLIANT: 'False',
+        REASON: 'Drifted',
+      }),
     ]);
 
     // Arrange: the Enforce policy has converged and confirmed it (the re-check after its writes says Compliant)

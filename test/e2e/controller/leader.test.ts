@@ -76,7 +76,7 @@ async function startPair(aws: Fleet, namespace: string, leaseNamespace: string) 
   await a.waitForLog('started leading');
   const b = await replica('replica-b', 'leaderB');
   await waitFor('replica B to be a ready standby', () => b.ready());
-  expect(await b.metric('lpc_leader')).toBe(0);
+  expect(await b.metric('leader_election_master_status')).toBe(0);
   expect((await lease(leaseNamespace)).holderIdentity).toBe(a.identity);
   return { a, b };
 }
@@ -136,7 +136,7 @@ describe('leader election between two controller processes', () => {
     const taken = await lease(leaseNs);
     expect(taken.holderIdentity).toBe(b.identity);
     expect(taken.leaseTransitions).toBe(transitionsBefore + 1);
-    expect(await b.metric('lpc_leader')).toBe(1);
+    expect(await b.metric('leader_election_master_status')).toBe(1);
     expect(await b.metric('lpc_status_writes_total')).toBeGreaterThan(0);
   }, 300_000);
 
@@ -180,7 +180,7 @@ describe('leader election between two controller processes', () => {
 
     // Assert: B carries on: it re-checks the fleet (in sync, so no writes), signing as itself
     const afterStop = aws.lastWriteSeq();
-    await waitFor('B to reconcile', async () => (await b.metric('lpc_reconcile_total')) > 0);
+    await waitFor('B to reconcile', async () => (await b.metric('controller_runtime_reconcile_total')) > 0);
     await applyPolicy(cluster, ns, 'api', spec(1536));
     await waitConverged(ns, 1536, aws);
     expect(

@@ -3,6 +3,7 @@
  * fixture. The JSON document is compared with reviewed golden files (UPDATE_GOLDEN=1 rewrites them).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import {
   awsArgs,
   expectGolden,
@@ -88,34 +89,74 @@ describe('plan -o json against the purpose-made fleet', () => {
     expect(result.stderr).toMatch(/^reading AWS: /m);
   });
 
-  it('-o table prints the drift rows, the policy table and the summary line', async () => {
+  it('-o table prints one block per function, the policy table and one summary line that adds up', async () => {
     emu = await startTestEmulator(fixture('small-fleet.yaml'));
 
     const result = await runCli(['plan', '-f', fixture('policies'), '-o', 'table', ...awsArgs(emu.url)]);
 
     expect(result.code).toBe(2);
     const out = result.stdout;
-    expect(out).toMatch(/^REGION\s+FUNCTION\s+FIELD\s+DESIRED\s+ACTUAL\s+POLICY\s+ACTION$/m);
-    expect(out).toMatch(
-      /^eu-central-1\s+api-orders\s+memorySize\s+1024\s+512\s+team-a\/api\s+UpdateFunctionConfiguration$/m,
+    expect(out).toContain(
+      [
+        '~ eu-central-1/api-orders  (team-a/api)',
+        '    ~ memorySize              512 -> 1024',
+        '    ~ timeout                 30 -> 10',
+        '    ~ architecture            x86_64 -> arm64',
+        '    ~ reservedConcurrency     10 -> 20',
+        '    + scheduledActions        scalable target function:api-orders:live',
+        '    + scheduledActions        business.start cron(0 8 ? * MON-FRI *) Europe/Berlin 5',
+        '    + scheduledActions        business.end cron(0 18 ? * MON-FRI *) Europe/Berlin 1',
+        '    ~ provisionedConcurrency  1 -> 5',
+        '      apply: UpdateFunctionConfiguration, UpdateFunctionCode, PutFunctionConcurrency,',
+        '             RegisterScalableTarget, PutScheduledAction(2), PutProvisionedConcurrencyConfig',
+        '',
+      ].join('\n'),
     );
-    expect(out).toMatch(
-      /^eu-central-1\s+api-orders\s+architecture\s+arm64\s+x86_64\s+team-a\/api\s+UpdateFunctionCode$/m,
-    );
-    expect(out).toMatch(/^eu-central-1\s+api-big\s+memorySize\s+2048\s+1024\s+team-a\/api-big-memory\s+/m);
-    expect(out).toMatch(
-      /^us-east-1\s+api-orders\s+reservedConcurrency\s+20\s+Unreserved\s+team-a\/api\s+PutFunctionConcurrency$/m,
-    );
-    expect(out).toMatch(
-      /^us-east-1\s+batch-nightly\s+reservedConcurrency\s+Unreserved\s+5\s+default\/batch\s+DeleteFunctionConcurrency$/m,
-    );
-    expect(out).toMatch(/^us-east-1\s+worker-slow\s+timeout\s+60\s+120\s+team-b\/workers\s+audit only$/m);
+    // Two policies speak about api-big: their lines are grouped under each policy's name.
+    expect(out).toMatch(/^~ eu-central-1\/api-big\n {4}# team-a\/api-big-memory\n {4}~ memorySize {14}1024 -> 2048$/m);
+    expect(out).toMatch(/^~ us-east-1\/batch-nightly {2}\(default\/batch\)\n {4}~ timeout {14}300 -> 900$/m);
+    expect(out).toContain('! us-east-1/worker-slow  (team-b/workers)\n    ! timeout       120 -> 60  (audit)\n');
     expect(out).toMatch(/^team-b\/workers\s+Audit\s+2\s+1\s+1\s+0\s+0\s+0\.00$/m);
-    expect(out).toContain('4 policies, 6 functions matched: 1 compliant, 5 drifted, 1 overridden, 0 infeasible\n');
+    expect(out.trimEnd().split('\n').at(-1)).toBe(
+      'Plan: 4 to change, 1 to report, 0 refused, 1 compliant, of 6 functions',
+    );
+    expect(Math.max(...out.split('\n').map((line) => line.length))).toBeLessThanOrEqual(100);
     // Unmatched functions never appear, not even as compliant rows; progress never reaches stdout.
     expect(out).not.toMatch(/unmatched|canary/);
     expect(out).not.toContain('reading AWS');
     expect(result.stderr).toMatch(/^reading AWS: /m);
+  });
+
+  it('-o table on examples/ (60 functions): no line wider than 100 columns, the counts add up to 60', async () => {
+    emu = await startTestEmulator(`${REPO}/examples/fleet.yaml`);
+
+    const result = await runCli(['plan', '-f', `${REPO}/examples/policies`, ...awsArgs(emu.url)]);
+
+    expect(result.code).toBe(2);
+    const lines = result.stdout.split('\n');
+    expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(100);
+    const summary = lines.filter((line) => line.startsWith('Plan: '));
+    expect(summary).toHaveLength(1);
+    const counts = [...(summary[0] ?? '').matchAll(/(\d+) (?:to change|to report|refused|compliant)/g)].map((m) =>
+      Number(m[1]),
+    );
+    expect(counts).toHaveLength(4);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(60);
+    expect(summary[0]).toMatch(/, of 60 functions$/);
+  });
+
+  it('-o yaml is the JSON document; -o markdown a pull-request comment', async () => {
+    emu = await startTestEmulator(fixture('small-fleet.yaml'));
+
+    const json = await runCli(['plan', '-f', fixture('policies'), '-o', 'json', ...awsArgs(emu.url)]);
+    const yaml = await runCli(['plan', '-f', fixture('policies'), '-o', 'yaml', ...awsArgs(emu.url)]);
+    const markdown = await runCli(['plan', '-f', fixture('policies'), '-o', 'markdown', ...awsArgs(emu.url)]);
+
+    expect([json.code, yaml.code, markdown.code]).toEqual([2, 2, 2]);
+    expect(parseYaml(yaml.stdout)).toEqual(JSON.parse(json.stdout));
+    expect(markdown.stdout).toMatch(/^### lambda-policy-controller plan\n/);
+    expect(markdown.stdout).toContain('| change | eu-central-1/api-orders | memorySize | 512 → 1024 | team-a/api |');
+    expect(markdown.stdout).toContain('**Plan: 4 to change, 1 to report, 0 refused, 1 compliant, of 6 functions**');
   });
 
   it('exits 0 when every matched function is compliant', async () => {

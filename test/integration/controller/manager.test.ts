@@ -218,7 +218,7 @@ describe('Manager on the emulator with a file source', () => {
 
     await writeFile(join(dir, 'api.yaml'), policyYaml(2048).replace('interval: 30s', 'interval: 30s\n  suspend: true'));
 
-    await until('Suspended', () => (ready(sink.statuses.get('platform/api')) === 'False/Suspended' ? true : undefined));
+    await until('Suspended', () => (ready(sink.statuses.get('platform/api')) === 'True/Suspended' ? true : undefined));
     expect(fn('orders-api')?.memorySize).toBe(1024);
     expect(writes()).toBe(writesBefore);
   });

@@ -39,7 +39,20 @@ describe('generated CRD', () => {
     expect(crd.spec.names).toMatchObject({ kind: 'LambdaPolicy', plural: 'lambdapolicies', shortNames: ['lp'] });
     expect(crd.spec.names.categories).toEqual(expect.arrayContaining(['lambda']));
     expect(version).toMatchObject({ name: 'v1alpha1', served: true, storage: true, subresources: { status: {} } });
-    expect(PRINTER_COLUMNS.map((column) => column.name)).toEqual(['Mode', 'Matched', 'Drifted', 'Ready', 'Age']);
+    // The contract's columns, then Compliant and its Reason; `-o wide` adds Interval and Last Check.
+    expect(PRINTER_COLUMNS.filter((c) => c.priority === undefined).map((column) => column.name)).toEqual([
+      'Mode',
+      'Matched',
+      'Drifted',
+      'Ready',
+      'Compliant',
+      'Reason',
+      'Age',
+    ]);
+    expect(PRINTER_COLUMNS.filter((c) => c.priority === 1).map((column) => column.name)).toEqual([
+      'Interval',
+      'Last Check',
+    ]);
   });
 
   it.each(nodes.map(([path, node]) => ({ path: path || '<root>', node })))('is structural at $path', ({ node }) => {

@@ -37,7 +37,8 @@ describe('parsePolicies', () => {
     expect(policies.map((parsed) => parsed.policy.metadata.name)).toEqual(['good']);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(PolicyDocumentError);
-    expect(errors[0]?.message).toBe('policies/api.yaml#1 bad: spec.settings.timeout: must be <= 900');
+    // The line counts from the top of the file, not of the document (doc b starts on line 11).
+    expect(errors[0]?.message).toBe('policies/api.yaml#1 bad: spec.settings.timeout: must be <= 900 (line 20)');
     expect(errors[0]).toMatchObject({
       code: 'PolicyInvalid',
       source: 'policies/api.yaml',
@@ -51,7 +52,7 @@ describe('parsePolicies', () => {
 
     const { errors } = parsePolicies(text, 'p.yaml');
 
-    expect(errors[0]?.message).toBe('p.yaml#0 platform/bad: spec.settings.timeout: must be >= 1');
+    expect(errors[0]?.message).toBe('p.yaml#0 platform/bad: spec.settings.timeout: must be >= 1 (line 11)');
   });
 
   it('prints one line per issue of a document', () => {
@@ -60,9 +61,65 @@ describe('parsePolicies', () => {
     const { errors } = parsePolicies(text, 'p.yaml');
 
     expect(errors[0]?.message.split('\n')).toEqual([
-      'p.yaml#0 bad: spec.settings.timeout: must be >= 1',
-      'p.yaml#0 bad: spec.settings.architecture: must be one of: x86_64, arm64',
+      'p.yaml#0 bad: spec.settings.timeout: must be >= 1 (line 10)',
+      'p.yaml#0 bad: spec.settings.architecture: must be one of: x86_64, arm64 (line 11)',
     ]);
+    expect(errors[0]?.issues.map((issue) => issue.line)).toEqual([10, 11]);
+  });
+
+  it('gives the line of a list item, of a key in flow style, and of the parent of a missing field', () => {
+    const text = [
+      'apiVersion: lambdapolicy.io/v1alpha1', // 1
+      'kind: LambdaPolicy',
+      'metadata: { name: lines }',
+      'spec:',
+      '  selector:', // 5
+      '    tagExpressions:',
+      '      - { key: team, operator: Like }',
+      '  settings:',
+      '    provisionedConcurrency:',
+      '      qualifier: live', // 10
+      '      value: 1',
+      '      windows:',
+      '        - name: a',
+      '          start: "0 8 * * *"',
+      '          end: "0 9 * * *"', // 15
+      '        - name: b',
+      '          start: "0 99 * * *"',
+      '          end: "0 10 * * *"',
+      '        - name: c', // 19: no start, no end
+      '',
+    ].join('\n');
+
+    const { errors } = parsePolicies(text, 'l.yaml');
+
+    const lines = Object.fromEntries((errors[0]?.issues ?? []).map((issue) => [issue.path, issue.line]));
+    expect(lines['spec.settings.provisionedConcurrency.windows[1].start']).toBe(17);
+    expect(lines['spec.settings.provisionedConcurrency.windows[2].start']).toBe(19);
+    expect(lines['spec.settings.provisionedConcurrency.windows[2].end']).toBe(19);
+    expect(lines['spec.selector.tagExpressions[0].operator']).toBe(7);
+  });
+
+  it('reads JSON documents the same way, with lines', () => {
+    const json = JSON.stringify(
+      {
+        apiVersion: 'lambdapolicy.io/v1alpha1',
+        kind: 'LambdaPolicy',
+        metadata: { name: 'from-json' },
+        spec: { selector: { functionNames: ['a-*'] }, settings: { timeout: 1000 } },
+      },
+      null,
+      2,
+    );
+
+    const { policies, errors } = parsePolicies(json, 'p.json');
+
+    expect(policies).toEqual([]);
+    const lineOfTimeout = json.split('\n').findIndex((line) => line.includes('"timeout"')) + 1;
+    expect(errors[0]?.message).toBe(
+      `p.json#0 from-json: spec.settings.timeout: must be <= 900 (line ${lineOfTimeout})`,
+    );
+    expect(parsePolicies(json.replace('1000', '10'), 'p.json').policies).toHaveLength(1);
   });
 
   it('reports YAML syntax errors with the document and line', () => {
@@ -96,7 +153,28 @@ describe('parsePolicies', () => {
     expect(parsePolicies(text, 'mixed.yaml', { ignoreOtherKinds: true })).toMatchObject({
       errors: [],
       policies: [{ docIndex: 1 }],
+      skipped: [{ source: 'mixed.yaml', docIndex: 0, apiVersion: 'v1', kind: 'ConfigMap' }],
     });
+  });
+
+  it("skipping other kinds never hides a mistake in this project's own group, nor a document without a kind", () => {
+    const text = [
+      'apiVersion: lambdapolicy.io/v1alpha1\nkind: LambdaPolicies\nmetadata: { name: plural }', // misspelt kind
+      'apiVersion: lambdapolicy.io/v1\nkind: LambdaPolicy\nmetadata: { name: old }', // unknown version
+      'metadata: { name: kindless }\nspec: {}', // not a manifest
+      'apiVersion: lambdapolicy.io/v1alpha1\nkind: AwsAccount\nmetadata: { name: prod }', // known, read later
+      'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [a.yaml]',
+    ].join('\n---\n');
+
+    const result = parsePolicies(text, 'm.yaml', { ignoreOtherKinds: true });
+
+    expect(result.errors.map((e) => e.docIndex)).toEqual([0, 1, 2]);
+    expect(result.errors[0]?.message).toContain('kind: must be "LambdaPolicy"');
+    expect(result.errors[1]?.message).toContain('apiVersion: must be "lambdapolicy.io/v1alpha1"');
+    expect(result.skipped).toEqual([
+      expect.objectContaining({ docIndex: 3, kind: 'AwsAccount', note: expect.stringContaining('not read') }),
+      { source: 'm.yaml', docIndex: 4, apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization' },
+    ]);
   });
 
   it('throws every error at once from parsePoliciesOrThrow', () => {

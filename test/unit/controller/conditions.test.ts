@@ -91,7 +91,8 @@ describe('kstatusConditions / kstatusOf', () => {
     ['Ready', 'Current', { Ready: 'True', Reconciling: 'False', Stalled: 'False' }],
     ['Reconciling', 'InProgress', { Ready: 'Unknown', Reconciling: 'True', Stalled: 'False' }],
     ['Stalled', 'Failed', { Ready: 'False', Reconciling: 'False', Stalled: 'True' }],
-    ['NotReady', 'Current', { Ready: 'False', Reconciling: 'False', Stalled: 'False' }],
+    // kstatus reads Ready when neither Reconciling nor Stalled is True: Ready=False is work still to be done.
+    ['NotReady', 'InProgress', { Ready: 'False', Reconciling: 'False', Stalled: 'False' }],
   ] as const)('%s -> kstatus %s', (kind, expected, statuses) => {
     const r = kstatusConditions([], { kind, reason: 'Because', message: 'm' }, 3, t0);
     for (const [type, status] of Object.entries(statuses)) {

@@ -81,20 +81,20 @@ describe('HealthServer', () => {
     });
     metrics.setFunctionStates('platform/api', { Compliant: 3, Drifted: 1 });
     metrics.setLeader(true);
-    metrics.queueDepth.set(4);
+    metrics.workqueue.depth(4);
     metrics.statusWrites.inc({ result: 'written' });
     const url = await serve({ address: '127.0.0.1:0', metrics: () => metrics.render() });
     const res = await fetch(`${url}/metrics`);
     const text = await res.text();
     expect(res.headers.get('content-type')).toContain('text/plain');
     for (const line of [
-      'lpc_reconcile_total{result="success"} 1',
+      'controller_runtime_reconcile_total{controller="lambdapolicy",result="success"} 1',
       'lpc_aws_calls_total{api="ListFunctions",bucket="lambda",outcome="throttled"} 1',
       'lpc_aws_throttles_total{api="ListFunctions",bucket="lambda"} 1',
       'lpc_functions{policy="platform/api",state="Drifted"} 1',
       'lpc_functions{policy="platform/api",state="Failed"} 0',
-      'lpc_leader 1',
-      'lpc_workqueue_depth 4',
+      'leader_election_master_status{name="lambda-policy-controller"} 1',
+      'workqueue_depth{name="lambdapolicy",controller="lambdapolicy"} 4',
       'lpc_status_writes_total{result="written"} 1',
     ]) {
       expect(text).toContain(line);

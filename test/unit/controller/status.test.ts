@@ -366,6 +366,14 @@ describe('buildStatus', () => {
           lastTransitionTime: '2026-12-01T09:00:00Z',
           observedGeneration: 3,
         },
+        {
+          type: 'Compliant',
+          status: 'True',
+          reason: 'Compliant',
+          message: '1 of 1 matched functions compliant',
+          lastTransitionTime: '2026-12-01T09:00:00Z',
+          observedGeneration: 3,
+        },
       ],
       summary: { matched: 1, compliant: 1, drifted: 0, remediated: 0, overridden: 0, failed: 0, infeasible: 0 },
       functions: [{ region: 'eu-central-1', name: 'a', state: 'Compliant' }],
@@ -402,7 +410,8 @@ describe('buildStatus', () => {
       name: 'failed',
       plans: [drifted('a')],
       exec: [executed('a', false, 'x')],
-      kstatus: 'Current',
+      // Ready=False (retrying): kstatus InProgress, as the real library reads Ready.
+      kstatus: 'InProgress',
       reason: 'RemediationFailed',
     },
     {
@@ -466,7 +475,8 @@ describe('buildStatus', () => {
     expect(status.summary).toEqual(before.summary);
     expect(status.functions).toEqual(before.functions);
     expect(status.observedGeneration).toBe(4);
-    expect(findCondition(status.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'Suspended' });
+    // Suspended is the controller doing what the policy asks: Ready (kstatus Current; Argo CD shows Suspended).
+    expect(findCondition(status.conditions, 'Ready')).toMatchObject({ status: 'True', reason: 'Suspended' });
     expect(buildSuspendedStatus(policy({ suspend: true }, 4), roundTrip(before), later)).toEqual(status);
   });
 

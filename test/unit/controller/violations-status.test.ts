@@ -79,7 +79,7 @@ describe('violations in status', () => {
     }
   });
 
-  it('counts violating functions, lists them first, and is not Ready while checks fail', () => {
+  it('counts violating functions, lists them first; Ready (checked) and not Compliant while checks fail', () => {
     const status = buildStatus(
       policy('Audit'),
       report(),
@@ -93,7 +93,8 @@ describe('violations in status', () => {
       ['b-leaky', 'Violating'],
       ['a-fine', 'Compliant'],
     ]);
-    expect(findCondition(status.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'Violations' });
+    expect(findCondition(status.conditions, 'Ready')).toMatchObject({ status: 'True', reason: 'Checked' });
+    expect(findCondition(status.conditions, 'Compliant')).toMatchObject({ status: 'False', reason: 'Violations' });
   });
 
   it('writes no violating count when there are none (no status change for existing policies)', () => {
