@@ -89,4 +89,10 @@ export const CEL_RULES = {
     rule: `type(self) == string ? self == 'Unreserved' : (self >= 0 && self <= ${MAX_RESERVED_CONCURRENCY})`,
     message: `must be an integer >= 0 (at most ${MAX_RESERVED_CONCURRENCY}) or "Unreserved"`,
   },
+  rolloutBatchWithinLimit: {
+    // A batch larger than maxFunctions could never run: the guard stops the pass before the batch is taken.
+    rule: '!has(self.batchSize) || !has(self.maxFunctions) || self.batchSize <= self.maxFunctions',
+    message: 'must not exceed maxFunctions: a batch larger than the limit would always be stopped',
+    fieldPath: '.batchSize',
+  },
 } as const satisfies Record<string, CelRule>;

@@ -7,6 +7,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CONTROLLER_VERSION } from '../aws/clients.ts';
 import { DEFAULT_LEASE_NAME, leaseNameProblem } from '../controller/lease-name.ts';
+import { DEFAULT_GUARD_FLOOR, DEFAULT_MAX_CHANGES_PERCENT } from '../engine/rollout.ts';
 import { EXIT_ERROR } from './exit-codes.ts';
 
 function commaList(value: string): string[] {
@@ -24,6 +25,15 @@ function isoInstant(value: string): Date {
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) throw new InvalidArgumentError(`not an ISO 8601 instant: ${value}`);
   return date;
+}
+
+/** An integer percentage 1..100 (100 lets any pass through; there is no 0: Audit mode is how to write nothing). */
+export function percent(value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > 100) {
+    throw new InvalidArgumentError(`must be an integer percentage from 1 to 100, got ${JSON.stringify(value)}`);
+  }
+  return n;
 }
 
 function positiveInt(value: string): number {
@@ -138,7 +148,14 @@ export function buildProgram(exit: { code: number }): Command {
         leaseName,
         DEFAULT_LEASE_NAME,
       )
-      .option('--workers <n>', 'regions reconciled at once', positiveInt, 4),
+      .option('--workers <n>', 'regions reconciled at once', positiveInt, 4)
+      .option('--dry-run', 'treat every policy as Audit: read and report drift, never write AWS', false)
+      .option(
+        '--max-changes-percent <n>',
+        `default guard for policies without spec.rollout: a pass changing more than this percentage of a policy's matched functions (and more than ${DEFAULT_GUARD_FLOOR}) waits for approval`,
+        percent,
+        DEFAULT_MAX_CHANGES_PERCENT,
+      ),
   ).action(async (opts) => {
     const { runController } = await import('./run-command.ts');
     exit.code = await runController(opts);

@@ -10,6 +10,8 @@ import { controllerReadiness, HealthServer } from '../controller/health.ts';
 import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from '../controller/leader.ts';
 import { Manager } from '../controller/manager.ts';
 import { ControllerMetrics } from '../controller/metrics.ts';
+import { registerDryRunGauge } from '../controller/safety.ts';
+import { DEFAULT_MAX_CHANGES_PERCENT } from '../engine/rollout.ts';
 import { kubernetesLeaseClient } from '../kube/lease.ts';
 import { KubernetesStatusSink } from '../kube/sink.ts';
 import { KubernetesPolicySource } from '../sources/kubernetes.ts';
@@ -29,6 +31,10 @@ export interface RunOptions {
   /** Name of the Lease; two installations in one namespace need different ones. */
   leaderElectionId?: string;
   workers: number;
+  /** Every policy treated as Audit: the controller reads and reports, never writes AWS. */
+  dryRun?: boolean;
+  /** Default blast-radius guard (percent of a policy's matched functions one pass may change). */
+  maxChangesPercent?: number;
   /** Resolves to stop (tests); default SIGINT/SIGTERM. */
   until?: Promise<unknown>;
 }
@@ -47,6 +53,7 @@ export async function runController(opts: RunOptions): Promise<number> {
 
   const identity = defaultIdentity();
   const metrics = new ControllerMetrics();
+  registerDryRunGauge(metrics.registry, opts.dryRun ?? false);
   const aws = createAws({
     regions,
     ...(opts.awsEndpoint === undefined ? {} : { endpoint: opts.awsEndpoint }),
@@ -93,6 +100,8 @@ export async function runController(opts: RunOptions): Promise<number> {
     workers: opts.workers,
     logger,
     metrics,
+    dryRun: opts.dryRun ?? false,
+    maxChangesPercent: opts.maxChangesPercent ?? DEFAULT_MAX_CHANGES_PERCENT,
     // Every write asks first: a leader that lost its Lease stops writing at once, not when the process exits.
     ...(elector ? { mayWrite: () => elector.isLeader() } : {}),
   });
@@ -108,7 +117,17 @@ export async function runController(opts: RunOptions): Promise<number> {
   const metricsServer = new HealthServer({ address: opts.metricsAddr, metrics: () => metrics.render() });
   const healthAt = await health.start();
   const metricsAt = await metricsServer.start();
-  logger.info({ health: healthAt.url, metrics: metricsAt.url, regions, identity }, 'controller starting');
+  logger.info(
+    {
+      health: healthAt.url,
+      metrics: metricsAt.url,
+      regions,
+      identity,
+      dryRun: opts.dryRun ?? false,
+      maxChangesPercent: opts.maxChangesPercent ?? DEFAULT_MAX_CHANGES_PERCENT,
+    },
+    'controller starting',
+  );
 
   await source.start();
   if (elector) elector.start();

@@ -3,7 +3,8 @@
  * returns (drift and ordered actions per function). Pure data: no AWS SDK, Kubernetes or HTTP types appear here,
  * so the AWS adapters and the controller translate at their edges.
  */
-import type { Mode, Selector, Settings } from '../api/schema.ts';
+import type { IacManagedMode, Mode, Rollout, Selector, Settings } from '../api/schema.ts';
+import type { RolloutReport } from './rollout.ts';
 
 export type Architecture = 'x86_64' | 'arm64';
 export type PackageType = 'Zip' | 'Image';
@@ -20,6 +21,13 @@ export interface PolicyInput {
   intervalSeconds: number;
   selector: Selector;
   settings: Settings;
+  /** metadata.generation, when the policy came from the API server. */
+  generation?: number | undefined;
+  /** The approve-generation annotation: the generation it approves, or why it cannot be read. */
+  approval?: { generation: number } | { invalid: string } | undefined;
+  rollout?: Rollout | undefined;
+  /** How functions owned by infrastructure as code are handled; absent means Audit. */
+  iacManaged?: IacManagedMode | undefined;
 }
 
 /** Per-qualifier state, read only for qualifiers a matched Enforce/Audit policy governs. */
@@ -237,6 +245,8 @@ export interface PolicyReport extends FunctionCounts {
   problems: string[];
   provisionedConcurrency?: ProvisionedWindowView | undefined;
   cost?: CostEstimate | undefined;
+  /** The blast-radius guard's decision (set by gateRollout for Enforce policies that change or hold something). */
+  rollout?: RolloutReport | undefined;
 }
 
 export interface CostEstimate {

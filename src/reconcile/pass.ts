@@ -14,6 +14,7 @@ import {
 import type { Plan, PolicyInput } from '../engine/model.ts';
 import { plan as planFleet } from '../engine/plan.ts';
 import { requiredReads } from '../engine/requirements.ts';
+import { gateRollout, haltedBy, type RolloutHalt, type RolloutOptions } from '../engine/rollout.ts';
 import { regionsOf } from '../engine/select.ts';
 
 export interface PassOptions {
@@ -32,15 +33,20 @@ export interface PassOptions {
    */
   mayWrite?: (() => boolean) | undefined;
   readConcurrency?: number | undefined;
+  /** The blast-radius guard: default percentage, approvals, halted rollouts (default: no default guard). */
+  rollout?: RolloutOptions | undefined;
   /** Told, per region, how many per-function reads the pass will make once selection is done (progress bars). */
   onReadsPlanned?: (region: string, reads: number) => void;
 }
 
 export interface PassResult {
+  /** The plan as gated by the rollout guard: held-back actions removed, `rollout` on the policies' reports. */
   plan: Plan;
   fleet: FleetRead;
   /** Empty when not enforcing or nothing needed doing. */
   executions: FunctionExecution[];
+  /** Rollouts this pass's failed batches halted (policy id -> where it stopped). */
+  halted: Map<string, RolloutHalt>;
 }
 
 export async function reconcileFleet(
@@ -68,8 +74,12 @@ export async function reconcileFleet(
     options.readConcurrency === undefined ? {} : { concurrency: options.readConcurrency },
   );
   const now = options.now ?? new Date();
-  const plan = planFleet(policies, fleet, now, { defaultRegions: options.defaultRegions });
+  const gated = gateRollout(
+    planFleet(policies, fleet, now, { defaultRegions: options.defaultRegions }),
+    active,
+    options.rollout,
+  );
   const writing = options.enforce && (options.mayWrite?.() ?? true);
-  const executions = writing ? await executePlan(aws, plan, fleet, options.execute) : [];
-  return { plan, fleet, executions };
+  const executions = writing ? await executePlan(aws, gated.plan, fleet, options.execute) : [];
+  return { plan: gated.plan, fleet, executions, halted: haltedBy(gated, active, executions) };
 }
