@@ -28,12 +28,21 @@ function isoInstant(value: string): Date {
 }
 
 /** An integer percentage 1..100 (100 lets any pass through; there is no 0: Audit mode is how to write nothing). */
-export function percent(value: string): number {
+function percent(value: string): number {
   const n = Number(value);
   if (!/^[0-9]+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > 100) {
     throw new InvalidArgumentError(`must be an integer percentage from 1 to 100, got ${JSON.stringify(value)}`);
   }
   return n;
+}
+
+function maxChangesPercentOption(): Option {
+  return new Option(
+    '--max-changes-percent <n>',
+    `default guard for policies without spec.rollout: a pass changing more than this percentage of a policy's matched functions (and more than ${DEFAULT_GUARD_FLOOR}) is stopped until approved`,
+  )
+    .argParser(percent)
+    .default(DEFAULT_MAX_CHANGES_PERCENT);
 }
 
 function positiveInt(value: string): number {
@@ -76,7 +85,8 @@ export function buildProgram(exit: { code: number }): Command {
       )
       .requiredOption('-f, --filename <path>', 'policy file or directory (repeatable)', collect)
       .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
-      .option('--now <iso>', 'evaluate schedules at this instant', isoInstant),
+      .option('--now <iso>', 'evaluate schedules at this instant', isoInstant)
+      .addOption(maxChangesPercentOption()),
   ).action(async (opts) => {
     const { runPlan } = await import('./plan-command.ts');
     exit.code = await runPlan({ ...opts, enforce: false });
@@ -91,7 +101,10 @@ export function buildProgram(exit: { code: number }): Command {
       .requiredOption('-f, --filename <path>', 'policy file or directory (repeatable)', collect)
       .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
       .option('--now <iso>', 'evaluate schedules at this instant', isoInstant)
-      .option('--concurrency <n>', 'functions updated at once', positiveInt, 32),
+      .option('--concurrency <n>', 'functions updated at once', positiveInt, 32)
+      .option('--approve', 'let policies the blast-radius guard stops proceed (review plan first)', false)
+      .option('-y, --yes', 'do not ask before writing when run on a terminal', false)
+      .addOption(maxChangesPercentOption()),
   ).action(async (opts) => {
     const { runPlan } = await import('./plan-command.ts');
     exit.code = await runPlan({ ...opts, enforce: true });
@@ -150,12 +163,7 @@ export function buildProgram(exit: { code: number }): Command {
       )
       .option('--workers <n>', 'regions reconciled at once', positiveInt, 4)
       .option('--dry-run', 'treat every policy as Audit: read and report drift, never write AWS', false)
-      .option(
-        '--max-changes-percent <n>',
-        `default guard for policies without spec.rollout: a pass changing more than this percentage of a policy's matched functions (and more than ${DEFAULT_GUARD_FLOOR}) waits for approval`,
-        percent,
-        DEFAULT_MAX_CHANGES_PERCENT,
-      ),
+      .addOption(maxChangesPercentOption()),
   ).action(async (opts) => {
     const { runController } = await import('./run-command.ts');
     exit.code = await runController(opts);

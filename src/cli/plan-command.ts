@@ -5,8 +5,10 @@
 import { toPolicyInput } from '../api/parse.ts';
 import { type Aws, createAws, type FunctionExecution } from '../aws/index.ts';
 import type { Plan } from '../engine/model.ts';
+import { DEFAULT_MAX_CHANGES_PERCENT } from '../engine/rollout.ts';
 import { reconcileFleet } from '../reconcile/pass.ts';
 import { loadPolicyFiles } from '../sources/files.ts';
+import { type ApplyVerdict, approveApply, guardLines, terminalIo } from './approval.ts';
 import { type EmbeddedAws, startEmbeddedAws } from './embedded-aws.ts';
 import { EXIT_DRIFT, EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
 import { Progress } from './progress.ts';
@@ -21,6 +23,12 @@ export interface PlanCommandOptions {
   seed?: string;
   enforce: boolean;
   concurrency?: number;
+  /** apply: let policies the blast-radius guard stops proceed. */
+  approve?: boolean;
+  /** apply: do not ask on a terminal before writing. */
+  yes?: boolean;
+  /** The default guard for policies without spec.rollout limits. */
+  maxChangesPercent?: number;
 }
 
 export interface ExecutionJson {
@@ -75,17 +83,30 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
       ...(endpoint === undefined ? {} : { endpoint }),
       onCall: (call) => progress.onCall(call),
     });
+    let verdict: ApplyVerdict = 'write';
+    // The plan shows what apply --approve would write; the guard's verdict decides whether apply may.
+    const rollout = { defaultMaxPercent: opts.maxChangesPercent ?? DEFAULT_MAX_CHANGES_PERCENT, approveAll: true };
     const pass = await reconcileFleet(aws, policies, {
       defaultRegions,
       now: opts.now,
       enforce: opts.enforce,
       execute: { concurrency: opts.concurrency },
+      rollout,
+      approveWrites: async (plan) => {
+        progress.done();
+        verdict = await approveApply(plan, { approve: opts.approve ?? false, yes: opts.yes ?? false }, terminalIo());
+        return verdict === 'write';
+      },
       onReadsPlanned: (_region, reads) => progress.expectReads(reads),
     });
+    if (verdict !== 'write') {
+      if (verdict === 'declined') process.stderr.write('aborted: nothing written\n');
+      return EXIT_ERROR;
+    }
     let final = pass.plan;
     if (opts.enforce && pass.executions.length > 0) {
       progress.phase('re-checking after apply');
-      final = (await reconcileFleet(aws, policies, { defaultRegions, now: opts.now, enforce: false })).plan;
+      final = (await reconcileFleet(aws, policies, { defaultRegions, now: opts.now, enforce: false, rollout })).plan;
     }
     progress.done();
     if (opts.output === 'json') {
@@ -95,6 +116,7 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     } else {
       process.stdout.write(planToTable(pass.plan));
+      process.stdout.write(guardLines(pass.plan));
       if (opts.enforce) process.stdout.write(renderExecutions(pass.executions, final));
     }
     if (pass.executions.some((e) => !e.ok)) return EXIT_DRIFT;

@@ -10,6 +10,7 @@ import {
   type Refusal,
   SCHEDULED_ACTION_PREFIX,
 } from '../engine/model.ts';
+import { type RolloutJson, rolloutJson } from './approval.ts';
 
 export interface PlanJson {
   now: string;
@@ -40,6 +41,8 @@ export interface PolicyJson {
   problems: string[];
   provisionedConcurrency?: { desiredNow: number; window?: string; nextChange?: { at: string; value: number } };
   cost?: { provisionedConcurrencyMonthlyUSD: number; architectureMonthlySavingUSD?: number };
+  /** The blast-radius guard: what the policy would change and whether the guard stops it (additive). */
+  rollout?: RolloutJson;
 }
 
 export function planToJson(plan: Plan): PlanJson {
@@ -78,6 +81,7 @@ export function planToJson(plan: Plan): PlanJson {
         };
       }
       if (p.cost) json.cost = p.cost;
+      if (p.rollout) json.rollout = rolloutJson(p.rollout);
       return json;
     }),
   };

@@ -35,6 +35,8 @@ export interface PassOptions {
   readConcurrency?: number | undefined;
   /** The blast-radius guard: default percentage, approvals, halted rollouts (default: no default guard). */
   rollout?: RolloutOptions | undefined;
+  /** Asked with the gated plan before the first write (the CLI's guard and prompt); false writes nothing. */
+  approveWrites?: ((plan: Plan) => Promise<boolean>) | undefined;
   /** Told, per region, how many per-function reads the pass will make once selection is done (progress bars). */
   onReadsPlanned?: (region: string, reads: number) => void;
 }
@@ -79,7 +81,8 @@ export async function reconcileFleet(
     active,
     options.rollout,
   );
-  const writing = options.enforce && (options.mayWrite?.() ?? true);
+  const writing =
+    options.enforce && (options.mayWrite?.() ?? true) && ((await options.approveWrites?.(gated.plan)) ?? true);
   const executions = writing ? await executePlan(aws, gated.plan, fleet, options.execute) : [];
   return { plan: gated.plan, fleet, executions, halted: haltedBy(gated, active, executions) };
 }
