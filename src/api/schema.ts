@@ -354,6 +354,9 @@ export const LambdaPolicyStatusSchema = Type.Object(
           overridden: Count('Matched functions where a higher-priority policy wins a field.'),
           failed: Count('Functions whose correction failed.'),
           infeasible: Type.Optional(Count('Functions where AWS would refuse the desired settings.')),
+          iacManaged: Type.Optional(
+            Count('Of the drifted: functions owned by infrastructure as code (iacManaged: Audit), never written.'),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -7,6 +7,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CONTROLLER_VERSION } from '../aws/clients.ts';
 import { DEFAULT_LEASE_NAME, leaseNameProblem } from '../controller/lease-name.ts';
+import { IacOwnerTagsError, parseIacOwnerTags } from '../engine/iac.ts';
 import { DEFAULT_GUARD_FLOOR, DEFAULT_MAX_CHANGES_PERCENT } from '../engine/rollout.ts';
 import { EXIT_ERROR } from './exit-codes.ts';
 
@@ -43,6 +44,20 @@ function maxChangesPercentOption(): Option {
   )
     .argParser(percent)
     .default(DEFAULT_MAX_CHANGES_PERCENT);
+}
+
+function iacOwnerTagsOption(): Option {
+  return new Option(
+    '--iac-owner-tags <list>',
+    'tags marking functions owned by infrastructure as code besides CloudFormation/SAM (KEY=VALUE or KEY, comma-separated)',
+  ).argParser((value: string) => {
+    try {
+      return parseIacOwnerTags(value);
+    } catch (error) {
+      if (error instanceof IacOwnerTagsError) throw new InvalidArgumentError(error.message);
+      throw error;
+    }
+  });
 }
 
 function positiveInt(value: string): number {
@@ -86,7 +101,8 @@ export function buildProgram(exit: { code: number }): Command {
       .requiredOption('-f, --filename <path>', 'policy file or directory (repeatable)', collect)
       .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
       .option('--now <iso>', 'evaluate schedules at this instant', isoInstant)
-      .addOption(maxChangesPercentOption()),
+      .addOption(maxChangesPercentOption())
+      .addOption(iacOwnerTagsOption()),
   ).action(async (opts) => {
     const { runPlan } = await import('./plan-command.ts');
     exit.code = await runPlan({ ...opts, enforce: false });
@@ -104,7 +120,8 @@ export function buildProgram(exit: { code: number }): Command {
       .option('--concurrency <n>', 'functions updated at once', positiveInt, 32)
       .option('--approve', 'let policies the blast-radius guard stops proceed (review plan first)', false)
       .option('-y, --yes', 'do not ask before writing when run on a terminal', false)
-      .addOption(maxChangesPercentOption()),
+      .addOption(maxChangesPercentOption())
+      .addOption(iacOwnerTagsOption()),
   ).action(async (opts) => {
     const { runPlan } = await import('./plan-command.ts');
     exit.code = await runPlan({ ...opts, enforce: true });
@@ -163,7 +180,8 @@ export function buildProgram(exit: { code: number }): Command {
       )
       .option('--workers <n>', 'regions reconciled at once', positiveInt, 4)
       .option('--dry-run', 'treat every policy as Audit: read and report drift, never write AWS', false)
-      .addOption(maxChangesPercentOption()),
+      .addOption(maxChangesPercentOption())
+      .addOption(iacOwnerTagsOption()),
   ).action(async (opts) => {
     const { runController } = await import('./run-command.ts');
     exit.code = await runController(opts);

@@ -4,6 +4,7 @@
  */
 import { toPolicyInput } from '../api/parse.ts';
 import { type Aws, createAws, type FunctionExecution } from '../aws/index.ts';
+import type { IacOwnerTag } from '../engine/iac.ts';
 import type { Plan } from '../engine/model.ts';
 import { DEFAULT_MAX_CHANGES_PERCENT } from '../engine/rollout.ts';
 import { reconcileFleet } from '../reconcile/pass.ts';
@@ -29,6 +30,8 @@ export interface PlanCommandOptions {
   yes?: boolean;
   /** The default guard for policies without spec.rollout limits. */
   maxChangesPercent?: number;
+  /** Tags marking functions owned by infrastructure as code. */
+  iacOwnerTags?: IacOwnerTag[];
 }
 
 export interface ExecutionJson {
@@ -91,6 +94,7 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
       now: opts.now,
       enforce: opts.enforce,
       execute: { concurrency: opts.concurrency },
+      iacOwnerTags: opts.iacOwnerTags,
       rollout,
       approveWrites: async (plan) => {
         progress.done();
@@ -106,7 +110,15 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
     let final = pass.plan;
     if (opts.enforce && pass.executions.length > 0) {
       progress.phase('re-checking after apply');
-      final = (await reconcileFleet(aws, policies, { defaultRegions, now: opts.now, enforce: false, rollout })).plan;
+      final = (
+        await reconcileFleet(aws, policies, {
+          defaultRegions,
+          now: opts.now,
+          enforce: false,
+          rollout,
+          iacOwnerTags: opts.iacOwnerTags,
+        })
+      ).plan;
     }
     progress.done();
     if (opts.output === 'json') {

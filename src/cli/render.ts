@@ -2,6 +2,8 @@
  * Renders a plan for people (a fixed-width table) and for machines (the stable `plan -o json` document). The JSON
  * shape is a promise to scripts: keys are added, never renamed or removed.
  */
+
+import { templateProperty } from '../engine/iac.ts';
 import {
   type Action,
   type Drift,
@@ -28,6 +30,8 @@ export interface FunctionJson {
   refusals: Refusal[];
   overridden: FunctionPlan['overridden'];
   auditDrift: Drift[];
+  /** The infrastructure-as-code owner Enforce policies hold back for (their drift is in auditDrift; additive). */
+  iac?: FunctionPlan['iac'];
 }
 
 export interface PolicyJson {
@@ -58,6 +62,7 @@ export function planToJson(plan: Plan): PlanJson {
       refusals: f.refusals,
       overridden: f.overridden,
       auditDrift: f.auditDrift,
+      ...(f.iac ? { iac: f.iac } : {}),
     })),
     policies: plan.policies.map((p) => {
       const json: PolicyJson = {
@@ -142,7 +147,10 @@ export function planToTable(plan: Plan): string {
         rows.push([fn.region, fn.name, r.field, '-', '-', r.policy, `refused: ${r.reason}`]);
     }
     for (const d of fn.auditDrift) {
-      rows.push([fn.region, fn.name, d.field, show(d.desired), show(d.actual), d.policy, 'audit only']);
+      const action = fn.iac?.policies.includes(d.policy)
+        ? `IaCManaged: ${templateProperty(fn.iac.owner, d.field)} (${fn.iac.owner.owner})`
+        : 'audit only';
+      rows.push([fn.region, fn.name, d.field, show(d.desired), show(d.actual), d.policy, action]);
     }
   }
   if (rows.length > 1) out.push(table(rows), '');

@@ -11,6 +11,7 @@ import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from '../controlle
 import { Manager } from '../controller/manager.ts';
 import { ControllerMetrics } from '../controller/metrics.ts';
 import { registerDryRunGauge } from '../controller/safety.ts';
+import type { IacOwnerTag } from '../engine/iac.ts';
 import { DEFAULT_MAX_CHANGES_PERCENT } from '../engine/rollout.ts';
 import { kubernetesLeaseClient } from '../kube/lease.ts';
 import { KubernetesStatusSink } from '../kube/sink.ts';
@@ -35,6 +36,8 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Default blast-radius guard (percent of a policy's matched functions one pass may change). */
   maxChangesPercent?: number;
+  /** Tags marking functions owned by infrastructure as code, e.g. [{ key: 'ManagedBy', value: 'terraform' }]. */
+  iacOwnerTags?: IacOwnerTag[];
   /** Resolves to stop (tests); default SIGINT/SIGTERM. */
   until?: Promise<unknown>;
 }
@@ -101,6 +104,7 @@ export async function runController(opts: RunOptions): Promise<number> {
     logger,
     metrics,
     dryRun: opts.dryRun ?? false,
+    iacOwnerTags: opts.iacOwnerTags ?? [],
     maxChangesPercent: opts.maxChangesPercent ?? DEFAULT_MAX_CHANGES_PERCENT,
     // Every write asks first: a leader that lost its Lease stops writing at once, not when the process exits.
     ...(elector ? { mayWrite: () => elector.isLeader() } : {}),

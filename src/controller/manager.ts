@@ -16,6 +16,7 @@ import { cliOnlyIssues } from '../api/rules.ts';
 import { APPROVE_GENERATION_ANNOTATION, type LambdaPolicy } from '../api/schema.ts';
 import { deletePolicyScheduledActions } from '../aws/cleanup.ts';
 import type { Aws, ExecutePlanOptions } from '../aws/index.ts';
+import type { IacOwnerTag } from '../engine/iac.ts';
 import type { PolicyInput } from '../engine/model.ts';
 import type { RolloutHalt } from '../engine/rollout.ts';
 import { policyRegions } from '../engine/select.ts';
@@ -56,6 +57,8 @@ export interface ManagerOptions {
    * pass may change); undefined: none.
    */
   maxChangesPercent?: number | undefined;
+  /** Tags that mark a function as owned by infrastructure as code (beyond CloudFormation's and SAM's). */
+  iacOwnerTags?: readonly IacOwnerTag[] | undefined;
   /** Treat every policy as Audit: read and report, never write AWS (status still written). */
   dryRun?: boolean | undefined;
   /** After each region pass (the demo's live view, tests). */
@@ -218,6 +221,7 @@ export class Manager {
         enforce: true,
         execute: this.options.execute,
         mayWrite: () => this.mayWrite(),
+        iacOwnerTags: this.options.iacOwnerTags,
         rollout: { defaultMaxPercent: this.options.maxChangesPercent, halted: this.currentHalts(valid) },
       });
     } catch (error) {

@@ -23,6 +23,7 @@ import {
   MAX_STATUS_FUNCTIONS,
   MAX_STATUS_MESSAGE,
 } from '../api/schema.ts';
+import { iacMessage } from '../engine/iac.ts';
 import {
   type Action,
   type Drift,
@@ -50,6 +51,8 @@ export interface StatusSummary extends FunctionCounts {
   /** Cumulative: functions corrected since the policy was created (previous value + this check). */
   remediated: number;
   failed: number;
+  /** Of the drifted: functions owned by infrastructure as code, reported and never written. */
+  iacManaged?: number;
 }
 
 /**
@@ -173,6 +176,11 @@ export function functionStatusFor(
     if (drift.length > 0) return make('Drifted', drift, describeDrift(drift));
     return make('Compliant', [], '');
   }
+  if (fn.iac?.policies.includes(id)) {
+    const drift = driftEntries(fn.auditDrift.filter((d) => d.policy === id));
+    if (drift.length === 0) return make('Compliant', [], '');
+    return make('IaCManaged', drift, iacMessage(fn.iac.owner, drift as { field: FieldName; desired: unknown }[]));
+  }
   const own = fn.drift.filter((d) => d.policy === id);
   const refusedFields = new Set(refusals.map((r) => r.field));
   const remediated = execution ? remediatedFields(execution) : new Set<FieldName>();
@@ -252,6 +260,10 @@ function summarize(entries: readonly FunctionStatus[]): StatusSummary {
       case 'Infeasible':
         s.infeasible++;
         break;
+      case 'IaCManaged':
+        s.drifted++;
+        s.iacManaged = (s.iacManaged ?? 0) + 1;
+        break;
     }
   }
   return s;
@@ -294,8 +306,16 @@ function overallState(
   if (summary.failed > 0) {
     return { kind: 'NotReady', reason: 'RemediationFailed', message: `${counts}, ${summary.failed} failed; retrying` };
   }
-  if (summary.drifted > 0) {
+  const iac = summary.iacManaged ?? 0;
+  if (summary.drifted > iac) {
     return { kind: 'Reconciling', reason: 'Remediating', message: `${counts}, ${summary.drifted} drifted` };
+  }
+  if (iac > 0) {
+    return {
+      kind: 'NotReady',
+      reason: 'IaCManaged',
+      message: `${counts}, ${iac} drifted but owned by infrastructure as code: not written, change their templates (functions[].message)`,
+    };
   }
   const extra = [
     remediatedNow > 0 ? `${remediatedNow} remediated` : '',

@@ -4,6 +4,7 @@
  * so the AWS adapters and the controller translate at their edges.
  */
 import type { IacManagedMode, Mode, Rollout, Selector, Settings } from '../api/schema.ts';
+import type { IacOwner, IacOwnerTag } from './iac.ts';
 import type { RolloutReport } from './rollout.ts';
 
 export type Architecture = 'x86_64' | 'arm64';
@@ -213,6 +214,11 @@ export interface FunctionPlan {
   overridden: Overridden[];
   /** Per Audit policy: its own drift for this function (never actions). */
   auditDrift: Drift[];
+  /**
+   * The function's infrastructure-as-code owner, when Enforce policies hold back because of it (iacManaged:
+   * Audit): their drift is in `auditDrift`, never in `actions`.
+   */
+  iac?: { owner: IacOwner; policies: string[] } | undefined;
 }
 
 export interface ProvisionedWindowView {
@@ -271,6 +277,8 @@ export interface PlanOptions {
   defaultRegions: string[];
   /** Seconds after each window edge during which Application Auto Scaling may not have acted yet. Default 120. */
   graceSeconds?: number;
+  /** Tags that mark a function as owned by infrastructure as code, beyond CloudFormation's and SAM's. */
+  iacOwnerTags?: readonly IacOwnerTag[] | undefined;
 }
 
 /** Prefix of every scheduled action the controller creates; it never touches actions without it. */

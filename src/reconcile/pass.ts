@@ -11,6 +11,7 @@ import {
   type FunctionExecution,
   readFleet,
 } from '../aws/index.ts';
+import type { IacOwnerTag } from '../engine/iac.ts';
 import type { Plan, PolicyInput } from '../engine/model.ts';
 import { plan as planFleet } from '../engine/plan.ts';
 import { requiredReads } from '../engine/requirements.ts';
@@ -35,6 +36,8 @@ export interface PassOptions {
   readConcurrency?: number | undefined;
   /** The blast-radius guard: default percentage, approvals, halted rollouts (default: no default guard). */
   rollout?: RolloutOptions | undefined;
+  /** Tags that mark a function as owned by infrastructure as code (beyond CloudFormation's and SAM's). */
+  iacOwnerTags?: readonly IacOwnerTag[] | undefined;
   /** Asked with the gated plan before the first write (the CLI's guard and prompt); false writes nothing. */
   approveWrites?: ((plan: Plan) => Promise<boolean>) | undefined;
   /** Told, per region, how many per-function reads the pass will make once selection is done (progress bars). */
@@ -77,7 +80,7 @@ export async function reconcileFleet(
   );
   const now = options.now ?? new Date();
   const gated = gateRollout(
-    planFleet(policies, fleet, now, { defaultRegions: options.defaultRegions }),
+    planFleet(policies, fleet, now, { defaultRegions: options.defaultRegions, iacOwnerTags: options.iacOwnerTags }),
     active,
     options.rollout,
   );
