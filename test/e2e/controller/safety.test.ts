@@ -157,4 +157,43 @@ describe('safety rails', () => {
     const metrics = await controller.metrics();
     expect(metrics.find((m) => m.name === 'lpc_dry_run')?.value).toBe(1);
   });
+
+  it('a CloudFormation-tagged function under an Enforce policy is IaCManaged and not written; iacManaged: Enforce fixes it', async () => {
+    const fleet = await startFleet([
+      seedFunction(EU, 'orders-api', {
+        memorySize: 512,
+        tags: { team: 'orders', 'aws:cloudformation:stack-name': 'orders-prod' },
+      }),
+      seedFunction(EU, 'orders-worker', { memorySize: 512, tags: { team: 'orders' } }),
+    ]);
+    const ns = await newNamespace(cluster, 'iac');
+    await ControllerProcess.start({
+      name: ns,
+      kubeconfig: cluster.kubeconfigPath,
+      awsEndpoint: fleet.url,
+      namespace: ns,
+      regions: [EU],
+    });
+    const iacSpec: LambdaPolicySpec = {
+      mode: 'Enforce',
+      interval: '30s',
+      selector: { regions: [EU], tags: { team: 'orders' } },
+      settings: { memorySize: 1024 },
+    };
+    await applyPolicy(cluster, ns, 'orders', iacSpec);
+    const p = await waitFor('IaCManaged', async () => {
+      const got = await getPolicy(cluster, ns, 'orders');
+      return condition(got, 'Ready')?.reason === 'IaCManaged' ? got : undefined;
+    });
+    expect(statusOf(p).functions?.find((f) => f.name === 'orders-api')).toMatchObject({
+      state: 'IaCManaged',
+      message:
+        'owned by CloudFormation stack orders-prod: not written; change MemorySize of AWS::Lambda::Function to 1024 in its template',
+    });
+    expect(fleet.writes().map((w) => w.function)).toEqual(['orders-worker']);
+    expect(fleet.fn(EU, 'orders-api').memorySize).toBe(512);
+
+    await applyPolicy(cluster, ns, 'orders', { ...iacSpec, iacManaged: 'Enforce' });
+    await waitFor('orders-api fixed', () => (fleet.fn(EU, 'orders-api').memorySize === 1024 ? true : undefined));
+  });
 });

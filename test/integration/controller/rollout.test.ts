@@ -6,16 +6,18 @@
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LambdaPolicyStatus } from '../../../src/api/schema.ts';
 import { type Aws, createAws } from '../../../src/aws/index.ts';
 import { Manager, type ManagerOptions } from '../../../src/controller/manager.ts';
 import { MemoryStatusSink } from '../../../src/controller/memory-sink.ts';
-import { type Emulator, startEmulator } from '../../../src/emulator/index.ts';
+import { type Emulator, loadSeedFile, startEmulator } from '../../../src/emulator/index.ts';
 import { DEFAULT_MAX_CHANGES_PERCENT } from '../../../src/engine/rollout.ts';
 import { FilePolicySource } from '../../../src/sources/files.ts';
 
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const REGION = 'eu-central-1';
 const FLEET = 900;
 const BATCH = 300;
@@ -178,5 +180,43 @@ describe('rollout guard on the emulator', () => {
     manager?.queue.add(`region/${REGION}`);
     await new Promise((r) => setTimeout(r, 500));
     expect(emulator.runtime.writes).toHaveLength(0);
+  });
+});
+
+describe('a dry-run controller over the example fleet', () => {
+  it('writes nothing to AWS and lists the drift of every policy in status', async () => {
+    const seed = await loadSeedFile(join(REPO, 'examples', 'fleet.yaml'));
+    const emulator = await startEmulator({ port: 0, seed, tickMs: 0 });
+    const regions = [...new Set((seed.functions ?? []).map((f) => f.region))].sort();
+    const aws = createAws({ regions, endpoint: emulator.url, rates: { lambda: 500, 'lambda-getfunction': 500 } });
+    const source = new FilePolicySource([join(REPO, 'examples', 'policies')], { debounceMs: 50 });
+    const sink = new MemoryStatusSink();
+    const manager = new Manager({ source, aws, defaultRegions: regions, sink, dryRun: true, execute: {} });
+    try {
+      await source.start();
+      manager.start();
+      const ids = source.current().policies.map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+      expect(ids.length).toBeGreaterThan(1);
+      await until('a status for every example policy', () =>
+        ids.every((id) => sink.statuses.get(id)?.summary !== undefined) ? true : undefined,
+      );
+      // every example policy (Enforce ones included) reports its drift as Audit would, and nothing is written
+      const drifted = ids.filter((id) => (sink.statuses.get(id)?.summary?.drifted ?? 0) > 0);
+      expect(drifted.length).toBeGreaterThan(1);
+      for (const id of drifted) {
+        const s = sink.statuses.get(id);
+        expect(s?.functions?.[0]?.state).toBe('Drifted');
+        expect(s?.functions?.[0]?.drift?.length).toBeGreaterThan(0);
+        expect(condition(s, 'Ready')?.message).toMatch(/^dry run \(controller started with --dry-run\)/);
+        expect(s?.summary?.remediated).toBe(0);
+      }
+      expect(sink.events.filter((e) => e.reason === 'Remediated')).toEqual([]);
+      expect(emulator.runtime.writes).toEqual([]);
+    } finally {
+      await manager.stop();
+      await source.stop();
+      aws.destroy();
+      await emulator.stop();
+    }
   });
 });
