@@ -26,7 +26,7 @@ import { namespaceOf, objectKey } from '../shared/keys.ts';
 import { describeError, type Logger, silentLogger } from '../shared/logger.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { WorkQueue } from './queue.ts';
-import { asDryRun } from './safety.ts';
+import { asDryRun, haltFromStatus } from './safety.ts';
 import { type PolicyStatusSink, type RegionView, StatusPublisher } from './status-publisher.ts';
 import { type ReconcileResult, runWorkers } from './worker.ts';
 
@@ -222,7 +222,7 @@ export class Manager {
         execute: this.options.execute,
         mayWrite: () => this.mayWrite(),
         iacOwnerTags: this.options.iacOwnerTags,
-        rollout: { defaultMaxPercent: this.options.maxChangesPercent, halted: this.currentHalts(valid) },
+        rollout: { defaultMaxPercent: this.options.maxChangesPercent, halted: this.currentHalts(valid, inRegion) },
       });
     } catch (error) {
       // The region could not be read: say so on every policy that reaches into it (figures of the last good check
@@ -302,9 +302,18 @@ export class Manager {
   }
 
   /** Halted rollouts still at their policy's generation (older ones are dropped: a new generation resumes). */
-  private currentHalts(valid: ReadonlyMap<string, PolicyInput>): Map<string, RolloutHalt> {
+  private currentHalts(
+    valid: ReadonlyMap<string, PolicyInput>,
+    policies: readonly LambdaPolicy[],
+  ): Map<string, RolloutHalt> {
     for (const [id, halt] of this.halted) {
       if (valid.get(id)?.generation !== halt.generation) this.halted.delete(id);
+    }
+    for (const policy of policies) {
+      const id = objectKey(policy);
+      if (this.halted.has(id)) continue;
+      const recorded = haltFromStatus(policy);
+      if (recorded) this.halted.set(id, recorded);
     }
     return this.halted;
   }

@@ -4,8 +4,9 @@
  * function the status publisher calls.
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { LambdaPolicy } from '../api/schema.ts';
+import type { LambdaPolicy, LambdaPolicyStatus } from '../api/schema.ts';
 import type { PolicyReport } from '../engine/model.ts';
+import type { RolloutHalt } from '../engine/rollout.ts';
 import type { PolicyEventRecord } from '../kube/events.ts';
 import { MAX_EVENT_NOTE } from '../kube/events.ts';
 import { truncate } from '../shared/text.ts';
@@ -30,6 +31,20 @@ export function rolloutState(own: KstatusState, reports: readonly PolicyReport[]
     return { kind: 'Reconciling', reason: 'RollingOut', message: batched.map((d) => d.message).join('; ') };
   }
   return own;
+}
+
+/**
+ * A halt the policy's own status records (Stalled/RolloutFailed at its current generation): a restarted controller,
+ * or a new leader, must not resume a rollout its predecessor stopped.
+ */
+export function haltFromStatus(policy: LambdaPolicy): RolloutHalt | undefined {
+  const status = policy.status as LambdaPolicyStatus | undefined;
+  const stalled = status?.conditions?.find((c) => c.type === 'Stalled');
+  const generation = policy.metadata.generation;
+  if (stalled?.status !== 'True' || stalled.reason !== 'RolloutFailed') return undefined;
+  if (generation === undefined || stalled.observedGeneration !== generation) return undefined;
+  const message = (stalled.message ?? '').replace(/^rollout stopped at a failed batch: /, '');
+  return { generation, message };
 }
 
 /** One Warning per pass that the guard holds back (the recorder turns repeats into a series). */

@@ -57,7 +57,7 @@ describe('safety rails', () => {
   it('pauses a selector widened from 2 to 900 functions; approval proceeds in batches; a failed batch stops', async () => {
     const fleet = await fleet900();
     const ns = await newNamespace(cluster, 'rollout');
-    await ControllerProcess.start({
+    const first = await ControllerProcess.start({
       name: ns,
       kubeconfig: cluster.kubeconfigPath,
       awsEndpoint: fleet.url,
@@ -104,6 +104,20 @@ describe('safety rails', () => {
     // batches: between the two batches the controller re-read the region (no third batch after the failure)
     await new Promise((r) => setTimeout(r, 3_000));
     expect(memoryWrites()).toHaveLength(2 + 2 * BATCH);
+
+    // a restarted controller reads the halt from status and does not resume the stopped rollout
+    await first.stop();
+    const second = await ControllerProcess.start({
+      name: `${ns}-again`,
+      kubeconfig: cluster.kubeconfigPath,
+      awsEndpoint: fleet.url,
+      namespace: ns,
+      regions: [EU],
+    });
+    await second.waitForLog('region checked', 60_000);
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(memoryWrites()).toHaveLength(2 + 2 * BATCH);
+    expect(condition(await getPolicy(cluster, ns, 'memory'), 'Stalled')?.reason).toBe('RolloutFailed');
   });
 
   it('a non-numeric approve annotation is a clear problem in status, not a crash', async () => {
