@@ -391,7 +391,13 @@ export class Manager {
     const policy = this.options.source.current().policies.find((p) => objectKey(p) === id);
     if (!policy || !isBeingDeleted(policy) || !this.mayWrite()) return undefined;
     const namespace = namespaceOf(policy);
-    for (const region of this.regionsOf(policy)) {
+    // A dry-run controller never writes AWS, not even to clean up: the scheduled actions stay for a real
+    // controller (or a person) to remove, and the deletion is not blocked.
+    const regions = this.options.dryRun ? [] : this.regionsOf(policy);
+    if (this.options.dryRun) {
+      this.log.warn({ policy: id }, 'dry run: scheduled actions owned by the deleted policy are left in AWS');
+    }
+    for (const region of regions) {
       const results = await deletePolicyScheduledActions(this.options.aws, region, namespace, policy.metadata.name);
       const failed = results.find((r) => !r.ok);
       if (failed) {

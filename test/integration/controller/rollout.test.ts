@@ -8,8 +8,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  ApplicationAutoScalingClient,
+  PutScheduledActionCommand,
+  RegisterScalableTargetCommand,
+} from '@aws-sdk/client-application-auto-scaling';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { LambdaPolicyStatus } from '../../../src/api/schema.ts';
+import type { PolicySource } from '../../../src/api/policy-set.ts';
+import type { LambdaPolicy, LambdaPolicyStatus } from '../../../src/api/schema.ts';
 import { type Aws, createAws } from '../../../src/aws/index.ts';
 import { Manager, type ManagerOptions } from '../../../src/controller/manager.ts';
 import { MemoryStatusSink } from '../../../src/controller/memory-sink.ts';
@@ -215,6 +221,79 @@ describe('a dry-run controller over the example fleet', () => {
     } finally {
       await manager.stop();
       await source.stop();
+      aws.destroy();
+      await emulator.stop();
+    }
+  });
+});
+
+describe('a dry-run controller and a deleted policy', () => {
+  it('leaves the scheduled actions the policy owns in AWS and releases the finalizer', async () => {
+    const emulator = await startEmulator({
+      port: 0,
+      tickMs: 0,
+      seed: { functions: [{ name: 'api', region: REGION, aliases: [{ name: 'live', version: '1' }] }] },
+    });
+    const autoscaling = new ApplicationAutoScalingClient({
+      region: REGION,
+      endpoint: emulator.url,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'x' },
+    });
+    const target = {
+      ServiceNamespace: 'lambda' as const,
+      ScalableDimension: 'lambda:function:ProvisionedConcurrency' as const,
+      ResourceId: 'function:api:live',
+    };
+    await autoscaling.send(new RegisterScalableTargetCommand({ ...target, MinCapacity: 0, MaxCapacity: 10 }));
+    await autoscaling.send(
+      new PutScheduledActionCommand({
+        ...target,
+        ScheduledActionName: 'lambda-policy-controller.platform.pc.bh.start',
+        Schedule: 'cron(0 8 * * ? *)',
+        ScalableTargetAction: { MinCapacity: 5, MaxCapacity: 5 },
+      }),
+    );
+    autoscaling.destroy();
+    const writesBefore = emulator.runtime.writes.length;
+    const deleted: LambdaPolicy = {
+      apiVersion: 'lambdapolicy.io/v1alpha1',
+      kind: 'LambdaPolicy',
+      metadata: {
+        name: 'pc',
+        namespace: 'platform',
+        generation: 1,
+        uid: 'u1',
+        deletionTimestamp: '2026-12-01T09:00:00Z',
+        finalizers: ['lambdapolicy.io/cleanup'],
+      },
+      spec: {
+        selector: { regions: [REGION], functionNames: ['api'] },
+        settings: { provisionedConcurrency: { qualifier: 'live', value: 0 } },
+      },
+    };
+    const source: PolicySource = {
+      start: async () => {},
+      stop: async () => {},
+      current: () => ({ policies: [deleted], errors: [] }),
+      onChange: () => () => {},
+      onError: () => () => {},
+    };
+    const released: string[] = [];
+    const sink = new MemoryStatusSink();
+    sink.removeFinalizer = async () => {
+      released.push('platform/pc');
+    };
+    const aws = createAws({ regions: [REGION], endpoint: emulator.url });
+    const manager = new Manager({ source, aws, defaultRegions: [REGION], sink, dryRun: true });
+    try {
+      manager.start();
+      await until('finalizer released', () => (released.length > 0 ? true : undefined));
+      expect(emulator.runtime.writes.length).toBe(writesBefore);
+      expect(emulator.state().regions[REGION]?.scheduledActions.map((a) => a.name)).toEqual([
+        'lambda-policy-controller.platform.pc.bh.start',
+      ]);
+    } finally {
+      await manager.stop();
       aws.destroy();
       await emulator.stop();
     }
