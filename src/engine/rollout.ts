@@ -148,39 +148,68 @@ function decide(
 export function gateRollout(plan: Plan, policies: readonly PolicyInput[], options: RolloutOptions = {}): GatedPlan {
   const reports = new Map(plan.policies.map((r) => [r.id, r]));
   const decisions = new Map<string, RolloutReport>();
-  /** Policy id -> functions (region/name) the policy may change in this pass. */
-  const allowedFunctions = new Map<string, Set<string>>();
+  /** Policy id -> functions (plan indexes) the policy may change in this pass, for policies held back at all. */
+  const allowedFunctions = new Map<string, Set<number>>();
+  // One pass over the functions: which policies each function's actions change (plan order is region, name).
+  // Functions are referred to by their index in the plan from here on.
+  const changedBy = new Map<string, number[]>();
+  const owners: (readonly string[][] | undefined)[] = new Array(plan.functions.length);
+  plan.functions.forEach((fp, index) => {
+    if (fp.actions.length === 0) return;
+    const perAction = fp.actions.map((a) => [...actionPolicies(fp, a)]);
+    owners[index] = perAction;
+    const ids = new Set<string>();
+    for (const list of perAction) for (const id of list) ids.add(id);
+    for (const id of ids) {
+      const list = changedBy.get(id);
+      if (list) list.push(index);
+      else changedBy.set(id, [index]);
+    }
+  });
   for (const p of policies) {
     if (p.mode !== 'Enforce' || p.suspend) continue;
     const report = reports.get(p.id);
     if (!report) continue;
-    const changingFns = plan.functions.filter((fp) => changesFunction(fp, p.id));
+    const changingFns = changedBy.get(p.id) ?? [];
     const d = decide(p, changingFns.length, report.matched, options);
     if (changingFns.length === 0 && d.state === 'Proceed') continue;
     decisions.set(p.id, { ...d, changing: changingFns.length, matched: report.matched });
-    allowedFunctions.set(p.id, new Set(changingFns.slice(0, d.allowed).map((fp) => `${fp.region}/${fp.name}`)));
+    if (d.allowed < changingFns.length) {
+      allowedFunctions.set(p.id, new Set(changingFns.slice(0, d.allowed)));
+    }
   }
   const invalidApprovals = new Map<string, string>();
   for (const p of policies) if (p.approval && 'invalid' in p.approval) invalidApprovals.set(p.id, p.approval.invalid);
   if (decisions.size === 0 && invalidApprovals.size === 0) return { plan, decisions };
-  const functions = plan.functions.map((fp) => {
-    const key = `${fp.region}/${fp.name}`;
-    const held = (policy: string) => {
-      const allowed = allowedFunctions.get(policy);
-      return allowed !== undefined && !allowed.has(key);
-    };
-    // An action shared by several policies (one UpdateFunctionConfiguration for memory and timeout) is held when
-    // any of them is held: writing it would change the held policy's field too.
-    const actions = fp.actions.filter((a) => ![...actionPolicies(fp, a)].some(held));
+  if (allowedFunctions.size === 0) {
+    return { plan: { ...plan, policies: withDecisions(plan.policies, decisions, invalidApprovals) }, decisions };
+  }
+  // An action shared by several policies (one UpdateFunctionConfiguration for memory and timeout) is held when
+  // any of them is held: writing it would change the held policy's field too.
+  const functions = plan.functions.map((fp, index) => {
+    const perAction = owners[index];
+    if (!perAction) return fp;
+    const held = (policy: string) => allowedFunctions.get(policy)?.has(index) === false;
+    const actions = fp.actions.filter((_a, i) => !(perAction[i] ?? []).some(held));
     return actions.length === fp.actions.length ? fp : { ...fp, actions };
   });
-  const policyReports: PolicyReport[] = plan.policies.map((r) => {
+  return {
+    plan: { ...plan, functions, policies: withDecisions(plan.policies, decisions, invalidApprovals) },
+    decisions,
+  };
+}
+
+function withDecisions(
+  reports: readonly PolicyReport[],
+  decisions: ReadonlyMap<string, RolloutReport>,
+  invalidApprovals: ReadonlyMap<string, string>,
+): PolicyReport[] {
+  return reports.map((r) => {
     const decision = decisions.get(r.id);
     const invalid = invalidApprovals.get(r.id);
     const withProblem = invalid === undefined ? r : { ...r, problems: [...r.problems, invalid] };
     return decision ? { ...withProblem, rollout: decision } : withProblem;
   });
-  return { plan: { ...plan, functions, policies: policyReports }, decisions };
 }
 
 /** What the executor reports per function (structurally src/aws's FunctionExecution). */
