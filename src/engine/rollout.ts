@@ -113,7 +113,8 @@ function decide(
   const approved = isApproved(p, options);
   const counts = `would change ${changing} of ${matched} matched functions`;
   const halt = options.halted?.get(p.id);
-  if (halt && halt.generation === p.generation) {
+  // Nothing left to change (fixed by hand, or the selector no longer reaches the failed function): no rollout to halt.
+  if (halt && halt.generation === p.generation && changing > 0) {
     return { state: 'Halted', allowed: 0, approved, message: `rollout stopped at a failed batch: ${halt.message}` };
   }
   const exceeded = exceededLimit(p, changing, matched, options.defaultMaxPercent);

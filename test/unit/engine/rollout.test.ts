@@ -138,6 +138,8 @@ describe('gateRollout', () => {
     expect(writes(next)).toBe(0);
     // a new generation resumes
     expect(gate({ ...p, generation: 4 }, 10, 9, { halted }).decisions.get(p.id)?.state).toBe('Batched');
+    // once nothing is left to change, a halt no longer holds anything
+    expect(gate(p, 10, 0, { halted }).decisions.size).toBe(0);
     // without batches, a failure is an ordinary retried failure
     expect(haltedBy(g, [memoryPolicy()], executions).size).toBe(0);
   });
