@@ -31,7 +31,7 @@ export interface FunctionJson {
   overridden: FunctionPlan['overridden'];
   auditDrift: Drift[];
   /** The infrastructure-as-code owner Enforce policies hold back for (their drift is in auditDrift; additive). */
-  iac?: FunctionPlan['iac'];
+  iac?: { tool: string; owner: string; resourceType: string; policies: string[] };
 }
 
 export interface PolicyJson {
@@ -62,7 +62,7 @@ export function planToJson(plan: Plan): PlanJson {
       refusals: f.refusals,
       overridden: f.overridden,
       auditDrift: f.auditDrift,
-      ...(f.iac ? { iac: f.iac } : {}),
+      ...(f.iac ? { iac: { ...f.iac.owner, policies: f.iac.policies } } : {}),
     })),
     policies: plan.policies.map((p) => {
       const json: PolicyJson = {

@@ -58,14 +58,19 @@ describe('functions owned by infrastructure as code', () => {
     expect(planned.code).toBe(2);
     const doc = parsePlan(planned.stdout);
     const owners = Object.fromEntries(
-      doc.functions.map((f) => [f.name, (f as { iac?: { owner: { owner: string; resourceType: string } } }).iac]),
+      doc.functions.map((f) => [
+        f.name,
+        (f as { iac?: { tool: string; owner: string; resourceType: string; policies: string[] } }).iac,
+      ]),
     );
-    expect(owners['orders-cfn']?.owner).toMatchObject({
+    expect(owners['orders-cfn']).toEqual({
+      tool: 'CloudFormation',
       owner: 'CloudFormation stack orders-prod',
       resourceType: 'AWS::Lambda::Function',
+      policies: ['platform/memory'],
     });
-    expect(owners['orders-sam']?.owner.resourceType).toBe('AWS::Serverless::Function');
-    expect(owners['orders-tf']?.owner).toMatchObject({
+    expect(owners['orders-sam']?.resourceType).toBe('AWS::Serverless::Function');
+    expect(owners['orders-tf']).toMatchObject({
       owner: 'tag ManagedBy=terraform',
       resourceType: 'aws_lambda_function',
     });
