@@ -12,6 +12,7 @@ import { runInNewContext } from 'node:vm';
 import type { Selector, Settings } from '../src/api/schema.ts';
 import type { FleetSnapshot, ObservedFunction, PolicyInput, RegionSnapshot } from '../src/engine/model.ts';
 import { plan } from '../src/engine/plan.ts';
+import { DEFAULT_MAX_CHANGES_PERCENT, gateRollout } from '../src/engine/rollout.ts';
 
 const REGIONS = ['eu-central-1', 'eu-west-1', 'us-east-1'];
 const FUNCTIONS = 10_000;
@@ -139,3 +140,22 @@ console.log(
   `cpu ms: cold ${cold.toFixed(1)}, warm median ${warm[2]?.toFixed(1)} (min ${warm[0]?.toFixed(1)}, max ${warm[4]?.toFixed(1)})`,
 );
 console.log(`target < 250 ms: ${cold < 250 ? 'met' : 'MISSED'} (cold)`);
+
+// The blast-radius guard runs on every plan before anything is written: its cost as a share of a warm plan.
+const planned = result;
+if (planned) {
+  const gate: number[] = [];
+  let held = 0;
+  for (let i = 0; i < 5; i++) {
+    gate.push(
+      cpuMs(() => {
+        held = gateRollout(planned, ps, { defaultMaxPercent: DEFAULT_MAX_CHANGES_PERCENT }).decisions.size;
+      }),
+    );
+  }
+  gate.sort((a, b) => a - b);
+  const ratio = (gate[2] ?? 0) / (warm[2] ?? 1);
+  console.log(
+    `rollout guard: ${held} policy decisions, cpu ms median ${gate[2]?.toFixed(1)} = ${(ratio * 100).toFixed(1)}% of a warm plan`,
+  );
+}

@@ -103,4 +103,10 @@ export const CEL_RULES = {
     rule: 'has(self.maximumRetryAttempts) || has(self.maximumEventAgeSeconds)',
     message: 'must set maximumRetryAttempts or maximumEventAgeSeconds',
   },
+  rolloutBatchWithinLimit: {
+    // A batch larger than maxFunctions could never run: the guard stops the pass before the batch is taken.
+    rule: '!has(self.batchSize) || !has(self.maxFunctions) || self.batchSize <= self.maxFunctions',
+    message: 'must not exceed maxFunctions: a batch larger than the limit would always be stopped',
+    fieldPath: '.batchSize',
+  },
 } as const satisfies Record<string, CelRule>;

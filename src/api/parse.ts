@@ -8,7 +8,7 @@ import type { PolicyInput } from '../engine/model.ts';
 import { parseGoDuration } from './duration.ts';
 import { PolicyDocumentError, PolicyParseError, type ValidationIssue } from './errors.ts';
 import { fieldLine } from './locate.ts';
-import type { LambdaPolicy } from './schema.ts';
+import { APPROVE_GENERATION_ANNOTATION, type LambdaPolicy } from './schema.ts';
 import { DEFAULT_NAMESPACE, validatePolicy } from './validate.ts';
 
 /** A valid policy and where it came from. */
@@ -151,6 +151,22 @@ export function toPolicyInput(policy: LambdaPolicy): PolicyInput {
     selector: spec.selector,
     settings: spec.settings,
     ...(spec.checks !== undefined ? { checks: spec.checks } : {}),
+    ...(policy.metadata.generation === undefined ? {} : { generation: policy.metadata.generation }),
+    ...approvalOf(policy.metadata.annotations?.[APPROVE_GENERATION_ANNOTATION]),
+    ...(spec.rollout === undefined ? {} : { rollout: spec.rollout }),
+    ...(spec.iacManaged === undefined ? {} : { iacManaged: spec.iacManaged }),
+  };
+}
+
+/** The approve annotation read strictly: a positive integer, nothing else ("3", not "3.0", " 3" or "v3"). */
+export function approvalOf(value: string | undefined): Pick<PolicyInput, 'approval'> {
+  if (value === undefined) return {};
+  const generation = /^[1-9][0-9]{0,14}$/.test(value) ? Number(value) : Number.NaN;
+  if (Number.isSafeInteger(generation)) return { approval: { generation } };
+  return {
+    approval: {
+      invalid: `annotation ${APPROVE_GENERATION_ANNOTATION} must be a generation number such as "3", not ${JSON.stringify(value.slice(0, 40))}`,
+    },
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { compareOrdinal } from '../shared/compare.ts';
 import { objectKey } from '../shared/keys.ts';
-import type { LambdaPolicy } from './schema.ts';
+import { APPROVE_GENERATION_ANNOTATION, type LambdaPolicy } from './schema.ts';
 
 export interface PolicySet {
   /** Valid policies, sorted by `namespace/name`; namespace always set (default `default`). */
@@ -32,7 +32,13 @@ export function sortPolicies(policies: readonly LambdaPolicy[]): LambdaPolicy[] 
 export function samePolicies(a: readonly LambdaPolicy[], b: readonly LambdaPolicy[]): boolean {
   if (a.length !== b.length) return false;
   const fingerprint = (p: LambdaPolicy) =>
-    JSON.stringify([objectKey(p), p.metadata.generation ?? null, p.metadata.deletionTimestamp ?? null, p.spec]);
+    JSON.stringify([
+      objectKey(p),
+      p.metadata.generation ?? null,
+      p.metadata.deletionTimestamp ?? null,
+      p.metadata.annotations?.[APPROVE_GENERATION_ANNOTATION] ?? null,
+      p.spec,
+    ]);
   const fa = sortPolicies(a).map(fingerprint);
   const fb = sortPolicies(b).map(fingerprint);
   return fa.every((f, i) => f === fb[i]);

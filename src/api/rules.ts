@@ -55,7 +55,15 @@ export function checkCrossFieldRules(spec: unknown, basePath = 'spec'): Validati
       }
     }
   }
+  if (isRecord(spec.rollout)) checkRollout(spec.rollout, `${basePath}.rollout`, report);
   return issues;
+}
+
+function checkRollout(rollout: Record<string, unknown>, path: string, report: Report): void {
+  const { batchSize, maxFunctions } = rollout;
+  if (typeof batchSize === 'number' && typeof maxFunctions === 'number' && batchSize > maxFunctions) {
+    report(`${path}.batchSize`, CEL_RULES.rolloutBatchWithinLimit.message, 'cel');
+  }
 }
 
 /**

@@ -18,6 +18,8 @@ export const KIND = 'LambdaPolicy';
 export const PLURAL = 'lambdapolicies';
 /** `apiVersion` as it appears in manifests. */
 export const GROUP_VERSION = `${API_GROUP}/${API_VERSION}`;
+/** Lets one generation of a policy past the blast-radius guard; the controller reads it and never writes spec. */
+export const APPROVE_GENERATION_ANNOTATION = 'lambdapolicy.io/approve-generation';
 
 /** Lowercase RFC 1123 label, the shape of a namespace or a window name. */
 export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
@@ -303,6 +305,46 @@ export const ChecksSchema = Type.Object(
   },
 );
 
+/** Upper bound of every rollout limit: far above any account's function quota, small enough to stay exact. */
+export const MAX_ROLLOUT_LIMIT = 100000;
+
+export const RolloutSchema = Type.Object(
+  {
+    maxFunctions: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_ROLLOUT_LIMIT,
+        description:
+          'A pass that would change more functions than this writes nothing and reports Stalled/RolloutPaused until the generation is approved.',
+      }),
+    ),
+    maxPercent: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100,
+        description:
+          'A pass that would change more than this percentage of the matched functions writes nothing (Stalled/RolloutPaused) until approved.',
+      }),
+    ),
+    batchSize: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_ROLLOUT_LIMIT,
+        description:
+          'At most this many functions are changed per pass; the next batch waits for the previous one to succeed, and a failed batch stops the rollout.',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "Blast-radius limits of an Enforce policy. Absent: the controller's default guard (--max-changes-percent) applies.",
+    'x-kubernetes-validations': [CEL_RULES.rolloutBatchWithinLimit],
+  },
+);
+
+export const IAC_MANAGED_MODES = ['Audit', 'Enforce', 'Skip'] as const;
+
 export const LambdaPolicySpecSchema = Type.Object(
   {
     mode: Type.Optional(
@@ -338,6 +380,15 @@ export const LambdaPolicySpecSchema = Type.Object(
     selector: SelectorSchema,
     settings: SettingsSchema,
     checks: Type.Optional(ChecksSchema),
+    rollout: Type.Optional(RolloutSchema),
+    iacManaged: Type.Optional(
+      Type.Enum([...IAC_MANAGED_MODES], {
+        type: 'string',
+        default: 'Audit',
+        description:
+          'Functions whose tags show an infrastructure-as-code owner (CloudFormation, SAM, CDK, Serverless, configured tags): Audit (default) reports their drift as IaCManaged naming the stack and template property, never writes; Enforce corrects them; Skip leaves them out of the match.',
+      }),
+    ),
   },
   { additionalProperties: false, description: 'What the policy selects and the settings it wants.' },
 );
@@ -353,6 +404,7 @@ export const FUNCTION_STATES = [
   'Failed',
   'Infeasible',
   'Violating',
+  'IaCManaged',
 ] as const;
 export const MAX_STATUS_FUNCTIONS = 50;
 export const MAX_STATUS_MESSAGE = 256;
@@ -467,6 +519,9 @@ export const LambdaPolicyStatusSchema = Type.Object(
           failed: Count('Functions whose correction failed.'),
           infeasible: Type.Optional(Count('Functions where AWS would refuse the desired settings.')),
           violating: Type.Optional(Count('Functions in line with the settings that violate a check.')),
+          iacManaged: Type.Optional(
+            Count('Of the drifted: functions owned by infrastructure as code (iacManaged: Audit), never written.'),
+          ),
         },
         { additionalProperties: false, description: 'Function counts over every region the policy reaches.' },
       ),
@@ -573,6 +628,8 @@ export type AsyncInvocation = Static<typeof AsyncInvocationSchema>;
 export type Checks = Static<typeof ChecksSchema>;
 export type LambdaPolicySpec = Static<typeof LambdaPolicySpecSchema>;
 export type Mode = 'Enforce' | 'Audit';
+export type Rollout = Static<typeof RolloutSchema>;
+export type IacManagedMode = (typeof IAC_MANAGED_MODES)[number];
 
 export type FunctionState = (typeof FUNCTION_STATES)[number];
 export type FunctionStatus = Static<typeof FunctionStatusSchema>;

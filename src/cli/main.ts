@@ -7,6 +7,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CONTROLLER_VERSION } from '../aws/clients.ts';
 import { DEFAULT_LEASE_NAME, leaseNameProblem } from '../controller/lease-name.ts';
+import { IacOwnerTagsError, parseIacOwnerTags } from '../engine/iac.ts';
+import { DEFAULT_GUARD_FLOOR, DEFAULT_MAX_CHANGES_PERCENT } from '../engine/rollout.ts';
 import { escapeTerminal } from './escape.ts';
 import { EXIT_ERROR } from './exit-codes.ts';
 
@@ -27,6 +29,38 @@ function isoInstant(value: string): Date {
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) throw new InvalidArgumentError(`not an ISO 8601 instant: ${value}`);
   return date;
+}
+
+/** An integer percentage 1..100 (100 lets any pass through; there is no 0: Audit mode is how to write nothing). */
+function percent(value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > 100) {
+    throw new InvalidArgumentError(`must be an integer percentage from 1 to 100, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function maxChangesPercentOption(): Option {
+  return new Option(
+    '--max-changes-percent <n>',
+    `default guard for policies without spec.rollout: a pass changing more than this percentage of a policy's matched functions (and more than ${DEFAULT_GUARD_FLOOR}) is stopped until approved`,
+  )
+    .argParser(percent)
+    .default(DEFAULT_MAX_CHANGES_PERCENT);
+}
+
+function iacOwnerTagsOption(): Option {
+  return new Option(
+    '--iac-owner-tags <list>',
+    'tags marking functions owned by infrastructure as code besides CloudFormation/SAM (KEY=VALUE or KEY, comma-separated)',
+  ).argParser((value: string) => {
+    try {
+      return parseIacOwnerTags(value);
+    } catch (error) {
+      if (error instanceof IacOwnerTagsError) throw new InvalidArgumentError(error.message);
+      throw error;
+    }
+  });
 }
 
 function positiveInt(value: string): number {
@@ -71,7 +105,9 @@ export function buildProgram(exit: { code: number }): Command {
       .requiredOption('-f, --filename <path>', 'policy file or directory, - for stdin (repeatable)', collect)
       .option('-R, --recursive', 'descend into sub-directories of -f directories', false)
       .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
-      .option('--now <iso>', 'evaluate schedules at this instant', isoInstant),
+      .option('--now <iso>', 'evaluate schedules at this instant', isoInstant)
+      .addOption(maxChangesPercentOption())
+      .addOption(iacOwnerTagsOption()),
   ).action(async (opts) => {
     const { runPlan } = await import('./plan-command.ts');
     exit.code = await runPlan({ ...opts, enforce: false });
@@ -87,7 +123,11 @@ export function buildProgram(exit: { code: number }): Command {
       .option('-R, --recursive', 'descend into sub-directories of -f directories', false)
       .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
       .option('--now <iso>', 'evaluate schedules at this instant', isoInstant)
-      .option('--concurrency <n>', 'functions updated at once', positiveInt, 32),
+      .option('--concurrency <n>', 'functions updated at once', positiveInt, 32)
+      .option('--approve', 'let policies the blast-radius guard stops proceed (review plan first)', false)
+      .option('-y, --yes', 'do not ask before writing when run on a terminal', false)
+      .addOption(maxChangesPercentOption())
+      .addOption(iacOwnerTagsOption()),
   ).action(async (opts) => {
     const { runPlan } = await import('./plan-command.ts');
     exit.code = await runPlan({ ...opts, enforce: true });
@@ -144,7 +184,10 @@ export function buildProgram(exit: { code: number }): Command {
         leaseName,
         DEFAULT_LEASE_NAME,
       )
-      .option('--workers <n>', 'regions reconciled at once', positiveInt, 4),
+      .option('--workers <n>', 'regions reconciled at once', positiveInt, 4)
+      .option('--dry-run', 'treat every policy as Audit: read and report drift, never write AWS', false)
+      .addOption(maxChangesPercentOption())
+      .addOption(iacOwnerTagsOption()),
   ).action(async (opts) => {
     const { runController } = await import('./run-command.ts');
     exit.code = await runController(opts);

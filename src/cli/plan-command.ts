@@ -5,8 +5,11 @@
  */
 import { toPolicyInput } from '../api/parse.ts';
 import { type Aws, createAws } from '../aws/index.ts';
+import type { IacOwnerTag } from '../engine/iac.ts';
 import type { Plan } from '../engine/model.ts';
+import { DEFAULT_MAX_CHANGES_PERCENT } from '../engine/rollout.ts';
 import { reconcileFleet } from '../reconcile/pass.ts';
+import { type ApplyVerdict, approveApply, terminalIo } from './approval.ts';
 import { type EmbeddedAws, startEmbeddedAws } from './embedded-aws.ts';
 import { escapeTerminalLines } from './escape.ts';
 import { EXIT_DRIFT, EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
@@ -29,6 +32,14 @@ export interface PlanCommandOptions {
   enforce: boolean;
   concurrency?: number;
   runtimesFile?: string;
+  /** apply: let policies the blast-radius guard stops proceed. */
+  approve?: boolean;
+  /** apply: do not ask on a terminal before writing. */
+  yes?: boolean;
+  /** The default guard for policies without spec.rollout limits. */
+  maxChangesPercent?: number;
+  /** Tags marking functions owned by infrastructure as code. */
+  iacOwnerTags?: IacOwnerTag[];
 }
 
 function hasDrift(plan: Plan): boolean {
@@ -94,14 +105,28 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
       ...(endpoint === undefined ? {} : { endpoint }),
       onCall: (call) => progress.onCall(call),
     });
+    let verdict: ApplyVerdict = 'write';
+    // The plan shows what apply --approve would write; the guard's verdict decides whether apply may.
+    const rollout = { defaultMaxPercent: opts.maxChangesPercent ?? DEFAULT_MAX_CHANGES_PERCENT, approveAll: true };
     const pass = await reconcileFleet(aws, policies, {
       defaultRegions,
       now: opts.now,
       enforce: opts.enforce,
       execute: { concurrency: opts.concurrency },
       ...(runtimes ? { runtimes } : {}),
+      iacOwnerTags: opts.iacOwnerTags,
+      rollout,
+      approveWrites: async (plan) => {
+        progress.done();
+        verdict = await approveApply(plan, { approve: opts.approve ?? false, yes: opts.yes ?? false }, terminalIo());
+        return verdict === 'write';
+      },
       onReadsPlanned: (_region, reads) => progress.expectReads(reads),
     });
+    if (verdict !== 'write') {
+      if (verdict === 'declined') process.stderr.write('aborted: nothing written\n');
+      return EXIT_ERROR;
+    }
     let final = pass.plan;
     if (opts.enforce && pass.executions.length > 0) {
       progress.phase('re-checking after apply');
@@ -111,6 +136,8 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
           now: opts.now,
           enforce: false,
           ...(runtimes ? { runtimes } : {}),
+          rollout,
+          iacOwnerTags: opts.iacOwnerTags,
         })
       ).plan;
     }

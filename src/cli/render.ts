@@ -8,6 +8,7 @@
  */
 import { Document, visit } from 'yaml';
 import type { FunctionExecution } from '../aws/index.ts';
+import { templateProperty } from '../engine/iac.ts';
 import {
   type Action,
   type Drift,
@@ -17,6 +18,7 @@ import {
   SCHEDULED_ACTION_PREFIX,
   type Violation,
 } from '../engine/model.ts';
+import { guardLines, type RolloutJson, rolloutJson } from './approval.ts';
 import { escapeJsonText, escapeTerminal, hasUnsafe } from './escape.ts';
 
 /**
@@ -53,6 +55,8 @@ export interface FunctionJson {
   auditDrift: Drift[];
   /** Report-only checks that do not hold: `{check, actual, message, policy}` (never a secret's value). */
   violations: Violation[];
+  /** The infrastructure-as-code owner Enforce policies hold back for (their drift is in auditDrift; additive). */
+  iac?: { tool: string; owner: string; resourceType: string; policies: string[] };
 }
 
 export interface PolicyJson {
@@ -67,6 +71,8 @@ export interface PolicyJson {
   problems: string[];
   provisionedConcurrency?: { desiredNow: number; window?: string; nextChange?: { at: string; value: number } };
   cost?: { provisionedConcurrencyMonthlyUSD: number; architectureMonthlySavingUSD?: number };
+  /** The blast-radius guard: what the policy would change and whether the guard stops it (additive). */
+  rollout?: RolloutJson;
 }
 
 export interface ExecutionJson {
@@ -90,6 +96,7 @@ export function planToJson(plan: Plan): PlanJson {
       overridden: f.overridden,
       auditDrift: f.auditDrift,
       violations: f.violations ?? [],
+      ...(f.iac ? { iac: { ...f.iac.owner, policies: f.iac.policies } } : {}),
     })),
     policies: plan.policies.map((p) => {
       const json: PolicyJson = {
@@ -114,6 +121,7 @@ export function planToJson(plan: Plan): PlanJson {
         };
       }
       if (p.cost) json.cost = p.cost;
+      if (p.rollout) json.rollout = rolloutJson(p.rollout);
       return json;
     }),
   };
@@ -203,6 +211,13 @@ export function summaryLine(plan: Plan): string {
   );
 }
 
+/** The blast-radius guard: one `guard:` line per Enforce policy that changes something. */
+function guardSection(plan: Plan): string[] {
+  return guardLines(plan)
+    .split('\n')
+    .filter((line) => line !== '');
+}
+
 /** Functions that fail a check, whatever else they have (report only: apply never writes for a check). */
 function checksLine(plan: Plan): string | undefined {
   const n = plan.summary.violating ?? 0;
@@ -289,7 +304,11 @@ export function changeLines(fn: FunctionPlan): ChangeLine[] {
       lines.push({ symbol: 'x', field: r.field, change: '', policy: r.policy, note: refusalText(r) });
   }
   for (const d of fn.auditDrift) {
-    lines.push({ symbol: '!', field: d.field, change: changeText(d).text, policy: d.policy, note: 'audit' });
+    // An Enforce policy held back because infrastructure as code owns the function: say where to fix it.
+    const note = fn.iac?.policies.includes(d.policy)
+      ? `IaCManaged: ${templateProperty(fn.iac.owner, d.field)} (${fn.iac.owner.owner})`
+      : 'audit';
+    lines.push({ symbol: '!', field: d.field, change: changeText(d).text, policy: d.policy, note });
   }
   // Checks are report-only: apply never writes for them, a person fixes the function (or its deployment).
   for (const v of fn.violations ?? []) {
@@ -453,6 +472,7 @@ export function renderText(report: RunReport, options: TextOptions = {}): string
   if (skipped) out.push(escapeTerminal(skipped));
   const checks = checksLine(plan);
   if (checks) out.push(checks);
+  for (const line of guardSection(plan)) out.push(...wrap('', escapeTerminal(line), width, 4));
   out.push(summaryLine(plan));
   if (report.applied) out.push(...appliedLines(report.applied.executions, report.applied.after, width));
   return `${out.join('\n')}\n`;
@@ -544,6 +564,8 @@ export function renderMarkdown(report: RunReport, options: { title?: string } = 
   if (skipped) out.push('', markdownText(skipped));
   const checks = checksLine(plan);
   if (checks) out.push('', markdownText(checks));
+  const guard = guardSection(plan);
+  if (guard.length > 0) out.push('', ...guard.map((line) => `- ${markdownText(line)}`));
   if (report.applied) {
     const { executions } = report.applied;
     const failed = executions.filter((e) => !e.ok);

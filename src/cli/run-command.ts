@@ -11,6 +11,9 @@ import { controllerReadiness, HealthServer } from '../controller/health.ts';
 import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from '../controller/leader.ts';
 import { Manager } from '../controller/manager.ts';
 import { ControllerMetrics } from '../controller/metrics.ts';
+import { registerDryRunGauge } from '../controller/safety.ts';
+import type { IacOwnerTag } from '../engine/iac.ts';
+import { DEFAULT_MAX_CHANGES_PERCENT } from '../engine/rollout.ts';
 import { kubernetesLeaseClient } from '../kube/lease.ts';
 import { KubernetesStatusSink } from '../kube/sink.ts';
 import { KubernetesPolicySource } from '../sources/kubernetes.ts';
@@ -33,6 +36,12 @@ export interface RunOptions {
   workers: number;
   /** A runtime table replacing the shipped one (checks.runtime). */
   runtimesFile?: string;
+  /** Every policy treated as Audit: the controller reads and reports, never writes AWS. */
+  dryRun?: boolean;
+  /** Default blast-radius guard (percent of a policy's matched functions one pass may change). */
+  maxChangesPercent?: number;
+  /** Tags marking functions owned by infrastructure as code, e.g. [{ key: 'ManagedBy', value: 'terraform' }]. */
+  iacOwnerTags?: IacOwnerTag[];
   /** Resolves to stop (tests); default SIGINT/SIGTERM. */
   until?: Promise<unknown>;
 }
@@ -57,6 +66,7 @@ export async function runController(opts: RunOptions): Promise<number> {
   });
   // A standby reports 0 from the start, so "no replica leads" is visible, not a missing series.
   if (opts.leaderElect) metrics.setLeader(false);
+  registerDryRunGauge(metrics.registry, opts.dryRun ?? false);
   const aws = createAws({
     regions,
     ...(opts.awsEndpoint === undefined ? {} : { endpoint: opts.awsEndpoint }),
@@ -110,6 +120,9 @@ export async function runController(opts: RunOptions): Promise<number> {
     workers: opts.workers,
     logger,
     metrics,
+    dryRun: opts.dryRun ?? false,
+    iacOwnerTags: opts.iacOwnerTags ?? [],
+    maxChangesPercent: opts.maxChangesPercent ?? DEFAULT_MAX_CHANGES_PERCENT,
     // Every write asks first: a leader that lost its Lease stops writing at once, not when the process exits.
     ...(elector ? { mayWrite: () => elector.isLeader() } : {}),
     ...(runtimes ? { runtimes } : {}),
@@ -126,7 +139,17 @@ export async function runController(opts: RunOptions): Promise<number> {
   const metricsServer = new HealthServer({ address: opts.metricsAddr, metrics: () => metrics.render() });
   const healthAt = await health.start();
   const metricsAt = await metricsServer.start();
-  logger.info({ health: healthAt.url, metrics: metricsAt.url, regions, identity }, 'controller starting');
+  logger.info(
+    {
+      health: healthAt.url,
+      metrics: metricsAt.url,
+      regions,
+      identity,
+      dryRun: opts.dryRun ?? false,
+      maxChangesPercent: opts.maxChangesPercent ?? DEFAULT_MAX_CHANGES_PERCENT,
+    },
+    'controller starting',
+  );
 
   await source.start();
   if (elector) elector.start();

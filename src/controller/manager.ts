@@ -13,10 +13,12 @@ import { formatIssue } from '../api/errors.ts';
 import { toPolicyInput } from '../api/parse.ts';
 import type { PolicySet, PolicySource } from '../api/policy-set.ts';
 import { cliOnlyIssues } from '../api/rules.ts';
-import type { LambdaPolicy } from '../api/schema.ts';
+import { APPROVE_GENERATION_ANNOTATION, type LambdaPolicy } from '../api/schema.ts';
 import { deletePolicyScheduledActions } from '../aws/cleanup.ts';
 import type { Aws, ExecutePlanOptions } from '../aws/index.ts';
+import type { IacOwnerTag } from '../engine/iac.ts';
 import type { PolicyInput, RuntimeTable } from '../engine/model.ts';
+import type { RolloutHalt } from '../engine/rollout.ts';
 import { policyRegions } from '../engine/select.ts';
 import { isBeingDeleted } from '../kube/finalizers.ts';
 import { type PassResult, reconcileFleet } from '../reconcile/pass.ts';
@@ -24,6 +26,7 @@ import { namespaceOf, objectKey } from '../shared/keys.ts';
 import { describeError, type Logger, silentLogger } from '../shared/logger.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { WorkQueue } from './queue.ts';
+import { asDryRun, haltFromStatus } from './safety.ts';
 import { type PolicyStatusSink, type RegionView, StatusPublisher } from './status-publisher.ts';
 import { type ReconcileResult, runWorkers } from './worker.ts';
 
@@ -49,6 +52,15 @@ export interface ManagerOptions {
    * write so a leader that lost its Lease stops writing at once. Default: always.
    */
   mayWrite?: (() => boolean) | undefined;
+  /**
+   * The default blast-radius guard for policies without spec.rollout limits (percentage of matched functions a
+   * pass may change); undefined: none.
+   */
+  maxChangesPercent?: number | undefined;
+  /** Tags that mark a function as owned by infrastructure as code (beyond CloudFormation's and SAM's). */
+  iacOwnerTags?: readonly IacOwnerTag[] | undefined;
+  /** Treat every policy as Audit: read and report, never write AWS (status still written). */
+  dryRun?: boolean | undefined;
   /** After each region pass (the demo's live view, tests). */
   onPass?: (region: string, pass: PassResult) => void;
   /** The runtime table of checks.runtime (`--runtimes-file`); default the shipped one. */
@@ -85,6 +97,8 @@ export class Manager {
    * whichever region's pass publishes.
    */
   private readonly regionErrors = new Map<string, string>();
+  /** Rollouts a failed batch stopped, by policy key; a new generation of the policy resumes it. */
+  private readonly halted = new Map<string, RolloutHalt>();
   private unsubscribe: (() => void) | undefined;
   private workers: Promise<void> | undefined;
 
@@ -92,7 +106,12 @@ export class Manager {
     this.options = options;
     this.log = options.logger ?? silentLogger;
     this.now = options.now ?? (() => new Date());
-    this.status = new StatusPublisher({ sink: options.sink, metrics: options.metrics, mayWrite: options.mayWrite });
+    this.status = new StatusPublisher({
+      sink: options.sink,
+      metrics: options.metrics,
+      mayWrite: options.mayWrite,
+      dryRun: options.dryRun,
+    });
     // A region key costs a bulk read of the region: back off from 1 s to 5 min, not controller-runtime's 5 ms, so a
     // region AWS refuses (access denied, an outage) is not hammered by retries.
     this.queue = new WorkQueue({
@@ -152,6 +171,7 @@ export class Manager {
     for (const [key, before] of this.known) {
       if (!next.has(key)) {
         touch(before);
+        this.halted.delete(key);
         this.options.metrics?.forgetPolicy(key);
         this.status.forget(before);
       }
@@ -177,7 +197,8 @@ export class Manager {
   private async reconcileRegion(region: string): Promise<ReconcileResult | undefined> {
     const now = this.now();
     const set = this.options.source.current();
-    const live = set.policies.filter((p) => !isBeingDeleted(p));
+    const declared = set.policies.filter((p) => !isBeingDeleted(p));
+    const live = this.options.dryRun ? declared.map(asDryRun) : declared;
     const inRegion = live.filter((p) => this.regionsOf(p).includes(region));
     if (inRegion.length === 0) {
       this.results.delete(region);
@@ -204,6 +225,8 @@ export class Manager {
         execute: this.options.execute,
         mayWrite: () => this.mayWrite(),
         ...(this.options.runtimes ? { runtimes: this.options.runtimes } : {}),
+        iacOwnerTags: this.options.iacOwnerTags,
+        rollout: { defaultMaxPercent: this.options.maxChangesPercent, halted: this.currentHalts(valid, inRegion) },
       });
     } catch (error) {
       // The region could not be read: say so on every policy that reaches into it (figures of the last good check
@@ -215,6 +238,10 @@ export class Manager {
       throw error;
     }
     this.regionErrors.delete(region);
+    for (const [id, halt] of pass.halted) {
+      this.halted.set(id, halt);
+      this.log.warn({ region, policy: id, failure: halt.message }, 'rollout stopped at a failed batch');
+    }
     this.results.set(region, { pass, at: now, planned: new Map(inRegion.map((p) => [objectKey(p), planVersion(p)])) });
     this.logPass(region, pass);
     this.options.onPass?.(region, pass);
@@ -276,6 +303,23 @@ export class Manager {
       invalid.push({ policy, problems });
     }
     return { valid, invalid };
+  }
+
+  /** Halted rollouts still at their policy's generation (older ones are dropped: a new generation resumes). */
+  private currentHalts(
+    valid: ReadonlyMap<string, PolicyInput>,
+    policies: readonly LambdaPolicy[],
+  ): Map<string, RolloutHalt> {
+    for (const [id, halt] of this.halted) {
+      if (valid.get(id)?.generation !== halt.generation) this.halted.delete(id);
+    }
+    for (const policy of policies) {
+      const id = objectKey(policy);
+      if (this.halted.has(id)) continue;
+      const recorded = haltFromStatus(policy);
+      if (recorded) this.halted.set(id, recorded);
+    }
+    return this.halted;
   }
 
   /** The messages of every failing region `policy` reaches into (empty when none). */
@@ -351,7 +395,13 @@ export class Manager {
     const policy = this.options.source.current().policies.find((p) => objectKey(p) === id);
     if (!policy || !isBeingDeleted(policy) || !this.mayWrite()) return undefined;
     const namespace = namespaceOf(policy);
-    for (const region of this.regionsOf(policy)) {
+    // A dry-run controller never writes AWS, not even to clean up: the scheduled actions stay for a real
+    // controller (or a person) to remove, and the deletion is not blocked.
+    const regions = this.options.dryRun ? [] : this.regionsOf(policy);
+    if (this.options.dryRun) {
+      this.log.warn({ policy: id }, 'dry run: scheduled actions owned by the deleted policy are left in AWS');
+    }
+    for (const region of regions) {
       const results = await deletePolicyScheduledActions(this.options.aws, region, namespace, policy.metadata.name);
       const failed = results.find((r) => !r.ok);
       if (failed) {
@@ -382,5 +432,7 @@ function regionView(pass: PassResult): RegionView {
 }
 
 function fingerprint(p: LambdaPolicy): string {
-  return JSON.stringify([p.metadata.generation ?? null, p.metadata.deletionTimestamp ?? null, p.spec]);
+  // The approve annotation is not spec (no new generation) but lets a paused rollout proceed: it must wake us.
+  const approval = p.metadata.annotations?.[APPROVE_GENERATION_ANNOTATION] ?? null;
+  return JSON.stringify([p.metadata.generation ?? null, p.metadata.deletionTimestamp ?? null, approval, p.spec]);
 }

@@ -54,8 +54,19 @@ export interface WorkQueueMetrics {
   depth(n: number): void;
 }
 
-/** The states `lpc_functions` reports, each set (to 0 when absent) so a state that clears shows 0, not a gap. */
-const FUNCTION_STATES = ['Compliant', 'Drifted', 'Remediated', 'Overridden', 'Failed', 'Infeasible'] as const;
+/**
+ * The states `lpc_functions` reports, each set (to 0 when absent) so a state that clears shows 0, not a gap.
+ * IaCManaged is a subset of Drifted (drift the controller leaves to the function's IaC owner), not an extra state.
+ */
+const FUNCTION_STATES = [
+  'Compliant',
+  'Drifted',
+  'Remediated',
+  'Overridden',
+  'Failed',
+  'Infeasible',
+  'IaCManaged',
+] as const;
 
 /** controller-runtime's reconcile time buckets. */
 const RECONCILE_BUCKETS = [
@@ -182,7 +193,7 @@ export class ControllerMetrics {
     // Policies and functions
     this.functionsByState = new Gauge({
       name: 'lpc_functions',
-      help: 'Matched functions per policy and state (Compliant, Drifted, Remediated, Overridden, Failed, Infeasible).',
+      help: 'Matched functions per policy and state (Compliant, Drifted, Remediated, Overridden, Failed, Infeasible; IaCManaged: of the Drifted, those owned by infrastructure as code).',
       labelNames: ['policy', 'state'],
       registers,
     });
@@ -269,6 +280,7 @@ export class ControllerMetrics {
         Failed: s.failed,
         Infeasible: s.infeasible ?? 0,
         Overridden: s.overridden,
+        IaCManaged: s.iacManaged ?? 0,
       });
     }
     const condition = (type: string) => status.conditions?.find((c) => c.type === type);

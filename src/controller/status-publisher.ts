@@ -25,6 +25,7 @@ import { truncate } from '../shared/text.ts';
 import { CONDITION_MESSAGE_MAX, type KstatusState } from './conditions.ts';
 import { cycleEvents } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';
+import { dryRunState, rolloutEvents, rolloutState } from './safety.ts';
 import { buildErrorStatus, buildStatus, type ExecutedFunction, functionStatusFor } from './status.ts';
 
 /** Where statuses, events and finalizers go: the Kubernetes API, or the demo's memory. */
@@ -62,6 +63,8 @@ export interface StatusInputs {
   /** Functions fixed by earlier passes whose status could not be written. */
   fixedUnreported: number;
   now: Date;
+  /** The controller runs with --dry-run: conditions say so. */
+  dryRun?: boolean | undefined;
 }
 
 /** The status of a policy after a pass (pure: the same inputs give the same status). */
@@ -80,7 +83,10 @@ export function composeStatus(inputs: StatusInputs): LambdaPolicyStatus {
   }
   const before = (previous as LambdaPolicyStatus | undefined)?.summary?.remediated ?? 0;
   return buildStatus(policy, mergePolicyReports(id, mode, reports), functions, executions, previous, now, {
-    state: (own) => crossRegionState(own, policy, inputs),
+    state: (own) => {
+      const state = crossRegionState(rolloutState(own, reports), policy, inputs);
+      return inputs.dryRun ? dryRunState(state) : state;
+    },
     remediated: before + inputs.fixedNow + inputs.fixedUnreported,
   });
 }
@@ -144,12 +150,14 @@ export interface StatusPublisherOptions {
   metrics?: ControllerMetrics | undefined;
   /** Whether writing is allowed now (leadership); a status not written is not remembered as written. */
   mayWrite?: (() => boolean) | undefined;
+  dryRun?: boolean | undefined;
 }
 
 export class StatusPublisher {
   private readonly sink: PolicyStatusSink;
   private readonly metrics: ControllerMetrics | undefined;
   private readonly mayWrite: () => boolean;
+  private readonly dryRun: boolean;
   /** Last status written per policy uid: fresher than the watch cache right after our own write. */
   private readonly lastStatus = new Map<string, LambdaPolicyStatus>();
   /** Per policy uid: fixes whose status and events could not be written yet; the next publish adds them. */
@@ -161,6 +169,7 @@ export class StatusPublisher {
     this.sink = options.sink;
     this.metrics = options.metrics;
     this.mayWrite = options.mayWrite ?? (() => true);
+    this.dryRun = options.dryRun ?? false;
   }
 
   /**
@@ -197,9 +206,14 @@ export class StatusPublisher {
         fixedNow,
         fixedUnreported: carried?.remediated ?? 0,
         now: context.now,
+        dryRun: this.dryRun,
       });
       const fixed = (carried?.remediated ?? 0) + fixedNow;
-      const events = [...(carried?.events ?? []), ...cycleEvents(policy, here, pass.executions)];
+      const events = [
+        ...(carried?.events ?? []),
+        ...cycleEvents(policy, here, pass.executions),
+        ...rolloutEvents(pass.policies.find((p) => p.id === id)),
+      ];
       try {
         await this.write(policy, status);
       } catch (error) {

@@ -23,6 +23,7 @@ import {
   MAX_STATUS_FUNCTIONS,
   MAX_STATUS_MESSAGE,
 } from '../api/schema.ts';
+import { iacMessage } from '../engine/iac.ts';
 import {
   type Action,
   type Drift,
@@ -60,6 +61,8 @@ export interface StatusSummary extends FunctionCounts {
   failed: number;
   /** Functions in line with the settings that violate a check (written only when there are some). */
   violating?: number;
+  /** Of the drifted: functions owned by infrastructure as code, reported and never written. */
+  iacManaged?: number;
 }
 
 /**
@@ -192,6 +195,11 @@ function settingsStatusFor(
     if (drift.length > 0) return make('Drifted', drift, describeDrift(drift));
     return make('Compliant', [], '');
   }
+  if (fn.iac?.policies.includes(id)) {
+    const drift = driftEntries(fn.auditDrift.filter((d) => d.policy === id));
+    if (drift.length === 0) return make('Compliant', [], '');
+    return make('IaCManaged', drift, iacMessage(fn.iac.owner, drift as { field: FieldName; desired: unknown }[]));
+  }
   const own = fn.drift.filter((d) => d.policy === id);
   const refusedFields = new Set(refusals.map((r) => r.field));
   const remediated = execution ? remediatedFields(execution) : new Set<FieldName>();
@@ -274,6 +282,10 @@ function summarize(entries: readonly FunctionStatus[]): StatusSummary {
       case 'Violating':
         s.violating = (s.violating ?? 0) + 1;
         break;
+      case 'IaCManaged':
+        s.drifted++;
+        s.iacManaged = (s.iacManaged ?? 0) + 1;
+        break;
     }
   }
   return s;
@@ -324,8 +336,18 @@ function overallState(
   if (summary.failed > 0) {
     return { kind: 'NotReady', reason: 'RemediationFailed', message: `${counts}, ${summary.failed} failed; retrying` };
   }
-  if (summary.drifted > 0) {
+  const iac = summary.iacManaged ?? 0;
+  if (summary.drifted > iac) {
     return { kind: 'Reconciling', reason: 'Remediating', message: `${counts}, ${summary.drifted} drifted` };
+  }
+  if (iac > 0) {
+    // Checked, as an Audit policy's drift is: the controller holds back on purpose, a template change fixes it
+    // (Compliant=False says so); nothing the controller retries.
+    return {
+      kind: 'Ready',
+      reason: 'IaCManaged',
+      message: `${counts}, ${iac} drifted but owned by infrastructure as code: not written, change their templates (functions[].message)`,
+    };
   }
   const extra = [
     remediatedNow > 0 ? `${remediatedNow} remediated` : '',
@@ -346,7 +368,11 @@ function compliance(summary: StatusSummary, problems: readonly string[]): Compli
     return { status: 'False', reason: 'Infeasible', message: `${of}; ${summary.infeasible} cannot be brought in line` };
   if (problems.length > 0) return { status: 'Unknown', reason: 'InvalidPolicy', message: 'the policy was not checked' };
   if (summary.failed > 0) return { status: 'False', reason: 'Failed', message: `${of}; ${summary.failed} failed` };
-  if (summary.drifted > 0) return { status: 'False', reason: 'Drifted', message: `${of}; ${summary.drifted} drifted` };
+  if (summary.drifted > 0) {
+    const iac = summary.iacManaged ?? 0;
+    const owned = iac > 0 ? ` (${iac} owned by infrastructure as code: change their templates)` : '';
+    return { status: 'False', reason: 'Drifted', message: `${of}; ${summary.drifted} drifted${owned}` };
+  }
   const violating = summary.violating ?? 0;
   if (violating > 0) return { status: 'False', reason: 'Violations', message: `${of}; ${violating} violate checks` };
   return { status: 'True', reason: 'Compliant', message: of };

@@ -3,7 +3,9 @@
  * returns (drift and ordered actions per function). Pure data: no AWS SDK, Kubernetes or HTTP types appear here,
  * so the AWS adapters and the controller translate at their edges.
  */
-import type { Checks, Mode, Selector, Settings } from '../api/schema.ts';
+import type { Checks, IacManagedMode, Mode, Rollout, Selector, Settings } from '../api/schema.ts';
+import type { IacOwner, IacOwnerTag } from './iac.ts';
+import type { RolloutReport } from './rollout.ts';
 
 export type Architecture = 'x86_64' | 'arm64';
 export type PackageType = 'Zip' | 'Image';
@@ -22,6 +24,13 @@ export interface PolicyInput {
   settings: Settings;
   /** Report-only rules (spec.checks); absent or empty: none. */
   checks?: Checks;
+  /** metadata.generation, when the policy came from the API server. */
+  generation?: number | undefined;
+  /** The approve-generation annotation: the generation it approves, or why it cannot be read. */
+  approval?: { generation: number } | { invalid: string } | undefined;
+  rollout?: Rollout | undefined;
+  /** How functions owned by infrastructure as code are handled; absent means Audit. */
+  iacManaged?: IacManagedMode | undefined;
 }
 
 /** Per-qualifier state, read only for qualifiers a matched Enforce/Audit policy governs. */
@@ -323,6 +332,11 @@ export interface FunctionPlan {
   auditDrift: Drift[];
   /** Per policy (Enforce or Audit): its checks that do not hold (never actions). The planner always sets it. */
   violations?: Violation[];
+  /**
+   * The function's infrastructure-as-code owner, when Enforce policies hold back because of it (iacManaged:
+   * Audit): their drift is in `auditDrift`, never in `actions`.
+   */
+  iac?: { owner: IacOwner; policies: string[] } | undefined;
 }
 
 export interface ProvisionedWindowView {
@@ -357,6 +371,8 @@ export interface PolicyReport extends FunctionCounts {
   problems: string[];
   provisionedConcurrency?: ProvisionedWindowView | undefined;
   cost?: CostEstimate | undefined;
+  /** The blast-radius guard's decision (set by gateRollout for Enforce policies that change or hold something). */
+  rollout?: RolloutReport | undefined;
 }
 
 export interface CostEstimate {
@@ -384,6 +400,8 @@ export interface PlanOptions {
   graceSeconds?: number;
   /** The runtime deprecation table for the runtime check; default the one shipped with the engine. */
   runtimes?: RuntimeTable;
+  /** Tags that mark a function as owned by infrastructure as code, beyond CloudFormation's and SAM's. */
+  iacOwnerTags?: readonly IacOwnerTag[] | undefined;
 }
 
 /** Lambda runtimes with their deprecation dates (UTC days), keyed by identifier. */

@@ -8,6 +8,7 @@ import { analyzeBlock, type BlockAnalysis, windowView } from './block.ts';
 import { policyViolations } from './checks/plan-hook.ts';
 import { CostAccumulator } from './cost.ts';
 import { diffAudit, diffEnforced, RegionContext } from './diff.ts';
+import { detectIacOwner, type IacOwner } from './iac.ts';
 import { type MergedSettings, type MergeResult, mergeEnforce } from './merge.ts';
 import {
   type Drift,
@@ -83,9 +84,13 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
     for (const raw of fns) {
       // The snapshot's region is authoritative (a function listed under a region lives there).
       const fn: ObservedFunction = raw.region === snapshot.region ? raw : { ...raw, region: snapshot.region };
-      const matched = index.matching(fn);
+      const owner = detectIacOwner(fn.tags, options.iacOwnerTags);
+      // iacManaged: Skip leaves functions owned by infrastructure as code out of the policy's match.
+      const matched = owner
+        ? index.matching(fn).filter((p) => (p.iacManaged ?? 'Audit') !== 'Skip')
+        : index.matching(fn);
       if (matched.length === 0) continue;
-      functions.push(planFunction(fn, matched, blocks, ctx, tallies, merges, now, options.runtimes));
+      functions.push(planFunction(fn, matched, blocks, ctx, tallies, merges, now, options.runtimes, owner));
     }
   }
 
@@ -115,11 +120,17 @@ function planFunction(
   merges: Map<string, MergeResult>,
   now: Date,
   runtimes: RuntimeTable | undefined,
+  owner: IacOwner | undefined,
 ): FunctionPlan {
   // `matched` comes from the index sorted by id (active policies are sorted), so ids and the merge key are stable.
   const enforce: PolicyInput[] = [];
+  /** Audit policies, and Enforce policies holding back from a function its IaC owner would revert (report only). */
   const audit: PolicyInput[] = [];
-  for (const p of matched) (p.mode === 'Enforce' ? enforce : audit).push(p);
+  const held = new Set<string>();
+  for (const p of matched) {
+    if (p.mode === 'Enforce' && owner && (p.iacManaged ?? 'Audit') === 'Audit') held.add(p.id);
+    (p.mode === 'Enforce' && !held.has(p.id) ? enforce : audit).push(p);
+  }
   // Many functions share the same set of Enforce policies: merge each distinct set once per plan.
   const key = enforce.map((p) => p.id).join('\u0000');
   let merged = merges.get(key);
@@ -145,6 +156,7 @@ function planFunction(
     auditDrift,
     violations,
   };
+  if (owner && held.size > 0) fp.iac = { owner, policies: [...held] };
 
   for (const p of matched) {
     const tl = tallies.get(p.id) as PolicyTally;
@@ -158,7 +170,7 @@ function planFunction(
       else tl.refusalsByReason.set(r.reason, { count: 1, example: `${fn.region}/${fn.name}: ${r.message}` });
     }
     if (refused) tl.infeasible++;
-    else if (has(p.mode === 'Audit' ? fp.auditDrift : fp.drift, p.id)) tl.drifted++;
+    else if (has(p.mode === 'Audit' || held.has(p.id) ? fp.auditDrift : fp.drift, p.id)) tl.drifted++;
     else if (has(violations, p.id)) tl.violating++;
     else if (has(fp.overridden, p.id)) tl.overridden++;
     else tl.compliant++;

@@ -19,7 +19,7 @@
  * - a watch the server closes at once (no event, quicker than the backoff base) is reopened after a growing
  *   backoff too, so a server that ends every watch immediately is not asked again in a tight loop.
  */
-import type { LambdaPolicy } from '../api/schema.ts';
+import { APPROVE_GENERATION_ANNOTATION, type LambdaPolicy } from '../api/schema.ts';
 import { type Clock, systemClock, type TimerHandle } from '../shared/clock.ts';
 import { objectKey } from '../shared/keys.ts';
 import { describeError, type Logger, silentLogger } from '../shared/logger.ts';
@@ -96,6 +96,9 @@ export function needsReconcile(event: PolicyEvent): boolean {
   if (!before.deletionTimestamp && after.deletionTimestamp) return true;
   // Being deleted and someone else's finalizer went away: we may be the last one left.
   if (after.deletionTimestamp && (before.finalizers ?? []).join(',') !== (after.finalizers ?? []).join(',')) {
+    return true;
+  }
+  if (before.annotations?.[APPROVE_GENERATION_ANNOTATION] !== after.annotations?.[APPROVE_GENERATION_ANNOTATION]) {
     return true;
   }
   return before.annotations?.[RECONCILE_REQUEST_ANNOTATION] !== after.annotations?.[RECONCILE_REQUEST_ANNOTATION];

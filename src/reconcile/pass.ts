@@ -11,9 +11,11 @@ import {
   type FunctionExecution,
   readFleet,
 } from '../aws/index.ts';
+import type { IacOwnerTag } from '../engine/iac.ts';
 import type { Plan, PolicyInput, RuntimeTable } from '../engine/model.ts';
 import { plan as planFleet } from '../engine/plan.ts';
 import { requiredReads } from '../engine/requirements.ts';
+import { gateRollout, haltedBy, type RolloutHalt, type RolloutOptions } from '../engine/rollout.ts';
 import { regionsOf } from '../engine/select.ts';
 
 export interface PassOptions {
@@ -34,15 +36,24 @@ export interface PassOptions {
   readConcurrency?: number | undefined;
   /** The runtime table of checks.runtime (default: the shipped one). */
   runtimes?: RuntimeTable | undefined;
+  /** The blast-radius guard: default percentage, approvals, halted rollouts (default: no default guard). */
+  rollout?: RolloutOptions | undefined;
+  /** Tags that mark a function as owned by infrastructure as code (beyond CloudFormation's and SAM's). */
+  iacOwnerTags?: readonly IacOwnerTag[] | undefined;
+  /** Asked with the gated plan before the first write (the CLI's guard and prompt); false writes nothing. */
+  approveWrites?: ((plan: Plan) => Promise<boolean>) | undefined;
   /** Told, per region, how many per-function reads the pass will make once selection is done (progress bars). */
   onReadsPlanned?: (region: string, reads: number) => void;
 }
 
 export interface PassResult {
+  /** The plan as gated by the rollout guard: held-back actions removed, `rollout` on the policies' reports. */
   plan: Plan;
   fleet: FleetRead;
   /** Empty when not enforcing or nothing needed doing. */
   executions: FunctionExecution[];
+  /** Rollouts this pass's failed batches halted (policy id -> where it stopped). */
+  halted: Map<string, RolloutHalt>;
 }
 
 export async function reconcileFleet(
@@ -70,11 +81,17 @@ export async function reconcileFleet(
     options.readConcurrency === undefined ? {} : { concurrency: options.readConcurrency },
   );
   const now = options.now ?? new Date();
-  const plan = planFleet(policies, fleet, now, {
-    defaultRegions: options.defaultRegions,
-    ...(options.runtimes ? { runtimes: options.runtimes } : {}),
-  });
-  const writing = options.enforce && (options.mayWrite?.() ?? true);
-  const executions = writing ? await executePlan(aws, plan, fleet, options.execute) : [];
-  return { plan, fleet, executions };
+  const gated = gateRollout(
+    planFleet(policies, fleet, now, {
+      defaultRegions: options.defaultRegions,
+      iacOwnerTags: options.iacOwnerTags,
+      ...(options.runtimes ? { runtimes: options.runtimes } : {}),
+    }),
+    active,
+    options.rollout,
+  );
+  const writing =
+    options.enforce && (options.mayWrite?.() ?? true) && ((await options.approveWrites?.(gated.plan)) ?? true);
+  const executions = writing ? await executePlan(aws, gated.plan, fleet, options.execute) : [];
+  return { plan: gated.plan, fleet, executions, halted: haltedBy(gated, active, executions) };
 }

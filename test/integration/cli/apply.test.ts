@@ -151,8 +151,15 @@ describe('apply against examples/fleet.yaml with examples/policies', () => {
     const planned = parsePlan((await runCli(['plan', '-f', policies, '-o', 'json', ...awsArgs(emu.url)])).stdout);
     const withActions = planned.functions.filter((f) => f.actions.length > 0).map((f) => `${f.region}/${f.name}`);
 
-    // Act
-    const applied = await runCli(['apply', '-f', policies, '-o', 'json', ...awsArgs(emu.url)]);
+    // Act: the example policies change more than the default guard allows: apply refuses, then --approve
+    const refused = await runCli(['apply', '-f', policies, '-o', 'json', ...awsArgs(emu.url)]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/refused: platform\/[a-z-]+: would change \d+ of \d+ matched functions/);
+    expect(refused.stderr).toContain('re-run apply with --approve');
+    expect(await emu.writes()).toEqual([]);
+    const stopped = planned.policies.filter((p) => p.rollout?.stopped).map((p) => p.name);
+    expect(stopped.length).toBeGreaterThan(0);
+    const applied = await runCli(['apply', '-f', policies, '-o', 'json', '--approve', ...awsArgs(emu.url)]);
 
     // Assert: one write per planned action, all accepted, on exactly the functions that had actions
     const log = await emu.writes();

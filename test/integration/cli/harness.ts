@@ -231,7 +231,13 @@ export interface PlanDoc {
     overridden: { field: string; policy: string; winner: string }[];
     auditDrift: { field: string; desired: unknown; actual: unknown; policy: string }[];
   }[];
-  policies: ({ name: string; mode: string; matched: number; problems: string[] } & Record<string, unknown>)[];
+  policies: ({
+    name: string;
+    mode: string;
+    matched: number;
+    problems: string[];
+    rollout?: { changing: number; matched: number; thisRun: number; stopped: boolean; limit?: string };
+  } & Record<string, unknown>)[];
   executions?: { region: string; name: string; ok: boolean; outcomes: { api: string; status: string }[] }[];
   after?: PlanDoc;
 }

@@ -211,6 +211,7 @@ describe('toPolicyInput', () => {
       intervalSeconds: 5400,
       selector: { functionNames: ['orders-*'] },
       settings: { memorySize: 1024 },
+      iacManaged: 'Audit',
     });
   });
 

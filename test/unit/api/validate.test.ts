@@ -196,7 +196,7 @@ describe('validatePolicyStatus', () => {
     expect(
       validatePolicyStatus({ functions: [{ region: 'r', name: 'n', state: 'Happy' }] }).issues.map(formatIssue),
     ).toEqual([
-      'status.functions[0].state: must be one of: Compliant, Drifted, Remediated, Overridden, Failed, Infeasible, Violating',
+      'status.functions[0].state: must be one of: Compliant, Drifted, Remediated, Overridden, Failed, Infeasible, Violating, IaCManaged',
     ]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LambdaPolicy } from '../../../src/api/schema.ts';
+import { APPROVE_GENERATION_ANNOTATION, type LambdaPolicy } from '../../../src/api/schema.ts';
 import {
   type ListWatchTransport,
   needsReconcile,
@@ -331,6 +331,16 @@ describe('needsReconcile', () => {
       'reconcile requested by annotation',
       ev(lp('a', '1', 1), lp('a', '2', 1, { annotations: { [RECONCILE_REQUEST_ANNOTATION]: 'now' } })),
       true,
+    ],
+    [
+      'a generation approved past the rollout guard',
+      ev(lp('a', '1', 2), lp('a', '2', 2, { annotations: { [APPROVE_GENERATION_ANNOTATION]: '2' } })),
+      true,
+    ],
+    [
+      'another annotation (not ours)',
+      ev(lp('a', '1', 2), lp('a', '2', 2, { annotations: { 'example.com/owner': 'me' } })),
+      false,
     ],
   ])('%s -> %s', (_name, event, expected) => {
     expect(needsReconcile(event)).toBe(expected);

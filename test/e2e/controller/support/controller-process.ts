@@ -33,6 +33,8 @@ export interface ControllerProcessOptions {
   readonly leaderElectionId?: string;
   /** AWS_ACCESS_KEY_ID of this process: the emulator's write log tells who wrote by it. Default = name. */
   readonly accessKeyId?: string;
+  /** More `run` flags (e.g. `--dry-run`). */
+  readonly extraArgs?: readonly string[];
 }
 
 /** One JSON log line of pino. */
@@ -87,6 +89,7 @@ export class ControllerProcess {
         ? ['--leader-elect', '--leader-election-namespace', options.leaderElectionNamespace]
         : []),
       ...(options.leaderElectionId ? ['--leader-election-id', options.leaderElectionId] : []),
+      ...(options.extraArgs ?? []),
     ];
     const managed = ManagedProcess.start({
       name: `controller ${options.name}`,
