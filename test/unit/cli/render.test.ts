@@ -281,3 +281,76 @@ describe('checks and the production settings in the outputs', () => {
     expect(parse(renderYaml(report))).toEqual(doc);
   });
 });
+
+describe('the safety rails in the outputs', () => {
+  const guarded: Plan = {
+    ...FLEET,
+    functions: [
+      ...FLEET.functions,
+      fn({
+        name: 'orders-cfn',
+        auditDrift: [{ field: 'memorySize', desired: 1024, actual: 512, policy: 'platform/api' }],
+        iac: {
+          owner: {
+            tool: 'CloudFormation',
+            owner: 'CloudFormation stack orders-prod',
+            resourceType: 'AWS::Lambda::Function',
+          },
+          policies: ['platform/api'],
+        },
+      }),
+    ],
+    policies: FLEET.policies.map((p, i) =>
+      i === 0
+        ? {
+            ...p,
+            rollout: {
+              state: 'Paused' as const,
+              changing: 30,
+              matched: 40,
+              allowed: 0,
+              approved: false,
+              exceeded: 'maxFunctions 20',
+              message: 'would change 30 of 40 matched functions',
+            },
+          }
+        : p,
+    ),
+    summary: { ...FLEET.summary, matched: FLEET.functions.length + 1 },
+  };
+  const GUARD =
+    'guard: platform/api: would change 30 of 40 matched functions: STOPPED by the guard (more than maxFunctions 20): apply needs --approve';
+
+  it('text: the IaC owner and template property on the held line, a guard line, one summary that adds up', () => {
+    const text = renderText(report(guarded), { width: 100 });
+    const flat = text.replace(/\s+/g, ' ');
+    expect(flat).toContain(
+      '! memorySize 512 -> 1024 (IaCManaged: MemorySize of AWS::Lambda::Function (CloudFormation stack orders-prod))',
+    );
+    expect(flat).toContain(GUARD);
+    expect(Math.max(...text.split('\n').map((l) => l.length))).toBeLessThanOrEqual(100);
+    const c = outcomeCounts(guarded);
+    expect(c.change + c.report + c.refused + c.compliant).toBe(guarded.summary.matched);
+    expect(text.split('\n').filter((l) => l.startsWith('Plan: '))).toEqual([summaryLine(guarded)]);
+  });
+
+  it('markdown carries the guard line; json and yaml carry rollout and iac', () => {
+    expect(renderMarkdown(report(guarded))).toContain(`- ${GUARD}`);
+    for (const doc of [JSON.parse(renderJson(report(guarded))), parse(renderYaml(report(guarded)))]) {
+      expect(doc.policies[0].rollout).toEqual({
+        changing: 30,
+        matched: 40,
+        thisRun: 0,
+        stopped: true,
+        limit: 'maxFunctions 20',
+        message: 'would change 30 of 40 matched functions',
+      });
+      expect(doc.functions.find((f: { name: string }) => f.name === 'orders-cfn').iac).toEqual({
+        tool: 'CloudFormation',
+        owner: 'CloudFormation stack orders-prod',
+        resourceType: 'AWS::Lambda::Function',
+        policies: ['platform/api'],
+      });
+    }
+  });
+});
