@@ -49,7 +49,6 @@ export {
   compileSelector,
   expressionHolds,
   globMatches,
-  globToRegExp,
   matches,
   PolicyIndex,
   policyRegions,
