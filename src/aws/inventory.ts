@@ -40,6 +40,7 @@ import { CallCounter, type CallCounts } from './calls.ts';
 import { mapConcurrent } from './concurrency.ts';
 import type { Aws } from './context.ts';
 import { type AwsError, classifyAwsError } from './errors.ts';
+import { accountOfArn, paginate } from './paginate.ts';
 
 export const LAMBDA_NAMESPACE = 'lambda';
 export const PROVISIONED_DIMENSION = 'lambda:function:ProvisionedConcurrency';
@@ -124,23 +125,30 @@ function toObserved(region: string, f: ListedFunction, tags: Record<string, stri
 
 export async function listAllFunctions(aws: Aws, region: string): Promise<ListedFunction[]> {
   const all: ListedFunction[] = [];
-  let marker: string | undefined;
-  do {
-    const page: ListFunctionsCommandOutput = await aws.call({ region, bucket: 'lambda', api: 'ListFunctions' }, (c) =>
+  await paginate<ListFunctionsCommandOutput>(aws, {
+    region,
+    bucket: 'lambda',
+    api: 'ListFunctions',
+    send: (c, marker) =>
       c.lambda.send(new ListFunctionsCommand({ MaxItems: LIST_FUNCTIONS_PAGE_SIZE, Marker: marker })),
-    );
-    all.push(...(page.Functions ?? []));
-    marker = page.NextMarker || undefined;
-  } while (marker !== undefined);
+    next: (page) => page.NextMarker,
+    onPage: (page) => {
+      const functions = page.Functions ?? [];
+      for (const f of functions) all.push(f);
+      return accountOfArn(functions[0]?.FunctionArn);
+    },
+  });
   return all;
 }
 
 /** Tags of every (ever) tagged function in the region, keyed by unqualified ARN. */
 export async function listAllFunctionTags(aws: Aws, region: string): Promise<Map<string, Record<string, string>>> {
   const byArn = new Map<string, Record<string, string>>();
-  let token: string | undefined;
-  do {
-    const page = await aws.call({ region, bucket: 'tagging', api: 'GetResources' }, (c) =>
+  await paginate(aws, {
+    region,
+    bucket: 'tagging',
+    api: 'GetResources',
+    send: (c, token) =>
       c.tagging.send(
         new GetResourcesCommand({
           ResourceTypeFilters: ['lambda:function'],
@@ -148,18 +156,21 @@ export async function listAllFunctionTags(aws: Aws, region: string): Promise<Map
           PaginationToken: token,
         }),
       ),
-    );
-    for (const mapping of page.ResourceTagMappingList ?? []) {
-      if (mapping.ResourceARN === undefined) continue;
-      const arn = unqualifiedArn(mapping.ResourceARN);
-      const tags = byArn.get(arn) ?? {};
-      for (const tag of mapping.Tags ?? []) {
-        if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
+    next: (page) => page.PaginationToken,
+    onPage: (page) => {
+      const mappings = page.ResourceTagMappingList ?? [];
+      for (const mapping of mappings) {
+        if (mapping.ResourceARN === undefined) continue;
+        const arn = unqualifiedArn(mapping.ResourceARN);
+        const tags = byArn.get(arn) ?? {};
+        for (const tag of mapping.Tags ?? []) {
+          if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
+        }
+        byArn.set(arn, tags);
       }
-      byArn.set(arn, tags);
-    }
-    token = page.PaginationToken || undefined;
-  } while (token !== undefined);
+      return accountOfArn(mappings[0]?.ResourceARN);
+    },
+  });
   return byArn;
 }
 
@@ -177,9 +188,11 @@ export async function readAccount(aws: Aws, region: string): Promise<RegionAccou
 
 export async function listScalableTargets(aws: Aws, region: string): Promise<ScalableTargetState[]> {
   const all: ScalableTargetState[] = [];
-  let token: string | undefined;
-  do {
-    const page = await aws.call({ region, bucket: 'autoscaling', api: 'DescribeScalableTargets' }, (c) =>
+  await paginate(aws, {
+    region,
+    bucket: 'autoscaling',
+    api: 'DescribeScalableTargets',
+    send: (c, token) =>
       c.autoscaling.send(
         new DescribeScalableTargetsCommand({
           ServiceNamespace: LAMBDA_NAMESPACE,
@@ -187,22 +200,25 @@ export async function listScalableTargets(aws: Aws, region: string): Promise<Sca
           NextToken: token,
         }),
       ),
-    );
-    for (const t of page.ScalableTargets ?? []) {
-      if (t.ScalableDimension !== PROVISIONED_DIMENSION || t.ResourceId === undefined) continue;
-      all.push({ resourceId: t.ResourceId, minCapacity: t.MinCapacity ?? 0, maxCapacity: t.MaxCapacity ?? 0 });
-    }
-    token = page.NextToken || undefined;
-  } while (token !== undefined);
+    next: (page) => page.NextToken,
+    onPage: (page) => {
+      for (const t of page.ScalableTargets ?? []) {
+        if (t.ScalableDimension !== PROVISIONED_DIMENSION || t.ResourceId === undefined) continue;
+        all.push({ resourceId: t.ResourceId, minCapacity: t.MinCapacity ?? 0, maxCapacity: t.MaxCapacity ?? 0 });
+      }
+    },
+  });
   return all;
 }
 
 /** Scheduled actions of the lambda namespace that carry our ownership prefix; others are never even returned. */
 export async function listOwnedScheduledActions(aws: Aws, region: string): Promise<ScheduledActionState[]> {
   const owned: ScheduledActionState[] = [];
-  let token: string | undefined;
-  do {
-    const page = await aws.call({ region, bucket: 'autoscaling', api: 'DescribeScheduledActions' }, (c) =>
+  await paginate(aws, {
+    region,
+    bucket: 'autoscaling',
+    api: 'DescribeScheduledActions',
+    send: (c, token) =>
       c.autoscaling.send(
         new DescribeScheduledActionsCommand({
           ServiceNamespace: LAMBDA_NAMESPACE,
@@ -210,23 +226,25 @@ export async function listOwnedScheduledActions(aws: Aws, region: string): Promi
           NextToken: token,
         }),
       ),
-    );
-    for (const a of page.ScheduledActions ?? []) {
-      const name = a.ScheduledActionName;
-      if (name === undefined || !isOwnedActionName(name)) continue;
-      if (a.ScalableDimension !== undefined && a.ScalableDimension !== PROVISIONED_DIMENSION) continue;
-      const action: ScheduledActionState = {
-        name,
-        resourceId: a.ResourceId ?? '',
-        schedule: a.Schedule ?? '',
-        timezone: a.Timezone || 'UTC',
-      };
-      if (a.ScalableTargetAction?.MinCapacity !== undefined) action.minCapacity = a.ScalableTargetAction.MinCapacity;
-      if (a.ScalableTargetAction?.MaxCapacity !== undefined) action.maxCapacity = a.ScalableTargetAction.MaxCapacity;
-      owned.push(action);
-    }
-    token = page.NextToken || undefined;
-  } while (token !== undefined);
+    next: (page) => page.NextToken,
+    onPage: (page) => {
+      for (const a of page.ScheduledActions ?? []) {
+        const name = a.ScheduledActionName;
+        if (name === undefined || !isOwnedActionName(name)) continue;
+        if (a.ScalableDimension !== undefined && a.ScalableDimension !== PROVISIONED_DIMENSION) continue;
+        const action: ScheduledActionState = {
+          name,
+          resourceId: a.ResourceId ?? '',
+          schedule: a.Schedule ?? '',
+          timezone: a.Timezone || 'UTC',
+        };
+        const target = a.ScalableTargetAction;
+        if (target?.MinCapacity !== undefined) action.minCapacity = target.MinCapacity;
+        if (target?.MaxCapacity !== undefined) action.maxCapacity = target.MaxCapacity;
+        owned.push(action);
+      }
+    },
+  });
   return owned;
 }
 
@@ -261,9 +279,11 @@ export async function listProvisionedConfigs(
   name: string,
 ): Promise<Map<string, ProvisionedConfig>> {
   const configs = new Map<string, ProvisionedConfig>();
-  let marker: string | undefined;
-  do {
-    const page = await aws.call({ region, bucket: 'lambda', api: 'ListProvisionedConcurrencyConfigs' }, (c) =>
+  await paginate(aws, {
+    region,
+    bucket: 'lambda',
+    api: 'ListProvisionedConcurrencyConfigs',
+    send: (c, marker) =>
       c.lambda.send(
         new ListProvisionedConcurrencyConfigsCommand({
           FunctionName: name,
@@ -271,16 +291,19 @@ export async function listProvisionedConfigs(
           Marker: marker,
         }),
       ),
-    );
-    for (const c of page.ProvisionedConcurrencyConfigs ?? []) {
-      const qualifier = c.FunctionArn === undefined ? undefined : qualifierOfArn(c.FunctionArn);
-      if (qualifier === undefined) continue;
-      const config: ProvisionedConfig = { requested: c.RequestedProvisionedConcurrentExecutions ?? 0 };
-      if (c.Status !== undefined) config.status = c.Status;
-      configs.set(qualifier, config);
-    }
-    marker = page.NextMarker || undefined;
-  } while (marker !== undefined);
+    next: (page) => page.NextMarker,
+    onPage: (page) => {
+      const list = page.ProvisionedConcurrencyConfigs ?? [];
+      for (const c of list) {
+        const qualifier = c.FunctionArn === undefined ? undefined : qualifierOfArn(c.FunctionArn);
+        if (qualifier === undefined) continue;
+        const config: ProvisionedConfig = { requested: c.RequestedProvisionedConcurrentExecutions ?? 0 };
+        if (c.Status !== undefined) config.status = c.Status;
+        configs.set(qualifier, config);
+      }
+      return accountOfArn(list[0]?.FunctionArn);
+    },
+  });
   return configs;
 }
 
