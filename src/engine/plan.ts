@@ -3,6 +3,7 @@
  * and a report per policy. Pure and deterministic: the same inputs in any order give the same plan.
  */
 import { analyzeBlock, type BlockAnalysis, windowView } from './block.ts';
+import { orphanedActions } from './cleanup.ts';
 import { CostAccumulator } from './cost.ts';
 import { diffAudit, diffEnforced, RegionContext } from './diff.ts';
 import { compareIds, type MergedSettings, type MergeResult, mergeEnforce } from './merge.ts';
@@ -72,6 +73,8 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
 
   const functions: FunctionPlan[] = [];
   const merges = new Map<string, MergeResult>();
+  // Every policy of the set, suspended ones included: an owner that still exists keeps what it may resume.
+  const policiesById = new Map(policies.map((p) => [p.id, p]));
   const regions = [...fleet.regions].sort((a, b) => compareIds(a.region, b.region));
   for (const snapshot of regions) {
     const ctx = new RegionContext(
@@ -85,8 +88,26 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
       // The snapshot's region is authoritative (a function listed under a region lives there).
       const fn: ObservedFunction = raw.region === snapshot.region ? raw : { ...raw, region: snapshot.region };
       const matched = index.matching(fn);
-      if (matched.length === 0) continue;
-      functions.push(planFunction(fn, matched, blocks, ctx, tallies, merges));
+      if (matched.length === 0) {
+        // No policy governs it any more, but actions we created may still run its provisioned concurrency.
+        const owned = ctx.ownedActionsByFunction.get(fn.name);
+        const orphans = owned === undefined ? undefined : orphanedActions(owned, policiesById);
+        if (orphans && orphans.actions.length > 0) {
+          functions.push({
+            region: fn.region,
+            name: fn.name,
+            policies: [],
+            compliant: false,
+            drift: orphans.drift,
+            actions: orphans.actions,
+            refusals: [],
+            overridden: [],
+            auditDrift: [],
+          });
+        }
+        continue;
+      }
+      functions.push(planFunction(fn, matched, blocks, ctx, tallies, merges, policiesById));
     }
   }
 
@@ -113,6 +134,7 @@ function planFunction(
   ctx: RegionContext,
   tallies: ReadonlyMap<string, PolicyTally>,
   merges: Map<string, MergeResult>,
+  policiesById: ReadonlyMap<string, PolicyInput>,
 ): FunctionPlan {
   // `matched` comes from the index sorted by id (active policies are sorted), so ids and the merge key are stable.
   const enforce: PolicyInput[] = [];
@@ -126,7 +148,9 @@ function planFunction(
     merges.set(key, merged);
   }
   const diff =
-    enforce.length > 0 ? diffEnforced(fn, merged.settings, blocks, ctx) : { drift: [], actions: [], refusals: [] };
+    enforce.length > 0
+      ? diffEnforced(fn, merged.settings, blocks, ctx)
+      : { ...orphanedActions(ctx.ownedActionsByFunction.get(fn.name) ?? [], policiesById), refusals: [] };
   const auditDrift: Drift[] = [];
   for (const p of audit) auditDrift.push(...diffAudit(fn, p, blocks.get(p.id)));
   const fp: FunctionPlan = {
