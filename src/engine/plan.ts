@@ -165,29 +165,45 @@ function planFunction(
     auditDrift,
   };
 
+  // Indexed once per function: with many overlapping policies, `overridden` holds one entry per losing policy and
+  // field, and scanning it for each matched policy made a plan quadratic in the number of policies.
+  const refusedBy = groupByPolicy(fp.refusals);
+  const drifted = idsOf(fp.drift);
+  const auditDrifted = idsOf(fp.auditDrift);
+  const overridden = idsOf(fp.overridden);
   for (const p of matched) {
     const tl = tallies.get(p.id) as PolicyTally;
     tl.matched++;
-    let refused = false;
-    for (const r of fp.refusals) {
-      if (r.policy !== p.id) continue;
-      refused = true;
-      const seen = tl.refusalsByReason.get(r.reason);
-      if (seen) seen.count++;
-      else tl.refusalsByReason.set(r.reason, { count: 1, example: `${fn.region}/${fn.name}: ${r.message}` });
-    }
-    if (refused) tl.infeasible++;
-    else if (has(p.mode === 'Audit' ? fp.auditDrift : fp.drift, p.id)) tl.drifted++;
-    else if (has(fp.overridden, p.id)) tl.overridden++;
+    const refusals = refusedBy.get(p.id);
+    if (refusals !== undefined) {
+      for (const r of refusals) {
+        const seen = tl.refusalsByReason.get(r.reason);
+        if (seen) seen.count++;
+        else tl.refusalsByReason.set(r.reason, { count: 1, example: `${fn.region}/${fn.name}: ${r.message}` });
+      }
+      tl.infeasible++;
+    } else if ((p.mode === 'Audit' ? auditDrifted : drifted).has(p.id)) tl.drifted++;
+    else if (overridden.has(p.id)) tl.overridden++;
     else tl.compliant++;
     addCost(tl, p, fn, merged.settings, blocks.get(p.id));
   }
   return fp;
 }
 
-function has(list: readonly { policy: string }[], id: string): boolean {
-  for (const e of list) if (e.policy === id) return true;
-  return false;
+function idsOf(list: readonly { policy: string }[]): Set<string> {
+  const out = new Set<string>();
+  for (const e of list) out.add(e.policy);
+  return out;
+}
+
+function groupByPolicy<T extends { policy: string }>(list: readonly T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const e of list) {
+    const group = out.get(e.policy);
+    if (group) group.push(e);
+    else out.set(e.policy, [e]);
+  }
+  return out;
 }
 
 /** The policy's schedule costs only where its block is the one in effect (always, for an Audit policy). */
