@@ -46,6 +46,8 @@ export interface AnswerFault {
   region?: string;
   /** Answers broken (default 1). */
   count?: number;
+  /** Matching answers let through unbroken first (default 0), e.g. to break only a re-check. */
+  skip?: number;
 }
 
 export interface FaultOptions {
@@ -126,6 +128,10 @@ export class FaultInjector {
     );
     const hit = list[index];
     if (!hit) return undefined;
+    if ((hit.skip ?? 0) > 0) {
+      hit.skip = (hit.skip ?? 0) - 1;
+      return undefined;
+    }
     hit.count = (hit.count ?? 1) - 1;
     if (hit.count <= 0) list.splice(index, 1);
     return hit;
