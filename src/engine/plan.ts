@@ -9,6 +9,7 @@ import { diffAudit, diffEnforced, RegionContext } from './diff.ts';
 import { compareIds, type MergedSettings, type MergeResult, mergeEnforce } from './merge.ts';
 import type {
   Drift,
+  FieldName,
   FleetSnapshot,
   FunctionPlan,
   ObservedFunction,
@@ -88,6 +89,7 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
       // The snapshot's region is authoritative (a function listed under a region lives there).
       const fn: ObservedFunction = raw.region === snapshot.region ? raw : { ...raw, region: snapshot.region };
       const matched = index.matching(fn);
+      if (matched.length === 0 && fn.unreadable !== undefined && fn.unreadable.length > 0) continue;
       if (matched.length === 0) {
         // No policy governs it any more, but actions we created may still run its provisioned concurrency.
         const owned = ctx.ownedActionsByFunction.get(fn.name);
@@ -105,6 +107,10 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
             auditDrift: [],
           });
         }
+        continue;
+      }
+      if (fn.unreadable !== undefined && fn.unreadable.length > 0) {
+        functions.push(unreadableFunction(fn, fn.unreadable, matched, tallies));
         continue;
       }
       functions.push(planFunction(fn, matched, blocks, ctx, tallies, merges, policiesById));
@@ -188,6 +194,53 @@ function planFunction(
     addCost(tl, p, fn, merged.settings, blocks.get(p.id));
   }
   return fp;
+}
+
+/**
+ * A function part of whose AWS answer did not parse: reported (NotRead, naming what was wrong) for every policy
+ * that matches it, and never written to, so no write is ever based on a value that was not understood.
+ */
+function unreadableFunction(
+  fn: ObservedFunction,
+  problems: readonly string[],
+  matched: readonly PolicyInput[],
+  tallies: ReadonlyMap<string, PolicyTally>,
+): FunctionPlan {
+  const message = `AWS's answer for this function did not parse (${problems.join('; ')}); nothing is written to it until it does`;
+  const refusals = matched.map((p) => ({
+    field: governedField(p),
+    reason: 'NotRead' as const,
+    message,
+    policy: p.id,
+  }));
+  for (const p of matched) {
+    const tl = tallies.get(p.id) as PolicyTally;
+    tl.matched++;
+    tl.infeasible++;
+    const seen = tl.refusalsByReason.get('NotRead');
+    if (seen) seen.count++;
+    else tl.refusalsByReason.set('NotRead', { count: 1, example: `${fn.region}/${fn.name}: ${message}` });
+  }
+  return {
+    region: fn.region,
+    name: fn.name,
+    policies: matched.map((p) => p.id),
+    compliant: false,
+    drift: [],
+    actions: [],
+    refusals,
+    overridden: [],
+    auditDrift: [],
+  };
+}
+
+function governedField(p: PolicyInput): FieldName {
+  const s = p.settings;
+  if (s.memorySize !== undefined) return 'memorySize';
+  if (s.timeout !== undefined) return 'timeout';
+  if (s.architecture !== undefined) return 'architecture';
+  if (s.reservedConcurrency !== undefined) return 'reservedConcurrency';
+  return 'provisionedConcurrency';
 }
 
 function idsOf(list: readonly { policy: string }[]): Set<string> {
