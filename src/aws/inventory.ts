@@ -169,6 +169,14 @@ export async function listAllFunctions(aws: Aws, region: string): Promise<Listed
       c.lambda.send(new ListFunctionsCommand({ MaxItems: LIST_FUNCTIONS_PAGE_SIZE, Marker: marker })),
     next: (page) => page.NextMarker,
     onPage: (page) => {
+      const raw: unknown = page.Functions;
+      // No list where one belongs is not "no functions": a plan on it would pass having checked nothing.
+      if (raw !== undefined && !Array.isArray(raw)) {
+        throw new AwsUnexpectedError(`ListFunctions: Functions ${describeValue(raw)} is not a list`, undefined, {
+          api: 'ListFunctions',
+          awsCode: 'UnparsableAnswer',
+        });
+      }
       const functions = page.Functions ?? [];
       for (const f of functions) all.push(f);
       return accountOfArn(functions[0]?.FunctionArn);
@@ -203,7 +211,7 @@ export async function listAllFunctionTags(
         if (typeof mapping.ResourceARN !== 'string') continue;
         const arn = unqualifiedArn(mapping.ResourceARN);
         const tags = byArn.get(arn) ?? {};
-        const list: unknown = mapping.Tags ?? [];
+        const list: unknown = mapping.Tags === undefined ? [] : mapping.Tags;
         // A tag that did not parse could make a selector match (NotIn, DoesNotExist) or miss: the function is
         // then reported, not selected on a guess.
         if (!Array.isArray(list)) problems.set(arn, [...(problems.get(arn) ?? []), `Tags ${describeValue(list)}`]);
