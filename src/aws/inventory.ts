@@ -170,8 +170,9 @@ export async function listAllFunctions(aws: Aws, region: string): Promise<Listed
     next: (page) => page.NextMarker,
     onPage: (page) => {
       const raw: unknown = page.Functions;
-      // No list where one belongs is not "no functions": a plan on it would pass having checked nothing.
-      if (raw !== undefined && !Array.isArray(raw)) {
+      // No list where one belongs is not "no functions" (AWS always sends one, empty or not): a plan on it would
+      // pass having checked nothing.
+      if (!Array.isArray(raw)) {
         throw new AwsUnexpectedError(`ListFunctions: Functions ${describeValue(raw)} is not a list`, undefined, {
           api: 'ListFunctions',
           awsCode: 'UnparsableAnswer',
@@ -206,6 +207,18 @@ export async function listAllFunctionTags(
       ),
     next: (page) => page.PaginationToken,
     onPage: (page) => {
+      const raw: unknown = page.ResourceTagMappingList;
+      // Without the list every function would look untagged, and policies selecting by absent tags would match.
+      if (!Array.isArray(raw)) {
+        throw new AwsUnexpectedError(
+          `GetResources: ResourceTagMappingList ${describeValue(raw)} is not a list`,
+          undefined,
+          {
+            api: 'GetResources',
+            awsCode: 'UnparsableAnswer',
+          },
+        );
+      }
       const mappings = page.ResourceTagMappingList ?? [];
       for (const mapping of mappings) {
         if (typeof mapping.ResourceARN !== 'string') continue;
