@@ -36,17 +36,21 @@ export function deleteOf(a: ScheduledActionState): Extract<Action, { api: 'Delet
  * Which owned actions of a function that no active Enforce policy matches must go: those whose owner is no longer
  * in the policy set, or is an active Enforce policy (which, not matching the function, no longer declares them).
  * An owner that is suspended or in Audit mode keeps its actions: suspension means "no writes", Audit "never writes".
+ * Only owners in `namespaces` are judged: a policy set covers the namespaces it holds policies in, and knows
+ * nothing of others (a controller watching one namespace, a CI job over one team's repository), whose actions an
+ * absent owner would otherwise make look orphaned.
  */
 export function orphanedActions(
   owned: readonly ScheduledActionState[],
   policiesById: ReadonlyMap<string, PolicyInput>,
+  namespaces: ReadonlySet<string>,
 ): { drift: Drift[]; actions: Action[] } {
   const drift: Drift[] = [];
   const actions: Action[] = [];
   const sorted = [...owned].sort((a, b) => compareIds(a.resourceId, b.resourceId) || compareIds(a.name, b.name));
   for (const a of sorted) {
     const owner = ownerOfAction(a.name);
-    if (owner === undefined) continue;
+    if (owner === undefined || !namespaces.has(owner.namespace)) continue;
     const policy = policiesById.get(owner.id);
     if (policy && (policy.suspend || policy.mode !== 'Enforce')) continue;
     drift.push({

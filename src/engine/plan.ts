@@ -76,6 +76,7 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
   const merges = new Map<string, MergeResult>();
   // Every policy of the set, suspended ones included: an owner that still exists keeps what it may resume.
   const policiesById = new Map(policies.map((p) => [p.id, p]));
+  const namespaces = new Set(policies.map((p) => p.namespace));
   const regions = [...fleet.regions].sort((a, b) => compareIds(a.region, b.region));
   for (const snapshot of regions) {
     const ctx = new RegionContext(
@@ -93,7 +94,7 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
       if (matched.length === 0) {
         // No policy governs it any more, but actions we created may still run its provisioned concurrency.
         const owned = ctx.ownedActionsByFunction.get(fn.name);
-        const orphans = owned === undefined ? undefined : orphanedActions(owned, policiesById);
+        const orphans = owned === undefined ? undefined : orphanedActions(owned, policiesById, namespaces);
         if (orphans && orphans.actions.length > 0) {
           functions.push({
             region: fn.region,
@@ -113,7 +114,7 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
         functions.push(unreadableFunction(fn, fn.unreadable, matched, tallies));
         continue;
       }
-      functions.push(planFunction(fn, matched, blocks, ctx, tallies, merges, policiesById));
+      functions.push(planFunction(fn, matched, blocks, ctx, tallies, merges, policiesById, namespaces));
     }
   }
 
@@ -141,6 +142,7 @@ function planFunction(
   tallies: ReadonlyMap<string, PolicyTally>,
   merges: Map<string, MergeResult>,
   policiesById: ReadonlyMap<string, PolicyInput>,
+  namespaces: ReadonlySet<string>,
 ): FunctionPlan {
   // `matched` comes from the index sorted by id (active policies are sorted), so ids and the merge key are stable.
   const enforce: PolicyInput[] = [];
@@ -156,7 +158,7 @@ function planFunction(
   const diff =
     enforce.length > 0
       ? diffEnforced(fn, merged.settings, blocks, ctx)
-      : { ...orphanedActions(ctx.ownedActionsByFunction.get(fn.name) ?? [], policiesById), refusals: [] };
+      : { ...orphanedActions(ctx.ownedActionsByFunction.get(fn.name) ?? [], policiesById, namespaces), refusals: [] };
   const auditDrift: Drift[] = [];
   for (const p of audit) auditDrift.push(...diffAudit(fn, p, blocks.get(p.id)));
   const fp: FunctionPlan = {

@@ -629,7 +629,7 @@ describe('actions', () => {
     it('a function matched by no Enforce policy: only the owned actions nothing declares any more are deleted', () => {
       // platform/p (the owner of inSync's actions) is not in the set any more: its leftovers go.
       const p = plan(
-        [policy('a/audit', { mode: 'Audit', settings: { memorySize: 1024 } })],
+        [policy('platform/audit', { mode: 'Audit', settings: { memorySize: 1024 } })],
         fleet(region([fn('f')], inSync())),
         NOW,
         OPTIONS,
@@ -639,7 +639,7 @@ describe('actions', () => {
         { api: 'DeleteScheduledAction', resourceId: 'function:f:live', scheduledActionName: START },
       ]);
       expect(p.functions[0]?.auditDrift).toEqual([
-        { field: 'memorySize', desired: 1024, actual: 512, policy: 'a/audit' },
+        { field: 'memorySize', desired: 1024, actual: 512, policy: 'platform/audit' },
       ]);
       // Nothing else is ever written to it.
       expect(new Set(p.functions[0]?.actions.map((a) => a.api))).toEqual(new Set(['DeleteScheduledAction']));
@@ -650,7 +650,10 @@ describe('actions', () => {
         'the owner narrowed its selector (no longer matches)',
         [policy('platform/p', { selector: { tags: { x: 'y' } }, settings })],
       ],
-      ['the owner is gone (policy file removed)', [policy('other/q', { selector: { tags: { x: 'y' } }, settings })]],
+      [
+        'the owner is gone (policy file removed), its namespace is still covered',
+        [policy('platform/q', { selector: { tags: { x: 'y' } }, settings })],
+      ],
     ])('%s: its actions on the unmatched function are deleted, and plan shows them', (_label, policies) => {
       const p = plan(policies, fleet(region([fn('f', { qualifiers: live(20) })], inSync())), NOW, OPTIONS);
       expect(p.functions).toHaveLength(1);
@@ -669,6 +672,16 @@ describe('actions', () => {
     ])('an owner that still exists but is %s keeps its actions', (_label, extra) => {
       const owner = policy('platform/p', { selector: { tags: { x: 'y' } }, settings, ...extra });
       const p = plan([owner], fleet(region([fn('f')], inSync())), NOW, OPTIONS);
+      expect(p.functions).toEqual([]);
+    });
+
+    it('owners in namespaces the policy set does not cover are never judged (a one-namespace controller, one repo)', () => {
+      const p = plan(
+        [policy('other/q', { selector: { tags: { x: 'y' } }, settings })],
+        fleet(region([fn('f')], inSync())),
+        NOW,
+        OPTIONS,
+      );
       expect(p.functions).toEqual([]);
     });
 
