@@ -3,6 +3,7 @@
  * profile, web identity/IRSA, EKS Pod Identity, IMDS), so nothing here knows how the pod is authenticated.
  */
 import { createRequire } from 'node:module';
+import { pipeline, Readable, Transform } from 'node:stream';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
@@ -26,6 +27,8 @@ export interface ClientsConfig {
   connectionTimeoutMs?: number;
   /** The other deadlines of one attempt; each one, when exceeded, fails the attempt as a retryable TimeoutError. */
   deadlines?: Partial<Deadlines>;
+  /** Largest answer read (default DEFAULT_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
   /** Environment to inspect for credentials (default process.env); injectable for tests. */
   env?: NodeJS.ProcessEnv;
 }
@@ -96,10 +99,22 @@ export class AttemptDeadlineError extends Error {
  * handler keeps listening to the signal until the request closes, so it also ends a response body that is still
  * being read.
  */
+/** An answer larger than any AWS answer the adapters read (ListFunctions pages of 50 are well under 1 MiB). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** The answer was larger than the bound: not retried (it would be as large again). */
+export class ResponseTooLargeError extends Error {
+  override readonly name = 'ResponseTooLargeError';
+  constructor(limit: number, seen: number | undefined) {
+    super(`AWS answer ${seen === undefined ? 'exceeds' : `of ${seen} bytes exceeds`} the ${limit}-byte limit`);
+  }
+}
+
 export class DeadlineHttpHandler extends NodeHttpHandler {
   readonly deadlines: Deadlines;
+  readonly maxResponseBytes: number;
 
-  constructor(deadlines: Deadlines) {
+  constructor(deadlines: Deadlines, maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES) {
     super({
       connectionTimeout: deadlines.connectMs,
       requestTimeout: deadlines.responseMs,
@@ -107,6 +122,7 @@ export class DeadlineHttpHandler extends NodeHttpHandler {
       socketTimeout: deadlines.socketIdleMs,
     });
     this.deadlines = deadlines;
+    this.maxResponseBytes = maxResponseBytes;
   }
 
   override handle(request: HandleArgs[0], options: HandleArgs[1] = {}): ReturnType<NodeHttpHandler['handle']> {
@@ -119,45 +135,53 @@ export class DeadlineHttpHandler extends NodeHttpHandler {
       if (outer.aborted) controller.abort(outer.reason);
       else outer.addEventListener('abort', () => controller.abort(outer.reason), { once: true });
     }
-    const result = super.handle(request, { ...options, abortSignal: controller.signal });
+    const max = this.maxResponseBytes;
     // The deadline must outlive the headers (the body is read after handle() resolves): past them it destroys the
     // body stream, which fails the read. Cleared once the body has closed, or when the attempt failed earlier.
-    result.then(
+    return super.handle(request, { ...options, abortSignal: controller.signal }).then(
       ({ response }) => {
         const body: unknown = response.body;
-        if (!isStream(body)) {
+        if (!isReadable(body)) {
           clearTimeout(timer);
-          return;
+          return { response };
         }
+        const declared = Number(response.headers['content-length'] ?? response.headers['Content-Length']);
+        if (Number.isFinite(declared) && declared > max) {
+          clearTimeout(timer);
+          body.destroy();
+          throw new ResponseTooLargeError(max, declared);
+        }
+        // Counted as the SDK reads it, so an answer without a length (or lying about it) is bounded too.
+        let seen = 0;
+        const counted = new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            seen += chunk.length;
+            if (seen > max) done(new ResponseTooLargeError(max, undefined));
+            else done(null, chunk);
+          },
+        });
+        pipeline(body, counted, () => clearTimeout(timer));
         const onAbort = (): void => {
           body.destroy(controller.signal.reason instanceof Error ? controller.signal.reason : undefined);
         };
         controller.signal.addEventListener('abort', onAbort, { once: true });
-        body.once('close', () => {
+        counted.once('close', () => {
           clearTimeout(timer);
           controller.signal.removeEventListener('abort', onAbort);
         });
+        response.body = counted;
+        return { response };
       },
-      () => clearTimeout(timer),
+      (error: unknown) => {
+        clearTimeout(timer);
+        throw error;
+      },
     );
-    return result;
   }
 }
 
-interface BodyStream {
-  once(event: 'close', listener: () => void): unknown;
-  destroy(error?: Error): unknown;
-}
-
-function isStream(value: unknown): value is BodyStream {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    'once' in value &&
-    typeof value.once === 'function' &&
-    'destroy' in value &&
-    typeof value.destroy === 'function'
-  );
+function isReadable(value: unknown): value is Readable {
+  return value instanceof Readable;
 }
 
 export interface RegionClients {
@@ -226,7 +250,7 @@ export function sdkClientConfig(region: string, config: ClientsConfig) {
     maxAttempts: 1,
     customUserAgent: [[USER_AGENT_APP_ID, CONTROLLER_VERSION]] as [string, string][],
     userAgentAppId: USER_AGENT_APP_ID,
-    requestHandler: new DeadlineHttpHandler(resolveDeadlines(config)),
+    requestHandler: new DeadlineHttpHandler(resolveDeadlines(config), config.maxResponseBytes),
   };
 }
 

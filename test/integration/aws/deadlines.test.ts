@@ -152,6 +152,55 @@ describe('AWS call deadlines', () => {
   });
 });
 
+describe('AWS answer size bound', () => {
+  async function bigAnswer(declareLength: boolean): Promise<Stall> {
+    const sockets = new Set<Socket>();
+    let attempts = 0;
+    const server: HttpServer = createHttpServer((req, res) => {
+      attempts += 1;
+      req.resume();
+      const body = `{"Functions":[${Array.from({ length: 20_000 }, () => '{"FunctionName":"f"}').join(',')}]}`;
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        ...(declareLength ? { 'content-length': String(Buffer.byteLength(body)) } : {}),
+      });
+      res.end(body);
+    });
+    server.on('connection', (sock: Socket) => {
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return register(server, sockets, () => attempts);
+  }
+
+  it.each([
+    ['declared by Content-Length (refused before reading)', true],
+    ['streamed without a length (counted while read)', false],
+  ])('an answer above the bound fails, %s, and is not retried', async (_label, declared) => {
+    const server = await bigAnswer(declared);
+    const aws = createAws({ regions: [REGION], env: {}, endpoint: server.url, maxResponseBytes: 100_000 });
+    try {
+      const err = await readFleet(aws, [REGION], () => []).catch((e: unknown) => e);
+      expect(String((err as Error).message)).toMatch(/exceeds the 100000-byte limit/);
+      expect(err).toMatchObject({ code: 'Unexpected' });
+    } finally {
+      aws.destroy();
+    }
+  });
+
+  it('the same answer within the bound is read', async () => {
+    const server = await bigAnswer(false);
+    const aws = createAws({ regions: [REGION], env: {}, endpoint: server.url });
+    try {
+      const { listAllFunctions } = await import('../../../src/aws/inventory.ts');
+      expect(await listAllFunctions(aws, REGION)).toHaveLength(20_000);
+    } finally {
+      aws.destroy();
+    }
+  });
+});
+
 describe('resolveDeadlines', () => {
   it('defaults, the environment override and explicit options, in that order', () => {
     expect(resolveDeadlines({ env: {} })).toEqual({
