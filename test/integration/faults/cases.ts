@@ -6,9 +6,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { overlapMs } from '../../../bench/overlap.ts';
 import type { AnswerFault, AnswerFaultKind, FaultOptions } from '../../../src/emulator/faults.ts';
 import { validateSeed } from '../../../src/emulator/seed.ts';
 import { globMatches, type StepCounter } from '../../../src/engine/glob.ts';
@@ -763,6 +765,57 @@ const inputFaults: FaultCase[] = [
         for (const s of sockets) s.destroy();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }
+    },
+  },
+  {
+    fault: 'An AWS answer announcing 100 MB',
+    injection: 'HTTP server: 200 with Content-Length 104857600',
+    expected: 'refused before reading (64 MiB bound), not retried; exit 1',
+    run: async () => {
+      const server = createHttpServer((req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '104857600' });
+        res.write('{');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      try {
+        return await inputCase(
+          [
+            'plan',
+            '-f',
+            policyFile('ok3.yaml', POLICY('')),
+            '--regions',
+            EU,
+            '--aws-endpoint',
+            `http://127.0.0.1:${port}`,
+          ],
+          1,
+          /exceeds the 67108864-byte limit/,
+        );
+      } finally {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    },
+  },
+  {
+    fault: '200,000 overlapping policies (all select the same functions)',
+    injection: 'engine plan, 40,000 then 200,000 policies x 10 functions (bench/overlap.ts)',
+    expected: 'linear: 5x the policies take about 5x the time (quadratic would be 25x)',
+    run: async () => {
+      const small = overlapMs(40_000);
+      const large = overlapMs(200_000);
+      const ratio = large / small;
+      return {
+        observed: `x${ratio.toFixed(1)} for x5 policies`,
+        expected: ratio < 12,
+        crashed: false,
+        hung: false,
+        lost: 0,
+        duplicated: 0,
+      };
     },
   },
   {
