@@ -66,3 +66,41 @@ describe('readPolicyFile', () => {
     ]);
   });
 });
+
+describe('a YAML alias bomb', () => {
+  const bomb = (() => {
+    const lines = ['a0: &a0 [x]'];
+    for (let i = 1; i < 10; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(9)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
+    return `${lines.join('\n')}\n`;
+  })();
+
+  it('is an error of its document, naming the file, not an exception of the whole read', async () => {
+    const path = join(dir, 'bomb.yaml');
+    await writeFile(path, bomb);
+    const set = await loadPolicyFiles([path]);
+    expect(set.policies).toEqual([]);
+    expect(set.errors).toEqual([expect.stringMatching(/bomb\.yaml#0.*Excessive alias count/)]);
+  });
+
+  it('a watched directory keeps its last good set when a file turns into one', async () => {
+    const { FilePolicySource } = await import('../../../src/sources/files.ts');
+    const path = join(dir, 'p.yaml');
+    await writeFile(
+      path,
+      'apiVersion: lambdapolicy.io/v1alpha1\nkind: LambdaPolicy\nmetadata: {name: api}\nspec:\n  selector: {tags: {tier: api}}\n  settings: {memorySize: 1024}\n',
+    );
+    const source = new FilePolicySource([path], { debounceMs: 10_000 });
+    await source.start();
+    expect(source.current().policies).toHaveLength(1);
+    await writeFile(path, bomb);
+    await source.reload();
+    expect(source.current().policies).toHaveLength(1);
+    expect(source.current().errors.join('\n')).toMatch(/Excessive alias count/);
+    await source.stop();
+  });
+});
