@@ -174,6 +174,11 @@ export class DeadlineHttpHandler extends NodeHttpHandler {
       },
       (error: unknown) => {
         clearTimeout(timer);
+        // The handler reports its own abort as a bare "Request aborted": say which deadline ended the attempt.
+        const reason: unknown = controller.signal.reason;
+        if (reason instanceof AttemptDeadlineError && outer?.aborted !== true) {
+          throw Object.assign(reason, { cause: error });
+        }
         throw error;
       },
     );

@@ -113,6 +113,7 @@ export async function runController(opts: RunOptions): Promise<number> {
     readiness: controllerReadiness({
       watcherReady: () => source.watcher.ready(),
       ...(elector ? { isLeader: () => elector.isLeader() } : {}),
+      unavailableRegions: () => manager.unavailableRegions(),
     }),
     liveness: { process: () => ({ ok: true }) },
   });

@@ -150,6 +150,29 @@ describe('AWS call deadlines', () => {
       else process.env[DEADLINE_ENV] = previous;
     }
   });
+  it('doctor reports every probe as failed by the deadline (not a hang) and exits 1', async () => {
+    const server = await silentServer();
+    const previous = process.env[DEADLINE_ENV];
+    process.env[DEADLINE_ENV] = '200';
+    try {
+      const result = await runCli(['doctor', '--regions', REGION, '--aws-endpoint', server.url, '-o', 'json']);
+      expect(result.code, result.stdout + result.stderr).toBe(1);
+      const report = JSON.parse(result.stdout) as {
+        identity: { status: string };
+        regions: { checks: { name: string; status: string; detail: string }[] }[];
+      };
+      expect(report.identity.status).toBe('fail');
+      const checks = report.regions.flatMap((r) => r.checks);
+      expect(checks.find((c) => c.name === 'lambda:ListFunctions')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(/timeout|timed out|deadline/i),
+      });
+      expect(checks.some((c) => c.status === 'ok')).toBe(false);
+    } finally {
+      if (previous === undefined) delete process.env[DEADLINE_ENV];
+      else process.env[DEADLINE_ENV] = previous;
+    }
+  });
 });
 
 describe('AWS answer size bound', () => {

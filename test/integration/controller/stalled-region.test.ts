@@ -1,7 +1,8 @@
 /**
  * A region whose AWS endpoint stalls (the connection is accepted, the answer never comes) makes the controller say
  * so — Ready=False/AwsUnavailable naming the region — once the attempts' deadlines have passed, instead of a pass
- * that never ends while /healthz and /readyz say ok. Without deadlines this test waits forever.
+ * that never ends while /healthz and /readyz say ok; /readyz names it (staying ready) and lpc_aws_region_unavailable
+ * is 1 for it. Without deadlines this test waits forever.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,8 +10,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { LambdaPolicyStatus } from '../../../src/api/schema.ts';
 import { type Aws, createAws } from '../../../src/aws/index.ts';
+import { controllerReadiness } from '../../../src/controller/health.ts';
 import { Manager } from '../../../src/controller/manager.ts';
 import { MemoryStatusSink } from '../../../src/controller/memory-sink.ts';
+import { ControllerMetrics } from '../../../src/controller/metrics.ts';
 import { type Emulator, startEmulator } from '../../../src/emulator/index.ts';
 import { FilePolicySource } from '../../../src/sources/files.ts';
 
@@ -22,6 +25,7 @@ let aws: Aws;
 let source: FilePolicySource;
 let manager: Manager;
 let sink: MemoryStatusSink;
+let metrics: ControllerMetrics;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lpc-stall-'));
@@ -51,7 +55,8 @@ spec:
   });
   source = new FilePolicySource([dir], { debounceMs: 50 });
   sink = new MemoryStatusSink();
-  manager = new Manager({ source, aws, defaultRegions: [REGION], sink });
+  metrics = new ControllerMetrics({ processMetrics: false });
+  manager = new Manager({ source, aws, defaultRegions: [REGION], sink, metrics });
   await source.start();
   manager.start();
 });
@@ -78,4 +83,13 @@ it('a stalled region: Ready=False/AwsUnavailable naming the region, and no write
   expect(condition).toMatchObject({ status: 'False', reason: 'AwsUnavailable' });
   expect(condition?.message).toContain(REGION);
   expect(emulator.runtime.writes).toEqual([]);
+
+  const readiness = controllerReadiness({
+    watcherReady: () => true,
+    unavailableRegions: () => manager.unavailableRegions(),
+  });
+  const aws = readiness.aws?.();
+  expect(aws?.ok).toBe(true);
+  expect(aws?.detail).toMatch(new RegExp(`^unavailable: AWS in ${REGION}: `));
+  expect((await metrics.render()).body).toContain(`lpc_aws_region_unavailable{region="${REGION}"} 1`);
 });
