@@ -174,11 +174,10 @@ export class DeadlineHttpHandler extends NodeHttpHandler {
       },
       (error: unknown) => {
         clearTimeout(timer);
-        // The handler reports its own abort as a bare "Request aborted": say which deadline ended the attempt.
+        // The handler reports its own abort as a bare "Request aborted" (whose causes lead back to the deadline):
+        // say which deadline ended the attempt.
         const reason: unknown = controller.signal.reason;
-        if (reason instanceof AttemptDeadlineError && outer?.aborted !== true) {
-          throw Object.assign(reason, { cause: error });
-        }
+        if (reason instanceof AttemptDeadlineError && outer?.aborted !== true) throw reason;
         throw error;
       },
     );
