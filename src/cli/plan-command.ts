@@ -57,6 +57,11 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
     return EXIT_ERROR;
   }
   const policies = loaded.policies.map(toPolicyInput);
+  // An empty set checks nothing: a CI gate on it would pass whatever AWS holds.
+  if (policies.length === 0) {
+    process.stderr.write(`error: no LambdaPolicy in ${opts.filename.join(', ')}: nothing to check\n`);
+    return EXIT_ERROR;
+  }
   let runtimes: Awaited<ReturnType<typeof loadRuntimeTable>>;
   try {
     runtimes = await loadRuntimeTable(opts.runtimesFile);
@@ -92,27 +97,42 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
       ...(runtimes ? { runtimes } : {}),
       onReadsPlanned: (_region, reads) => progress.expectReads(reads),
     });
-    let final = pass.plan;
+    let final: Plan | undefined = pass.plan;
+    let recheckError: unknown;
     if (opts.enforce && pass.executions.length > 0) {
       progress.phase('re-checking after apply');
-      final = (
-        await reconcileFleet(aws, policies, {
-          defaultRegions,
-          now: opts.now,
-          enforce: false,
-          ...(runtimes ? { runtimes } : {}),
-        })
-      ).plan;
+      // The writes are made: whatever happens to the re-check, they are reported below.
+      try {
+        final = (
+          await reconcileFleet(aws, policies, {
+            defaultRegions,
+            now: opts.now,
+            enforce: false,
+            ...(runtimes ? { runtimes } : {}),
+          })
+        ).plan;
+      } catch (error) {
+        final = undefined;
+        recheckError = error;
+      }
     }
     progress.done();
     if (opts.output === 'json') {
       const doc = opts.enforce
-        ? { ...planToJson(pass.plan), executions: executionsToJson(pass.executions), after: planToJson(final) }
+        ? {
+            ...planToJson(pass.plan),
+            executions: executionsToJson(pass.executions),
+            after: final === undefined ? null : planToJson(final),
+          }
         : planToJson(pass.plan);
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     } else {
       process.stdout.write(planToTable(pass.plan));
       if (opts.enforce) process.stdout.write(renderExecutions(pass.executions, final));
+    }
+    if (final === undefined) {
+      process.stderr.write(`error: re-check after apply failed: ${describe(recheckError)}\n`);
+      return EXIT_ERROR;
     }
     if (pass.executions.some((e) => !e.ok)) return EXIT_DRIFT;
     return hasDrift(final) ? EXIT_DRIFT : EXIT_OK;
@@ -128,7 +148,11 @@ function envRegions(): string[] {
   return region ? [region] : [];
 }
 
-function renderExecutions(executions: FunctionExecution[], after: Plan): string {
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function renderExecutions(executions: FunctionExecution[], after: Plan | undefined): string {
   const lines: string[] = [''];
   const applied = executions.reduce((n, e) => n + e.outcomes.filter((o) => o.status === 'applied').length, 0);
   const failed = executions.filter((e) => !e.ok);
@@ -137,7 +161,10 @@ function renderExecutions(executions: FunctionExecution[], after: Plan): string 
     const bad = e.outcomes.find((o) => o.status === 'failed');
     lines.push(`  failed: ${e.region}/${e.name}: ${bad?.action.api}: ${bad?.error?.message ?? 'unknown error'}`);
   }
-  const s = after.summary;
-  lines.push(`after apply: ${s.compliant}/${s.matched} compliant, ${s.drifted} drifted, ${s.infeasible} infeasible`);
+  if (after === undefined) lines.push('after apply: the re-check failed (see the error below)');
+  else {
+    const s = after.summary;
+    lines.push(`after apply: ${s.compliant}/${s.matched} compliant, ${s.drifted} drifted, ${s.infeasible} infeasible`);
+  }
   return `${lines.join('\n')}\n`;
 }

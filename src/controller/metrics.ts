@@ -35,6 +35,7 @@ export class ControllerMetrics {
   readonly events: Counter<'type' | 'reason'>;
   readonly leader: Gauge;
   readonly watchRestarts: Counter<'reason'>;
+  readonly regionUnavailable: Gauge<'region'>;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -96,6 +97,12 @@ export class ControllerMetrics {
       labelNames: ['reason'],
       registers,
     });
+    this.regionUnavailable = new Gauge({
+      name: 'lpc_aws_region_unavailable',
+      help: "1 while a region's last read failed (AWS stalled past its deadlines, denied or erroring), else 0.",
+      labelNames: ['region'],
+      registers,
+    });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'lpc_' });
   }
 
@@ -124,6 +131,15 @@ export class ControllerMetrics {
     for (const state of ['Compliant', 'Drifted', 'Remediated', 'Overridden', 'Failed', 'Infeasible'] as const) {
       this.functionsByState.remove({ policy, state });
     }
+  }
+
+  setRegionUnavailable(region: string, unavailable: boolean): void {
+    this.regionUnavailable.set({ region }, unavailable ? 1 : 0);
+  }
+
+  /** Drops the series of a region no policy reaches into any more. */
+  forgetRegion(region: string): void {
+    this.regionUnavailable.remove({ region });
   }
 
   setLeader(leading: boolean): void {
