@@ -271,6 +271,8 @@ async function describeLogGroups(
   stopAt?: string,
 ): Promise<void> {
   const api = 'DescribeLogGroups';
+  // Kept aside until the listing ends: groups from a listing that failed part way are not trusted either.
+  const listed = new Map<string, LogGroupState>();
   await paginate<DescribeLogGroupsCommandOutput>(aws, {
     region,
     bucket: 'logs',
@@ -299,11 +301,12 @@ async function describeLogGroups(
             `a log group did not parse (logGroupName ${describeValue(name)}, retentionInDays ${describeValue(retention)})`,
           );
         }
-        into.set(name, { name, exists: true, retentionInDays: typeof retention === 'number' ? retention : null });
+        listed.set(name, { name, exists: true, retentionInDays: typeof retention === 'number' ? retention : null });
       }
       return undefined;
     },
   });
+  for (const [name, group] of listed) into.set(name, group);
 }
 
 /**
