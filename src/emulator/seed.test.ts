@@ -113,6 +113,7 @@ describe('seed: production fields', () => {
     [fn({ logging: { format: 'XML' } }), 'seed.functions[0].logging.format'],
     [fn({ tracing: 'On' }), 'seed.functions[0].tracing'],
     [fn({ environment: { '1BAD': 'x' } }), 'seed.functions[0].environment.1BAD'],
+    [fn({ environment: { BIG: 'x'.repeat(4094) } }), 'seed.functions[0].environment'],
     [
       fn({ layers: [{ name: 'l', compatibleArchitectures: ['arm'] }] }),
       'seed.functions[0].layers[0].compatibleArchitectures',

@@ -94,6 +94,8 @@ export const SEED_LIMITS = {
   /** AWS's own limit of tags per resource. */
   tagsPerFunction: 50,
   stringLength: 4_096,
+  /** AWS's own limit on a function's environment variables, names and values together. */
+  environmentBytes: 4_096,
 } as const;
 
 export async function loadSeedFile(path: string): Promise<SeedDocument> {
@@ -254,6 +256,10 @@ function validateProduction(raw: Record<string, unknown>, path: string, fn: Seed
       if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
         throw new SeedError(`${path}.environment.${k}`, 'must be a string');
       env[k] = String(v);
+    }
+    const size = Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+    if (size > SEED_LIMITS.environmentBytes) {
+      throw new SeedError(`${path}.environment`, `must have at most ${SEED_LIMITS.environmentBytes} bytes in all`);
     }
     fn.environment = env;
   }
