@@ -41,6 +41,15 @@ export function celString(value: string): string {
 }
 
 export const MIN_INTERVAL = '30s';
+/** A day: long enough for any re-check cadence, far below the ~596 h at which a JavaScript timer overflows. */
+export const MAX_INTERVAL = '24h';
+/**
+ * Wildcards per function name glob. Matching is linear whatever the glob; the limit keeps selectors readable and
+ * the API server's own regular expression checks cheap.
+ */
+export const MAX_GLOB_WILDCARDS = 16;
+/** At most MAX_GLOB_WILDCARDS of `*` and `?`; the two classes are disjoint, so RE2 and JavaScript run it in linear time. */
+export const GLOB_WILDCARDS_PATTERN = `^[^*?]*([*?][^*?]*){0,${MAX_GLOB_WILDCARDS}}$`;
 
 /** The retention periods CloudWatch Logs' PutRetentionPolicy accepts, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -87,6 +96,14 @@ export const CEL_RULES = {
     // The pattern guard keeps duration() from failing on a malformed value; the schema's pattern reports that.
     rule: `!self.matches(${celString(DURATION_PATTERN)}) || duration(self) >= duration('${MIN_INTERVAL}')`,
     message: `must be at least ${MIN_INTERVAL}`,
+  },
+  intervalMaximum: {
+    rule: `!self.matches(${celString(DURATION_PATTERN)}) || duration(self) <= duration('${MAX_INTERVAL}')`,
+    message: `must be at most ${MAX_INTERVAL}`,
+  },
+  globWildcards: {
+    rule: `self.matches(${celString(GLOB_WILDCARDS_PATTERN)})`,
+    message: `must have at most ${MAX_GLOB_WILDCARDS} wildcards (* or ?)`,
   },
   reservedConcurrencyValue: {
     // The field is int-or-string in the CRD (a structural schema allows no richer anyOf), so the allowed values

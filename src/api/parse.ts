@@ -96,7 +96,25 @@ export function parsePolicies(text: string, sourceName: string, options: ParseOp
       );
       return;
     }
-    const value: unknown = document.toJS({ maxAliasCount: 100 });
+    let value: unknown;
+    try {
+      value = document.toJS({ maxAliasCount: 100 });
+    } catch (cause) {
+      // An alias bomb (or any other failure to build the value) is this document's error, not the whole read's:
+      // a file source keeps its last good set instead of failing (the demo used to crash here).
+      result.errors.push(
+        new PolicyDocumentError(
+          {
+            code: 'YamlSyntax',
+            source: sourceName,
+            docIndex,
+            issues: [{ path: '', message: `invalid YAML: ${(cause as Error).message}`, source: 'schema' }],
+          },
+          { cause },
+        ),
+      );
+      return;
+    }
     if (value === null || value === undefined) return;
     const kind = classify(value, options.ignoreOtherKinds ?? false);
     if (kind !== 'policy') {

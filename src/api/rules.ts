@@ -12,6 +12,8 @@ import {
   CRON_DAY_FIELDS_PATTERN,
   CRON_PATTERN,
   DURATION_PATTERN,
+  GLOB_WILDCARDS_PATTERN,
+  MAX_INTERVAL,
   MIN_INTERVAL,
   TIMEZONE_PATTERN,
 } from './cel.ts';
@@ -23,6 +25,8 @@ const CRON_DAY_FIELDS = new RegExp(CRON_DAY_FIELDS_PATTERN);
 const TIMEZONE = new RegExp(TIMEZONE_PATTERN);
 const DURATION = new RegExp(DURATION_PATTERN);
 const MIN_INTERVAL_SECONDS = parseGoDuration(MIN_INTERVAL);
+const MAX_INTERVAL_SECONDS = parseGoDuration(MAX_INTERVAL);
+const GLOB_WILDCARDS = new RegExp(GLOB_WILDCARDS_PATTERN);
 
 /** Every check of this module, by the CEL rule it mirrors (or `cli` for TypeScript-only checks). */
 export function checkCrossFieldRules(spec: unknown, basePath = 'spec'): ValidationIssue[] {
@@ -79,7 +83,9 @@ type Report = (path: string, message: string, source: IssueSource) => void;
 function checkInterval(interval: unknown, path: string, report: Report): void {
   // A malformed interval is the schema's pattern error; the CEL rule is guarded the same way.
   if (typeof interval !== 'string' || !DURATION.test(interval)) return;
-  if (parseGoDuration(interval) < MIN_INTERVAL_SECONDS) report(path, CEL_RULES.intervalMinimum.message, 'cel');
+  const seconds = parseGoDuration(interval);
+  if (seconds < MIN_INTERVAL_SECONDS) report(path, CEL_RULES.intervalMinimum.message, 'cel');
+  if (seconds > MAX_INTERVAL_SECONDS) report(path, CEL_RULES.intervalMaximum.message, 'cel');
 }
 
 function checkSelector(selector: Record<string, unknown>, path: string, report: Report): void {
@@ -87,6 +93,15 @@ function checkSelector(selector: Record<string, unknown>, path: string, report: 
     (Array.isArray(value) && value.length > 0) || (isRecord(value) && Object.keys(value).length > 0);
   if (!nonEmpty(selector.functionNames) && !nonEmpty(selector.tags) && !nonEmpty(selector.tagExpressions)) {
     report(path, CEL_RULES.selectorNotEmpty.message, 'cel');
+  }
+  for (const list of ['functionNames', 'excludeFunctionNames'] as const) {
+    const globs = selector[list];
+    if (!Array.isArray(globs)) continue;
+    globs.forEach((glob: unknown, index) => {
+      if (typeof glob === 'string' && !GLOB_WILDCARDS.test(glob)) {
+        report(`${path}.${list}[${index}]`, CEL_RULES.globWildcards.message, 'cel');
+      }
+    });
   }
   if (!Array.isArray(selector.tagExpressions)) return;
   selector.tagExpressions.forEach((expression: unknown, index) => {

@@ -51,11 +51,15 @@ export const TagExpressionSchema = Type.Object(
   },
 );
 
+/** Lambda names have at most 64 characters; a longer glob with at most 16 wildcards could never match one. */
+export const MAX_GLOB_LENGTH = 80;
+
 const FunctionNameGlob = Type.String({
   minLength: 1,
-  maxLength: 170,
+  maxLength: MAX_GLOB_LENGTH,
   pattern: '^[A-Za-z0-9_*?-]+$',
   'x-error-message': "must be a function name glob: letters, digits, '-', '_', '*' (any run) and '?' (one character)",
+  'x-kubernetes-validations': [CEL_RULES.globWildcards],
 });
 
 export const SelectorSchema = Type.Object(
@@ -372,9 +376,9 @@ export const LambdaPolicySpecSchema = Type.Object(
         maxLength: 20,
         pattern: DURATION_PATTERN,
         description:
-          'How often AWS is re-checked for drift (Go duration, e.g. 30s, 5m, 1h30m). Default 5m, minimum 30s.',
+          'How often AWS is re-checked for drift (Go duration, e.g. 30s, 5m, 1h30m). Default 5m, minimum 30s, maximum 24h.',
         'x-error-message': 'must be a duration such as 30s, 5m or 1h30m (units ms, s, m, h)',
-        'x-kubernetes-validations': [CEL_RULES.intervalMinimum],
+        'x-kubernetes-validations': [CEL_RULES.intervalMinimum, CEL_RULES.intervalMaximum],
       }),
     ),
     selector: SelectorSchema,

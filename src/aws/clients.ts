@@ -3,11 +3,13 @@
  * profile, web identity/IRSA, EKS Pod Identity, IMDS), so nothing here knows how the pod is authenticated.
  */
 import { createRequire } from 'node:module';
+import { pipeline, Readable, Transform } from 'node:stream';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { STSClient } from '@aws-sdk/client-sts';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 export interface StaticCredentials {
   accessKeyId: string;
@@ -20,11 +22,171 @@ export interface ClientsConfig {
   endpoint?: string;
   /** Explicit credentials (tests); normally absent so the default provider chain is used. */
   credentials?: StaticCredentials;
-  /** Per-request socket timeout; a hung connection becomes a retryable error instead of a stuck reconcile. */
+  /** Until the response headers of one attempt (default DEFAULT_DEADLINES.responseMs). */
   requestTimeoutMs?: number;
+  /** TCP (and TLS) connect of one attempt (default DEFAULT_DEADLINES.connectMs). */
   connectionTimeoutMs?: number;
+  /** The other deadlines of one attempt; each one, when exceeded, fails the attempt as a retryable TimeoutError. */
+  deadlines?: Partial<Deadlines>;
+  /** Largest answer read (default DEFAULT_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
   /** Environment to inspect for credentials (default process.env); injectable for tests. */
   env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Every AWS attempt has four deadlines, each of which fails it (the rate limiter then retries it as transient):
+ * connect; the response headers (node-http-handler's requestTimeout, which only warns unless
+ * throwOnRequestTimeout is set); socket inactivity (a body that stops arriving); and the whole attempt, body
+ * included (a body trickled byte by byte never goes idle, so only an abort ends it).
+ */
+export interface Deadlines {
+  connectMs: number;
+  responseMs: number;
+  socketIdleMs: number;
+  attemptMs: number;
+}
+
+export const DEFAULT_DEADLINES: Deadlines = {
+  connectMs: 5_000,
+  responseMs: 30_000,
+  socketIdleMs: 30_000,
+  attemptMs: 60_000,
+};
+
+/** Overrides every deadline at once (milliseconds per attempt), e.g. for a CI job that must fail fast. */
+export const DEADLINE_ENV = 'LPC_AWS_ATTEMPT_TIMEOUT_MS';
+
+/** The deadlines in force: explicit config first, then the environment's single override, then the defaults. */
+export function resolveDeadlines(config: ClientsConfig): Deadlines {
+  const env = config.env ?? process.env;
+  const raw = env[DEADLINE_ENV];
+  const fromEnv = raw === undefined || raw === '' ? undefined : Number(raw);
+  const base: Deadlines =
+    fromEnv !== undefined && Number.isInteger(fromEnv) && fromEnv > 0
+      ? {
+          connectMs: Math.min(DEFAULT_DEADLINES.connectMs, fromEnv),
+          responseMs: fromEnv,
+          socketIdleMs: fromEnv,
+          attemptMs: fromEnv,
+        }
+      : DEFAULT_DEADLINES;
+  const out: Deadlines = { ...base, ...definedOnly(config.deadlines ?? {}) };
+  if (config.connectionTimeoutMs !== undefined) out.connectMs = config.connectionTimeoutMs;
+  if (config.requestTimeoutMs !== undefined) out.responseMs = config.requestTimeoutMs;
+  for (const [name, value] of Object.entries(out)) {
+    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`AWS deadline ${name} must be > 0, got ${value}`);
+  }
+  return out;
+}
+
+function definedOnly<T extends object>(partial: Partial<T>): Partial<T> {
+  return Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+type HandleArgs = Parameters<NodeHttpHandler['handle']>;
+
+/** Thrown (as the abort's cause) when an attempt outlives its whole-attempt deadline. */
+export class AttemptDeadlineError extends Error {
+  override readonly name = 'TimeoutError';
+  readonly code = 'ETIMEDOUT';
+  constructor(ms: number) {
+    super(`AWS call exceeded its ${ms} ms deadline`);
+  }
+}
+
+/**
+ * node-http-handler plus the whole-attempt deadline: an abort signal per attempt that fires after `attemptMs`. The
+ * handler keeps listening to the signal until the request closes, so it also ends a response body that is still
+ * being read.
+ */
+/** An answer larger than any AWS answer the adapters read (ListFunctions pages of 50 are well under 1 MiB). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** The answer was larger than the bound: not retried (it would be as large again). */
+export class ResponseTooLargeError extends Error {
+  override readonly name = 'ResponseTooLargeError';
+  constructor(limit: number, seen: number | undefined) {
+    super(`AWS answer ${seen === undefined ? 'exceeds' : `of ${seen} bytes exceeds`} the ${limit}-byte limit`);
+  }
+}
+
+export class DeadlineHttpHandler extends NodeHttpHandler {
+  readonly deadlines: Deadlines;
+  readonly maxResponseBytes: number;
+
+  constructor(deadlines: Deadlines, maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES) {
+    super({
+      connectionTimeout: deadlines.connectMs,
+      requestTimeout: deadlines.responseMs,
+      throwOnRequestTimeout: true,
+      socketTimeout: deadlines.socketIdleMs,
+    });
+    this.deadlines = deadlines;
+    this.maxResponseBytes = maxResponseBytes;
+  }
+
+  override handle(request: HandleArgs[0], options: HandleArgs[1] = {}): ReturnType<NodeHttpHandler['handle']> {
+    const controller = new AbortController();
+    const ms = this.deadlines.attemptMs;
+    const timer = setTimeout(() => controller.abort(new AttemptDeadlineError(ms)), ms);
+    timer.unref();
+    const outer = options.abortSignal;
+    if (outer !== undefined && 'addEventListener' in outer) {
+      if (outer.aborted) controller.abort(outer.reason);
+      else outer.addEventListener('abort', () => controller.abort(outer.reason), { once: true });
+    }
+    const max = this.maxResponseBytes;
+    // The deadline must outlive the headers (the body is read after handle() resolves): past them it destroys the
+    // body stream, which fails the read. Cleared once the body has closed, or when the attempt failed earlier.
+    return super.handle(request, { ...options, abortSignal: controller.signal }).then(
+      ({ response }) => {
+        const body: unknown = response.body;
+        if (!isReadable(body)) {
+          clearTimeout(timer);
+          return { response };
+        }
+        const declared = Number(response.headers['content-length'] ?? response.headers['Content-Length']);
+        if (Number.isFinite(declared) && declared > max) {
+          clearTimeout(timer);
+          body.destroy();
+          throw new ResponseTooLargeError(max, declared);
+        }
+        // Counted as the SDK reads it, so an answer without a length (or lying about it) is bounded too.
+        let seen = 0;
+        const counted = new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            seen += chunk.length;
+            if (seen > max) done(new ResponseTooLargeError(max, undefined));
+            else done(null, chunk);
+          },
+        });
+        pipeline(body, counted, () => clearTimeout(timer));
+        const onAbort = (): void => {
+          body.destroy(controller.signal.reason instanceof Error ? controller.signal.reason : undefined);
+        };
+        controller.signal.addEventListener('abort', onAbort, { once: true });
+        counted.once('close', () => {
+          clearTimeout(timer);
+          controller.signal.removeEventListener('abort', onAbort);
+        });
+        response.body = counted;
+        return { response };
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        // The handler reports its own abort as a bare "Request aborted" (whose causes lead back to the deadline):
+        // say which deadline ended the attempt.
+        const reason: unknown = controller.signal.reason;
+        if (reason instanceof AttemptDeadlineError && outer?.aborted !== true) throw reason;
+        throw error;
+      },
+    );
+  }
+}
+
+function isReadable(value: unknown): value is Readable {
+  return value instanceof Readable;
 }
 
 export interface RegionClients {
@@ -95,10 +257,7 @@ export function sdkClientConfig(region: string, config: ClientsConfig) {
     maxAttempts: 1,
     customUserAgent: [[USER_AGENT_APP_ID, CONTROLLER_VERSION]] as [string, string][],
     userAgentAppId: USER_AGENT_APP_ID,
-    requestHandler: {
-      requestTimeout: config.requestTimeoutMs ?? 30_000,
-      connectionTimeout: config.connectionTimeoutMs ?? 5_000,
-    },
+    requestHandler: new DeadlineHttpHandler(resolveDeadlines(config), config.maxResponseBytes),
   };
 }
 

@@ -291,6 +291,14 @@ export function classifyAwsError(err: unknown, api?: string): AwsError {
   }
   if (httpStatus !== undefined && httpStatus >= 500) return new AwsRetryableError(text, err, details);
   if (httpStatus === 404) return new AwsNotFoundError(text, err, details);
+  // Too large once is too large again: not retried.
+  if (name === 'ResponseTooLargeError' || /-byte limit$/.test(message))
+    return new AwsUnexpectedError(text, err, details);
+  // An answer that is not the JSON it claims to be (cut off, or a proxy's page) is a transport failure: a read may
+  // be sent again; a write is not (the rate limiter only re-sends writes after AWS's own transient errors).
+  if (name === 'SyntaxError' || /Deserialization error/.test(message)) {
+    return new AwsRetryableError(text, err, { awsCode: 'UnparsableResponse', httpStatus, api });
+  }
   // The SDK reports a socket/timeout problem with no HTTP status at all and `$metadata` unset.
   if (
     httpStatus === undefined &&

@@ -36,10 +36,12 @@ import type {
   ScheduledActionState,
 } from '../engine/model.ts';
 import { isOwnedActionName } from '../engine/schedule.ts';
+import { describeValue } from './answer-values.ts';
 import { CallCounter, type CallCounts } from './calls.ts';
 import { mapConcurrent } from './concurrency.ts';
 import type { Aws } from './context.ts';
-import { type AwsError, classifyAwsError } from './errors.ts';
+import { type AwsError, AwsUnexpectedError, classifyAwsError } from './errors.ts';
+import { accountOfArn, paginate } from './paginate.ts';
 import { addProductionFields, type LayerCache, readProductionState } from './production-reads.ts';
 
 export const LAMBDA_NAMESPACE = 'lambda';
@@ -98,53 +100,101 @@ export function scalableTargetResourceId(functionName: string, qualifier: string
   return `function:${functionName}:${qualifier}`;
 }
 
-function toArchitecture(value: readonly string[] | undefined): Architecture {
-  return value?.[0] === 'arm64' ? 'arm64' : 'x86_64';
+/**
+ * AWS's answers are checked, not trusted: a value that is missing, null, of the wrong type, out of AWS's own range
+ * or an unknown enum lands in `problems` instead of being defaulted, and the engine never writes to a function with
+ * problems (a defaulted memory size of 128 would have "fixed" a function to the policy's value on no evidence).
+ */
+function intIn(value: unknown, min: number, max: number, field: string, problems: string[]): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
+  problems.push(`${field} ${describeValue(value)} is not an integer in ${min}..${max}`);
+  return min;
 }
 
-function toPackageType(value: string | undefined): PackageType {
-  return value === 'Image' ? 'Image' : 'Zip';
+function toArchitecture(value: unknown, problems: string[]): Architecture {
+  // Functions created before Graviton carry no Architectures at all: x86_64, as AWS documents.
+  if (value === undefined) return 'x86_64';
+  if (Array.isArray(value) && value.length === 1 && (value[0] === 'x86_64' || value[0] === 'arm64')) return value[0];
+  problems.push(
+    `Architectures ${Array.isArray(value) ? JSON.stringify(value).slice(0, 60) : describeValue(value)} is not [x86_64] or [arm64]`,
+  );
+  return 'x86_64';
+}
+
+function toPackageType(value: unknown, problems: string[]): PackageType {
+  if (value === undefined || value === 'Zip') return 'Zip';
+  if (value === 'Image') return 'Image';
+  problems.push(`PackageType ${describeValue(value)} is not Zip or Image`);
+  return 'Zip';
 }
 
 type ListedFunction = NonNullable<ListFunctionsCommandOutput['Functions']>[number];
 
-function toObserved(region: string, f: ListedFunction, tags: Record<string, string>): ObservedFunction | undefined {
-  if (f.FunctionName === undefined || f.FunctionArn === undefined) return undefined;
+function toObserved(
+  region: string,
+  f: ListedFunction,
+  tags: Record<string, string>,
+  tagProblems: readonly string[] = [],
+): ObservedFunction | undefined {
+  if (typeof f.FunctionName !== 'string' || f.FunctionName === '' || typeof f.FunctionArn !== 'string')
+    return undefined;
+  const problems = [...tagProblems];
   const observed: ObservedFunction = {
     region,
     name: f.FunctionName,
     arn: f.FunctionArn,
-    memorySize: f.MemorySize ?? 128,
-    timeout: f.Timeout ?? 3,
-    architecture: toArchitecture(f.Architectures),
-    packageType: toPackageType(f.PackageType),
+    memorySize: intIn(f.MemorySize, 128, 10240, 'MemorySize', problems),
+    timeout: intIn(f.Timeout, 1, 900, 'Timeout', problems),
+    architecture: toArchitecture(f.Architectures, problems),
+    packageType: toPackageType(f.PackageType, problems),
     tags,
   };
-  if (f.Runtime !== undefined) observed.runtime = f.Runtime;
-  if (f.CodeSha256 !== undefined) observed.codeSha256 = f.CodeSha256;
-  addProductionFields(observed, f);
+  if (typeof f.Runtime === 'string') observed.runtime = f.Runtime;
+  if (typeof f.CodeSha256 === 'string') observed.codeSha256 = f.CodeSha256;
+  addProductionFields(observed, f, problems);
+  if (problems.length > 0) observed.unreadable = problems;
   return observed;
 }
 
 export async function listAllFunctions(aws: Aws, region: string): Promise<ListedFunction[]> {
   const all: ListedFunction[] = [];
-  let marker: string | undefined;
-  do {
-    const page: ListFunctionsCommandOutput = await aws.call({ region, bucket: 'lambda', api: 'ListFunctions' }, (c) =>
+  await paginate<ListFunctionsCommandOutput>(aws, {
+    region,
+    bucket: 'lambda',
+    api: 'ListFunctions',
+    send: (c, marker) =>
       c.lambda.send(new ListFunctionsCommand({ MaxItems: LIST_FUNCTIONS_PAGE_SIZE, Marker: marker })),
-    );
-    all.push(...(page.Functions ?? []));
-    marker = page.NextMarker || undefined;
-  } while (marker !== undefined);
+    next: (page) => page.NextMarker,
+    onPage: (page) => {
+      const raw: unknown = page.Functions;
+      // No list where one belongs is not "no functions" (AWS always sends one, empty or not): a plan on it would
+      // pass having checked nothing.
+      if (!Array.isArray(raw)) {
+        throw new AwsUnexpectedError(`ListFunctions: Functions ${describeValue(raw)} is not a list`, undefined, {
+          api: 'ListFunctions',
+          awsCode: 'UnparsableAnswer',
+        });
+      }
+      const functions = page.Functions ?? [];
+      for (const f of functions) all.push(f);
+      return accountOfArn(functions[0]?.FunctionArn);
+    },
+  });
   return all;
 }
 
-/** Tags of every (ever) tagged function in the region, keyed by unqualified ARN. */
-export async function listAllFunctionTags(aws: Aws, region: string): Promise<Map<string, Record<string, string>>> {
+/** Tags of every (ever) tagged function in the region, keyed by unqualified ARN; `problems` names bad entries. */
+export async function listAllFunctionTags(
+  aws: Aws,
+  region: string,
+  problems: Map<string, string[]> = new Map(),
+): Promise<Map<string, Record<string, string>>> {
   const byArn = new Map<string, Record<string, string>>();
-  let token: string | undefined;
-  do {
-    const page = await aws.call({ region, bucket: 'tagging', api: 'GetResources' }, (c) =>
+  await paginate(aws, {
+    region,
+    bucket: 'tagging',
+    api: 'GetResources',
+    send: (c, token) =>
       c.tagging.send(
         new GetResourcesCommand({
           ResourceTypeFilters: ['lambda:function'],
@@ -152,18 +202,43 @@ export async function listAllFunctionTags(aws: Aws, region: string): Promise<Map
           PaginationToken: token,
         }),
       ),
-    );
-    for (const mapping of page.ResourceTagMappingList ?? []) {
-      if (mapping.ResourceARN === undefined) continue;
-      const arn = unqualifiedArn(mapping.ResourceARN);
-      const tags = byArn.get(arn) ?? {};
-      for (const tag of mapping.Tags ?? []) {
-        if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
+    next: (page) => page.PaginationToken,
+    onPage: (page) => {
+      const raw: unknown = page.ResourceTagMappingList;
+      // Without the list every function would look untagged, and policies selecting by absent tags would match.
+      if (!Array.isArray(raw)) {
+        throw new AwsUnexpectedError(
+          `GetResources: ResourceTagMappingList ${describeValue(raw)} is not a list`,
+          undefined,
+          {
+            api: 'GetResources',
+            awsCode: 'UnparsableAnswer',
+          },
+        );
       }
-      byArn.set(arn, tags);
-    }
-    token = page.PaginationToken || undefined;
-  } while (token !== undefined);
+      const mappings = page.ResourceTagMappingList ?? [];
+      for (const mapping of mappings) {
+        if (typeof mapping.ResourceARN !== 'string') continue;
+        const arn = unqualifiedArn(mapping.ResourceARN);
+        const tags = byArn.get(arn) ?? {};
+        const list: unknown = mapping.Tags === undefined ? [] : mapping.Tags;
+        // A tag that did not parse could make a selector match (NotIn, DoesNotExist) or miss: the function is
+        // then reported, not selected on a guess.
+        if (!Array.isArray(list)) problems.set(arn, [...(problems.get(arn) ?? []), `Tags ${describeValue(list)}`]);
+        else {
+          for (const tag of list as { Key?: unknown; Value?: unknown }[]) {
+            if (typeof tag?.Key === 'string' && typeof tag.Value === 'string') tags[tag.Key] = tag.Value;
+            else {
+              const what = `tag ${describeValue(tag?.Key)}=${describeValue(tag?.Value)} is not a string pair`;
+              problems.set(arn, [...(problems.get(arn) ?? []), what]);
+            }
+          }
+        }
+        byArn.set(arn, tags);
+      }
+      return accountOfArn(mappings[0]?.ResourceARN);
+    },
+  });
   return byArn;
 }
 
@@ -171,19 +246,46 @@ export async function readAccount(aws: Aws, region: string): Promise<RegionAccou
   const out = await aws.call({ region, bucket: 'lambda', api: 'GetAccountSettings' }, (c) =>
     c.lambda.send(new GetAccountSettingsCommand({})),
   );
-  const concurrentExecutions = out.AccountLimit?.ConcurrentExecutions ?? 1000;
+  const limit: unknown = out.AccountLimit?.ConcurrentExecutions;
+  const unreserved: unknown = out.AccountLimit?.UnreservedConcurrentExecutions;
+  const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  // Unreserved may be reported below zero by an over-reserved (seeded) account; the engine then refuses increases.
+  if (!isCount(limit) || typeof unreserved !== 'number' || !Number.isInteger(unreserved)) {
+    throw new AwsUnexpectedError(
+      `GetAccountSettings: AccountLimit ConcurrentExecutions ${describeValue(limit)} / UnreservedConcurrentExecutions ${describeValue(unreserved)} are not integers`,
+      undefined,
+      { api: 'GetAccountSettings', awsCode: 'UnparsableAnswer' },
+    );
+  }
   return {
-    concurrentExecutions,
-    unreservedConcurrentExecutions: out.AccountLimit?.UnreservedConcurrentExecutions ?? concurrentExecutions,
-    unreservedFloor: unreservedFloor(concurrentExecutions),
+    concurrentExecutions: limit,
+    unreservedConcurrentExecutions: unreserved,
+    unreservedFloor: unreservedFloor(limit),
   };
 }
 
-export async function listScalableTargets(aws: Aws, region: string): Promise<ScalableTargetState[]> {
+/** Problems found in Application Auto Scaling answers, by the function their resource id names. */
+export type ProblemsByFunction = Map<string, string[]>;
+
+function addProblem(problems: ProblemsByFunction, resourceId: unknown, problem: string): void {
+  const name = typeof resourceId === 'string' ? resourceId.split(':')[1] : undefined;
+  if (name === undefined || name === '') return;
+  problems.set(name, [...(problems.get(name) ?? []), problem]);
+}
+
+const isCapacity = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+export async function listScalableTargets(
+  aws: Aws,
+  region: string,
+  problems: ProblemsByFunction = new Map(),
+): Promise<ScalableTargetState[]> {
   const all: ScalableTargetState[] = [];
-  let token: string | undefined;
-  do {
-    const page = await aws.call({ region, bucket: 'autoscaling', api: 'DescribeScalableTargets' }, (c) =>
+  await paginate(aws, {
+    region,
+    bucket: 'autoscaling',
+    api: 'DescribeScalableTargets',
+    send: (c, token) =>
       c.autoscaling.send(
         new DescribeScalableTargetsCommand({
           ServiceNamespace: LAMBDA_NAMESPACE,
@@ -191,22 +293,34 @@ export async function listScalableTargets(aws: Aws, region: string): Promise<Sca
           NextToken: token,
         }),
       ),
-    );
-    for (const t of page.ScalableTargets ?? []) {
-      if (t.ScalableDimension !== PROVISIONED_DIMENSION || t.ResourceId === undefined) continue;
-      all.push({ resourceId: t.ResourceId, minCapacity: t.MinCapacity ?? 0, maxCapacity: t.MaxCapacity ?? 0 });
-    }
-    token = page.NextToken || undefined;
-  } while (token !== undefined);
+    next: (page) => page.NextToken,
+    onPage: (page) => {
+      for (const t of page.ScalableTargets ?? []) {
+        if (t.ScalableDimension !== PROVISIONED_DIMENSION || typeof t.ResourceId !== 'string') continue;
+        if (!isCapacity(t.MinCapacity) || !isCapacity(t.MaxCapacity)) {
+          const range = `${describeValue(t.MinCapacity)}..${describeValue(t.MaxCapacity)}`;
+          addProblem(problems, t.ResourceId, `scalable target ${t.ResourceId} capacity ${range} did not parse`);
+          continue;
+        }
+        all.push({ resourceId: t.ResourceId, minCapacity: t.MinCapacity, maxCapacity: t.MaxCapacity });
+      }
+    },
+  });
   return all;
 }
 
 /** Scheduled actions of the lambda namespace that carry our ownership prefix; others are never even returned. */
-export async function listOwnedScheduledActions(aws: Aws, region: string): Promise<ScheduledActionState[]> {
+export async function listOwnedScheduledActions(
+  aws: Aws,
+  region: string,
+  problems: ProblemsByFunction = new Map(),
+): Promise<ScheduledActionState[]> {
   const owned: ScheduledActionState[] = [];
-  let token: string | undefined;
-  do {
-    const page = await aws.call({ region, bucket: 'autoscaling', api: 'DescribeScheduledActions' }, (c) =>
+  await paginate(aws, {
+    region,
+    bucket: 'autoscaling',
+    api: 'DescribeScheduledActions',
+    send: (c, token) =>
       c.autoscaling.send(
         new DescribeScheduledActionsCommand({
           ServiceNamespace: LAMBDA_NAMESPACE,
@@ -214,23 +328,36 @@ export async function listOwnedScheduledActions(aws: Aws, region: string): Promi
           NextToken: token,
         }),
       ),
-    );
-    for (const a of page.ScheduledActions ?? []) {
-      const name = a.ScheduledActionName;
-      if (name === undefined || !isOwnedActionName(name)) continue;
-      if (a.ScalableDimension !== undefined && a.ScalableDimension !== PROVISIONED_DIMENSION) continue;
-      const action: ScheduledActionState = {
-        name,
-        resourceId: a.ResourceId ?? '',
-        schedule: a.Schedule ?? '',
-        timezone: a.Timezone || 'UTC',
-      };
-      if (a.ScalableTargetAction?.MinCapacity !== undefined) action.minCapacity = a.ScalableTargetAction.MinCapacity;
-      if (a.ScalableTargetAction?.MaxCapacity !== undefined) action.maxCapacity = a.ScalableTargetAction.MaxCapacity;
-      owned.push(action);
-    }
-    token = page.NextToken || undefined;
-  } while (token !== undefined);
+    next: (page) => page.NextToken,
+    onPage: (page) => {
+      for (const a of page.ScheduledActions ?? []) {
+        const name: unknown = a.ScheduledActionName;
+        if (typeof name !== 'string' || !isOwnedActionName(name)) continue;
+        if (a.ScalableDimension !== undefined && a.ScalableDimension !== PROVISIONED_DIMENSION) continue;
+        const target = a.ScalableTargetAction;
+        const capacityOk = (v: unknown) => v === undefined || isCapacity(v);
+        if (
+          typeof a.ResourceId !== 'string' ||
+          typeof a.Schedule !== 'string' ||
+          (a.Timezone !== undefined && a.Timezone !== null && typeof a.Timezone !== 'string') ||
+          !capacityOk(target?.MinCapacity) ||
+          !capacityOk(target?.MaxCapacity)
+        ) {
+          addProblem(problems, a.ResourceId, `scheduled action ${name} did not parse`);
+          continue;
+        }
+        const action: ScheduledActionState = {
+          name,
+          resourceId: a.ResourceId,
+          schedule: a.Schedule,
+          timezone: a.Timezone || 'UTC',
+        };
+        if (target?.MinCapacity !== undefined) action.minCapacity = target.MinCapacity;
+        if (target?.MaxCapacity !== undefined) action.maxCapacity = target.MaxCapacity;
+        owned.push(action);
+      }
+    },
+  });
   return owned;
 }
 
@@ -239,7 +366,17 @@ export async function readReservedConcurrency(aws: Aws, region: string, name: st
   const out = await aws.call({ region, bucket: 'lambda-getfunction', api: 'GetFunction' }, (c) =>
     c.lambda.send(new GetFunctionCommand({ FunctionName: name })),
   );
-  return out.Concurrency?.ReservedConcurrentExecutions ?? null;
+  const value: unknown = out.Concurrency?.ReservedConcurrentExecutions;
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+  throw new AwsUnexpectedError(
+    `GetFunction: ReservedConcurrentExecutions ${describeValue(value)} is not a count`,
+    undefined,
+    {
+      api: 'GetFunction',
+      awsCode: 'UnparsableAnswer',
+    },
+  );
 }
 
 /** The qualifier of a qualified function ARN (`...:function:name:live` -> `live`), undefined when unqualified. */
@@ -265,9 +402,11 @@ export async function listProvisionedConfigs(
   name: string,
 ): Promise<Map<string, ProvisionedConfig>> {
   const configs = new Map<string, ProvisionedConfig>();
-  let marker: string | undefined;
-  do {
-    const page = await aws.call({ region, bucket: 'lambda', api: 'ListProvisionedConcurrencyConfigs' }, (c) =>
+  await paginate(aws, {
+    region,
+    bucket: 'lambda',
+    api: 'ListProvisionedConcurrencyConfigs',
+    send: (c, marker) =>
       c.lambda.send(
         new ListProvisionedConcurrencyConfigsCommand({
           FunctionName: name,
@@ -275,16 +414,34 @@ export async function listProvisionedConfigs(
           Marker: marker,
         }),
       ),
-    );
-    for (const c of page.ProvisionedConcurrencyConfigs ?? []) {
-      const qualifier = c.FunctionArn === undefined ? undefined : qualifierOfArn(c.FunctionArn);
-      if (qualifier === undefined) continue;
-      const config: ProvisionedConfig = { requested: c.RequestedProvisionedConcurrentExecutions ?? 0 };
-      if (c.Status !== undefined) config.status = c.Status;
-      configs.set(qualifier, config);
-    }
-    marker = page.NextMarker || undefined;
-  } while (marker !== undefined);
+    next: (page) => page.NextMarker,
+    onPage: (page) => {
+      const list = page.ProvisionedConcurrencyConfigs ?? [];
+      for (const c of list) {
+        const qualifier = typeof c.FunctionArn === 'string' ? qualifierOfArn(c.FunctionArn) : undefined;
+        const requested: unknown = c.RequestedProvisionedConcurrentExecutions;
+        const status: unknown = c.Status;
+        if (
+          qualifier === undefined ||
+          typeof requested !== 'number' ||
+          !Number.isInteger(requested) ||
+          requested < 0 ||
+          (status !== undefined && status !== 'IN_PROGRESS' && status !== 'READY' && status !== 'FAILED')
+        ) {
+          // Every qualifier's config counts against the reservation: one that cannot be read makes the sum unknown.
+          throw new AwsUnexpectedError(
+            `ListProvisionedConcurrencyConfigs: a config did not parse (FunctionArn ${describeValue(c.FunctionArn)}, RequestedProvisionedConcurrentExecutions ${describeValue(requested)}, Status ${describeValue(status)})`,
+            undefined,
+            { api: 'ListProvisionedConcurrencyConfigs', awsCode: 'UnparsableAnswer' },
+          );
+        }
+        const config: ProvisionedConfig = { requested };
+        if (status !== undefined) config.status = status;
+        configs.set(qualifier, config);
+      }
+      return accountOfArn(list[0]?.FunctionArn);
+    },
+  });
   return configs;
 }
 
@@ -368,19 +525,36 @@ export async function readRegion(
 ): Promise<RegionRead> {
   const counter = new CallCounter();
   const scoped = aws.scoped(counter.record);
+  const tagProblems = new Map<string, string[]>();
+  const scalingProblems: ProblemsByFunction = new Map();
+  const readErrors: ReadError[] = [];
   const [listed, tagsByArn, account, targets, actions] = await Promise.all([
     listAllFunctions(scoped, region),
-    listAllFunctionTags(scoped, region),
-    readAccount(scoped, region),
-    listScalableTargets(scoped, region),
-    listOwnedScheduledActions(scoped, region),
+    listAllFunctionTags(scoped, region, tagProblems),
+    // Account settings that do not parse leave the account unknown: the engine then refuses what needs it.
+    readAccount(scoped, region).catch((err: unknown) => {
+      const error = classifyAwsError(err, 'GetAccountSettings');
+      if (error.awsCode !== 'UnparsableAnswer') throw error;
+      readErrors.push({ region, api: 'GetAccountSettings', error });
+      return undefined;
+    }),
+    listScalableTargets(scoped, region, scalingProblems),
+    listOwnedScheduledActions(scoped, region, scalingProblems),
   ]);
 
   const functions: ObservedFunction[] = [];
   for (const f of listed) {
-    const arn = f.FunctionArn === undefined ? undefined : unqualifiedArn(f.FunctionArn);
-    const observed = toObserved(region, f, { ...(arn === undefined ? {} : tagsByArn.get(arn)) });
-    if (observed) functions.push(observed);
+    const arn = typeof f.FunctionArn === 'string' ? unqualifiedArn(f.FunctionArn) : undefined;
+    const observed = toObserved(
+      region,
+      f,
+      { ...(arn === undefined ? {} : tagsByArn.get(arn)) },
+      arn === undefined ? [] : tagProblems.get(arn),
+    );
+    if (!observed) continue;
+    const scaling = scalingProblems.get(observed.name);
+    if (scaling) observed.unreadable = [...(observed.unreadable ?? []), ...scaling];
+    functions.push(observed);
   }
 
   const byName = new Map(functions.map((f) => [f.name, f]));
@@ -390,7 +564,6 @@ export async function readRegion(
       byName.has(r.name) &&
       (r.reservedConcurrency || r.qualifiers.length > 0 || r.asyncConfig || r.layers || r.logGroup),
   );
-  const readErrors: ReadError[] = [];
   const vanished = new Set<string>();
 
   await mapConcurrent(requirements, options.concurrency ?? 64, async (req) => {
@@ -451,7 +624,7 @@ export async function readRegion(
 
   return {
     region,
-    account,
+    ...(account === undefined ? {} : { account }),
     functions: functions.filter((f) => !vanished.has(f.name)),
     scalableTargets: targets.filter((t) => relevant.has(t.resourceId)),
     scheduledActions: actions,

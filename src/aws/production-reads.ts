@@ -8,17 +8,26 @@
  *   cheaper than one exact-prefix lookup per governed function, and one lookup per custom log group.
  * Environment values are inspected here, as they arrive, and dropped: only the names the detector flags survive.
  */
-import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeLogGroupsCommand, type DescribeLogGroupsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
 import {
   GetLayerVersionByArnCommand,
   ListFunctionEventInvokeConfigsCommand,
+  type ListFunctionEventInvokeConfigsCommandOutput,
   type ListFunctionsCommandOutput,
 } from '@aws-sdk/client-lambda';
 import { findSecretLikeVariables } from '../engine/checks/secrets.ts';
-import type { AsyncConfigState, LogGroupState, ObservedFunction, ReadRequirements } from '../engine/model.ts';
+import type {
+  AsyncConfigState,
+  LogGroupState,
+  ObservedFunction,
+  ObservedLayer,
+  ReadRequirements,
+} from '../engine/model.ts';
+import { describeValue } from './answer-values.ts';
 import { mapConcurrent } from './concurrency.ts';
 import type { Aws } from './context.ts';
-import { type AwsError, classifyAwsError } from './errors.ts';
+import { type AwsError, AwsUnexpectedError, classifyAwsError } from './errors.ts';
+import { accountOfArn, paginate } from './paginate.ts';
 
 type ListedFunction = NonNullable<ListFunctionsCommandOutput['Functions']>[number];
 
@@ -28,35 +37,133 @@ export const LOG_GROUPS_PAGE_SIZE = 50;
 /** ListFunctionEventInvokeConfigs' MaxItems ceiling. */
 export const EVENT_INVOKE_PAGE_SIZE = 50;
 
-/** The fields ListFunctions carries for the production checks, copied onto the observed function. */
-export function addProductionFields(observed: ObservedFunction, f: ListedFunction): void {
-  if (f.CodeSize !== undefined) observed.codeSize = f.CodeSize;
-  if (f.Layers && f.Layers.length > 0) {
-    observed.layers = f.Layers.filter((l) => l.Arn !== undefined).map((l) => ({
-      arn: l.Arn ?? '',
-      codeSize: l.CodeSize ?? 0,
-    }));
-  }
-  // Values are looked at once, here, and never stored: the snapshot only holds flagged names.
-  const secrets = findSecretLikeVariables(f.Environment?.Variables);
-  if (secrets.length > 0) observed.secretLikeVariables = secrets;
-  if (f.Environment?.Error?.ErrorCode) observed.environmentError = f.Environment.Error.ErrorCode;
-  if (f.DeadLetterConfig?.TargetArn) observed.deadLetterTarget = f.DeadLetterConfig.TargetArn;
-  const lc = f.LoggingConfig;
-  observed.logging = {
-    format: lc?.LogFormat === 'JSON' ? 'JSON' : 'Text',
-    logGroup: lc?.LogGroup || `${DEFAULT_LOG_GROUP_PREFIX}${observed.name}`,
-    ...(lc?.ApplicationLogLevel ? { applicationLogLevel: lc.ApplicationLogLevel } : {}),
-    ...(lc?.SystemLogLevel ? { systemLogLevel: lc.SystemLogLevel } : {}),
-  };
-  observed.tracing = f.TracingConfig?.Mode === 'Active' ? 'Active' : 'PassThrough';
+const LOG_FORMATS = ['JSON', 'Text'];
+const APPLICATION_LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+const SYSTEM_LOG_LEVELS = ['DEBUG', 'INFO', 'WARN'];
+const TRACING_MODES = ['Active', 'PassThrough'];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The EventInvokeConfig of the unqualified function ($LATEST), or null when it has none. */
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+function oneOf(value: unknown, allowed: readonly string[], field: string, problems: string[]): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string' && allowed.includes(value)) return value;
+  problems.push(`${field} ${describeValue(value)} is not one of ${allowed.join(', ')}`);
+  return undefined;
+}
+
+function optionalText(value: unknown, field: string, problems: string[]): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  problems.push(`${field} ${describeValue(value)} is not a string`);
+  return undefined;
+}
+
+/**
+ * The fields ListFunctions carries for the production checks, copied onto the observed function. Checked like the
+ * rest of the answer: a value of the wrong shape lands in `problems` (the function is then unreadable and never
+ * written) instead of being defaulted to Text logging or PassThrough tracing on no evidence. A field AWS leaves out
+ * (functions created before the setting existed) takes AWS's documented default.
+ */
+export function addProductionFields(observed: ObservedFunction, f: ListedFunction, problems: string[]): void {
+  const raw: Record<string, unknown> = { ...f };
+  if (raw.CodeSize !== undefined) {
+    if (isCount(raw.CodeSize)) observed.codeSize = raw.CodeSize;
+    else problems.push(`CodeSize ${describeValue(raw.CodeSize)} is not a byte count`);
+  }
+  if (raw.Layers !== undefined && raw.Layers !== null) {
+    if (!Array.isArray(raw.Layers)) problems.push(`Layers ${describeValue(raw.Layers)} is not a list`);
+    else {
+      const layers: ObservedLayer[] = [];
+      for (const l of raw.Layers as unknown[]) {
+        if (isRecord(l) && typeof l.Arn === 'string' && (l.CodeSize === undefined || isCount(l.CodeSize))) {
+          layers.push({ arn: l.Arn, codeSize: l.CodeSize ?? 0 });
+        } else problems.push(`a layer ${isRecord(l) ? `Arn ${describeValue(l.Arn)}` : describeValue(l)} did not parse`);
+      }
+      if (layers.length > 0) observed.layers = layers;
+    }
+  }
+  const env: unknown = raw.Environment;
+  if (env !== undefined && env !== null) {
+    if (!isRecord(env)) problems.push(`Environment ${describeValue(env)} is not a mapping`);
+    else {
+      const vars: unknown = env.Variables;
+      let variables: Record<string, string> | undefined;
+      if (vars !== undefined && vars !== null) {
+        if (!isRecord(vars)) problems.push(`Environment.Variables ${describeValue(vars)} is not a mapping`);
+        else {
+          variables = {};
+          for (const [name, value] of Object.entries(vars)) {
+            // Only the type is named: a value may be a credential.
+            if (typeof value === 'string') variables[name] = value;
+            else problems.push(`Environment variable ${describeValue(name)} is ${typeof value}, not a string`);
+          }
+        }
+      }
+      // Values are looked at once, here, and never stored: the snapshot only holds flagged names.
+      const secrets = findSecretLikeVariables(variables);
+      if (secrets.length > 0) observed.secretLikeVariables = secrets;
+      const envError: unknown = env.Error;
+      if (isRecord(envError)) {
+        const code = optionalText(envError.ErrorCode, 'Environment.Error.ErrorCode', problems);
+        if (code) observed.environmentError = code;
+      } else if (envError !== undefined && envError !== null) {
+        problems.push(`Environment.Error ${describeValue(envError)} is not a mapping`);
+      }
+    }
+  }
+  const dlq: unknown = raw.DeadLetterConfig;
+  if (isRecord(dlq)) {
+    const target = optionalText(dlq.TargetArn, 'DeadLetterConfig.TargetArn', problems);
+    if (target) observed.deadLetterTarget = target;
+  } else if (dlq !== undefined && dlq !== null)
+    problems.push(`DeadLetterConfig ${describeValue(dlq)} is not a mapping`);
+
+  const lc: unknown = raw.LoggingConfig;
+  const logging: Record<string, unknown> = isRecord(lc) ? lc : {};
+  if (lc !== undefined && lc !== null && !isRecord(lc))
+    problems.push(`LoggingConfig ${describeValue(lc)} is not a mapping`);
+  const format = oneOf(logging.LogFormat, LOG_FORMATS, 'LoggingConfig.LogFormat', problems);
+  const appLevel = oneOf(
+    logging.ApplicationLogLevel,
+    APPLICATION_LOG_LEVELS,
+    'LoggingConfig.ApplicationLogLevel',
+    problems,
+  );
+  const sysLevel = oneOf(logging.SystemLogLevel, SYSTEM_LOG_LEVELS, 'LoggingConfig.SystemLogLevel', problems);
+  const group = optionalText(logging.LogGroup, 'LoggingConfig.LogGroup', problems);
+  observed.logging = {
+    format: format === 'JSON' ? 'JSON' : 'Text',
+    logGroup: group || `${DEFAULT_LOG_GROUP_PREFIX}${observed.name}`,
+    ...(appLevel ? { applicationLogLevel: appLevel } : {}),
+    ...(sysLevel ? { systemLogLevel: sysLevel } : {}),
+  };
+  const tc: unknown = raw.TracingConfig;
+  if (tc !== undefined && tc !== null && !isRecord(tc))
+    problems.push(`TracingConfig ${describeValue(tc)} is not a mapping`);
+  const mode = oneOf(isRecord(tc) ? tc.Mode : undefined, TRACING_MODES, 'TracingConfig.Mode', problems);
+  observed.tracing = mode === 'Active' ? 'Active' : 'PassThrough';
+}
+
+function unparsable(api: string, message: string): AwsUnexpectedError {
+  return new AwsUnexpectedError(`${api}: ${message}`, undefined, { api, awsCode: 'UnparsableAnswer' });
+}
+
+/**
+ * The EventInvokeConfig of the unqualified function ($LATEST), or null when it has none. A config that does not
+ * parse fails the read (the field is then NotRead) rather than being taken for AWS's defaults.
+ */
 export async function readAsyncConfig(aws: Aws, region: string, name: string): Promise<AsyncConfigState | null> {
-  let marker: string | undefined;
-  do {
-    const page = await aws.call({ region, bucket: 'lambda', api: 'ListFunctionEventInvokeConfigs' }, (c) =>
+  const api = 'ListFunctionEventInvokeConfigs';
+  let found: AsyncConfigState | null = null;
+  await paginate<ListFunctionEventInvokeConfigsCommandOutput>(aws, {
+    region,
+    bucket: 'lambda',
+    api,
+    send: (c, marker) =>
       c.lambda.send(
         new ListFunctionEventInvokeConfigsCommand({
           FunctionName: name,
@@ -64,21 +171,49 @@ export async function readAsyncConfig(aws: Aws, region: string, name: string): P
           Marker: marker,
         }),
       ),
-    );
-    for (const cfg of page.FunctionEventInvokeConfigs ?? []) {
-      const arn = cfg.FunctionArn ?? '';
-      // Unqualified configs are reported on $LATEST (older answers leave the qualifier out).
-      if (!arn.endsWith(':$LATEST') && arn.split(':').length > 7) continue;
-      const state: AsyncConfigState = {};
-      if (cfg.MaximumRetryAttempts !== undefined) state.maximumRetryAttempts = cfg.MaximumRetryAttempts;
-      if (cfg.MaximumEventAgeInSeconds !== undefined) state.maximumEventAgeSeconds = cfg.MaximumEventAgeInSeconds;
-      const onFailure = cfg.DestinationConfig?.OnFailure?.Destination;
-      if (onFailure) state.onFailureDestination = onFailure;
-      return state;
-    }
-    marker = page.NextMarker || undefined;
-  } while (marker !== undefined);
-  return null;
+    next: (page) => page.NextMarker,
+    done: () => found !== null,
+    onPage: (page) => {
+      const list: unknown = page.FunctionEventInvokeConfigs;
+      if (list === undefined) return undefined;
+      if (!Array.isArray(list))
+        throw unparsable(api, `FunctionEventInvokeConfigs ${describeValue(list)} is not a list`);
+      for (const cfg of list as unknown[]) {
+        if (!isRecord(cfg) || typeof cfg.FunctionArn !== 'string') {
+          throw unparsable(
+            api,
+            `a config's FunctionArn ${describeValue(isRecord(cfg) ? cfg.FunctionArn : cfg)} did not parse`,
+          );
+        }
+        const arn = cfg.FunctionArn;
+        // Unqualified configs are reported on $LATEST (older answers leave the qualifier out).
+        if (!arn.endsWith(':$LATEST') && arn.split(':').length > 7) continue;
+        const retries: unknown = cfg.MaximumRetryAttempts;
+        const age: unknown = cfg.MaximumEventAgeInSeconds;
+        const destinations: unknown = cfg.DestinationConfig;
+        const onFailure: unknown =
+          isRecord(destinations) && isRecord(destinations.OnFailure) ? destinations.OnFailure.Destination : undefined;
+        if (
+          (retries !== undefined && retries !== null && !(isCount(retries) && retries <= 2)) ||
+          (age !== undefined && age !== null && !(isCount(age) && age >= 60 && age <= 21600)) ||
+          (onFailure !== undefined && onFailure !== null && typeof onFailure !== 'string')
+        ) {
+          throw unparsable(
+            api,
+            `the config of ${name} did not parse (MaximumRetryAttempts ${describeValue(retries)}, MaximumEventAgeInSeconds ${describeValue(age)}, OnFailure ${describeValue(onFailure)})`,
+          );
+        }
+        const state: AsyncConfigState = {};
+        if (typeof retries === 'number') state.maximumRetryAttempts = retries;
+        if (typeof age === 'number') state.maximumEventAgeSeconds = age;
+        if (typeof onFailure === 'string' && onFailure !== '') state.onFailureDestination = onFailure;
+        found = state;
+        return accountOfArn(arn);
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 /** Layer versions are immutable: what one says about its architectures holds for good. */
@@ -110,7 +245,17 @@ export function readLayerArchitectures(aws: Aws, region: string, arn: string, ca
       .call({ region, bucket: 'lambda', api: 'GetLayerVersionByArn' }, (c) =>
         c.lambda.send(new GetLayerVersionByArnCommand({ Arn: arn })),
       )
-      .then((out) => [...(out.CompatibleArchitectures ?? [])]);
+      .then((out) => {
+        const archs: unknown = out.CompatibleArchitectures;
+        if (archs === undefined || archs === null) return [];
+        if (!Array.isArray(archs) || archs.some((a) => typeof a !== 'string')) {
+          throw unparsable(
+            'GetLayerVersionByArn',
+            `CompatibleArchitectures ${describeValue(archs)} is not a list of names`,
+          );
+        }
+        return [...(archs as string[])];
+      });
     // A failed read is not remembered: the next pass asks again.
     pending.catch(() => cache.delete(arn));
     cache.set(arn, pending);
@@ -125,22 +270,43 @@ async function describeLogGroups(
   into: Map<string, LogGroupState>,
   stopAt?: string,
 ): Promise<void> {
-  let token: string | undefined;
-  do {
-    const page = await aws.call({ region, bucket: 'logs', api: 'DescribeLogGroups' }, (c) =>
+  const api = 'DescribeLogGroups';
+  // Kept aside until the listing ends: groups from a listing that failed part way are not trusted either.
+  const listed = new Map<string, LogGroupState>();
+  await paginate<DescribeLogGroupsCommandOutput>(aws, {
+    region,
+    bucket: 'logs',
+    api,
+    send: (c, token) =>
       c.logs.send(
         new DescribeLogGroupsCommand({ logGroupNamePrefix: prefix, limit: LOG_GROUPS_PAGE_SIZE, nextToken: token }),
       ),
-    );
-    for (const g of page.logGroups ?? []) {
-      if (g.logGroupName === undefined) continue;
-      into.set(g.logGroupName, { name: g.logGroupName, exists: true, retentionInDays: g.retentionInDays ?? null });
-    }
+    next: (page) => page.nextToken,
     // Names come back in order: an exact lookup is done once it has passed the name.
-    const last = page.logGroups?.at(-1)?.logGroupName;
-    if (stopAt !== undefined && last !== undefined && last > stopAt) return;
-    token = page.nextToken || undefined;
-  } while (token !== undefined);
+    done: (page) => {
+      const last = page.logGroups?.at(-1)?.logGroupName;
+      return stopAt !== undefined && last !== undefined && last > stopAt;
+    },
+    onPage: (page) => {
+      const list: unknown = page.logGroups;
+      if (list === undefined) return undefined;
+      // Without the list every group would look missing, and a retention check would report them all.
+      if (!Array.isArray(list)) throw unparsable(api, `logGroups ${describeValue(list)} is not a list`);
+      for (const g of list as unknown[]) {
+        const name: unknown = isRecord(g) ? g.logGroupName : undefined;
+        const retention: unknown = isRecord(g) ? g.retentionInDays : undefined;
+        if (typeof name !== 'string' || (retention !== undefined && retention !== null && !isCount(retention))) {
+          throw unparsable(
+            api,
+            `a log group did not parse (logGroupName ${describeValue(name)}, retentionInDays ${describeValue(retention)})`,
+          );
+        }
+        listed.set(name, { name, exists: true, retentionInDays: typeof retention === 'number' ? retention : null });
+      }
+      return undefined;
+    },
+  });
+  for (const [name, group] of listed) into.set(name, group);
 }
 
 /**

@@ -149,6 +149,42 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxDelayMs: 20_000,
 };
 
+/** The APIs that change AWS: a retry after an ambiguous failure could apply them twice. */
+export const WRITE_APIS: ReadonlySet<string> = new Set([
+  'UpdateFunctionConfiguration',
+  'UpdateFunctionCode',
+  'PutFunctionConcurrency',
+  'DeleteFunctionConcurrency',
+  'PutProvisionedConcurrencyConfig',
+  'DeleteProvisionedConcurrencyConfig',
+  'RegisterScalableTarget',
+  'PutScheduledAction',
+  'DeleteScheduledAction',
+]);
+
+/**
+ * Whether a failed write may be sent again. Only when AWS itself answered with one of its named transient errors
+ * (ServiceException, InternalFailure, ...): the service says the request failed. A timeout, a reset connection, a
+ * truncated or foreign (an HTML 502 from a proxy) answer leaves it unknown whether the write landed; re-sending it
+ * would apply it a second time, so it is reported as failed instead, and the next pass re-reads and decides.
+ */
+export function mayRetryWrite(error: AwsError): boolean {
+  return error.awsCode !== undefined && AWS_TRANSIENT_ERRORS.has(error.awsCode);
+}
+
+const AWS_TRANSIENT_ERRORS = new Set([
+  'ServiceException',
+  'InternalServiceException',
+  'InternalFailure',
+  'InternalServerError',
+  'InternalError',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'EC2ThrottledException',
+  'ResourceNotReadyException',
+  'PriorRequestNotComplete',
+]);
+
 export interface RateLimiterOptions {
   rates?: Partial<Rates> | undefined;
   /** Burst per bucket; default max(1, rate / 5). */
@@ -251,6 +287,7 @@ export class RateLimiter {
         }
         this.emit({ ...spec, outcome: 'error', durationMs, attempt, error }, observe);
         if (error.code !== 'Retryable') throw error;
+        if (WRITE_APIS.has(spec.api) && !mayRetryWrite(error)) throw error;
         errorAttempts += 1;
         if (errorAttempts >= this.retry.maxAttempts) throw error;
         await this.clock.sleep(this.backoffMs(errorAttempts - 1));

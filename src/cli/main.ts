@@ -174,8 +174,8 @@ export function buildProgram(exit: { code: number }): Command {
       .description('run the controller in a cluster (in-cluster config or --kubeconfig)')
       .option('--kubeconfig <file>', 'kubeconfig file (default: in-cluster, then KUBECONFIG, then ~/.kube/config)')
       .option('--namespace <ns>', 'watch only this namespace (default: all)')
-      .option('--metrics-addr <addr>', 'address of /metrics', ':8080')
-      .option('--health-addr <addr>', 'address of /healthz and /readyz', ':8081')
+      .option('--metrics-addr <addr>', 'address of /metrics (default :8080 in a pod, else 127.0.0.1:8080)')
+      .option('--health-addr <addr>', 'address of /healthz and /readyz (default :8081 in a pod, else 127.0.0.1:8081)')
       .option('--leader-elect', 'run leader election on a Lease (for more than one replica)', false)
       .option('--leader-election-namespace <ns>', 'namespace of the Lease (default: POD_NAMESPACE or default)')
       .option(

@@ -78,6 +78,11 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
   const skipped = skippedByKind(loaded.skipped);
   for (const note of skippedNotes(loaded.skipped)) stderrLine(`note: ${note}`);
   const policies = loaded.policies.map(toPolicyInput);
+  // An empty set checks nothing: a CI gate on it would pass whatever AWS holds.
+  if (policies.length === 0) {
+    process.stderr.write(`error: no LambdaPolicy in ${opts.filename.join(', ')}: nothing to check\n`);
+    return EXIT_ERROR;
+  }
   let runtimes: Awaited<ReturnType<typeof loadRuntimeTable>>;
   try {
     runtimes = await loadRuntimeTable(opts.runtimesFile);
@@ -127,19 +132,26 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
       if (verdict === 'declined') process.stderr.write('aborted: nothing written\n');
       return EXIT_ERROR;
     }
-    let final = pass.plan;
+    let final: Plan | null = pass.plan;
+    let recheckError: unknown;
     if (opts.enforce && pass.executions.length > 0) {
       progress.phase('re-checking after apply');
-      final = (
-        await reconcileFleet(aws, policies, {
-          defaultRegions,
-          now: opts.now,
-          enforce: false,
-          ...(runtimes ? { runtimes } : {}),
-          rollout,
-          iacOwnerTags: opts.iacOwnerTags,
-        })
-      ).plan;
+      // The writes are made: whatever happens to the re-check, they are reported below.
+      try {
+        final = (
+          await reconcileFleet(aws, policies, {
+            defaultRegions,
+            now: opts.now,
+            enforce: false,
+            ...(runtimes ? { runtimes } : {}),
+            rollout,
+            iacOwnerTags: opts.iacOwnerTags,
+          })
+        ).plan;
+      } catch (error) {
+        final = null;
+        recheckError = error;
+      }
     }
     progress.done();
     const report: RunReport = {
@@ -148,6 +160,10 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
       ...(opts.enforce ? { applied: { executions: pass.executions, after: final } } : {}),
     };
     process.stdout.write(render(report, opts.output));
+    if (final === null) {
+      stderrLine(`error: re-check after apply failed: ${describe(recheckError)}`);
+      return EXIT_ERROR;
+    }
     // A write that failed is an error of the run (exit 1), not drift: a CI job must not read it as "drift left".
     if (pass.executions.some((e) => !e.ok)) return EXIT_ERROR;
     return hasDrift(final) ? EXIT_DRIFT : EXIT_OK;
@@ -161,4 +177,8 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
 function envRegions(): string[] {
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   return region ? [region] : [];
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -40,8 +40,8 @@ export interface PlanDocument extends PlanJson {
   /** Documents that are not LambdaPolicies, counted by kind (a GitOps folder holds other manifests too). */
   skipped: Record<string, number>;
   executions?: ExecutionJson[];
-  /** The plan re-read after apply. */
-  after?: PlanJson;
+  /** The plan re-read after apply; null when that re-check failed (the writes above were made all the same). */
+  after?: PlanJson | null;
 }
 
 export interface FunctionJson {
@@ -145,15 +145,15 @@ export function executionsToJson(executions: readonly FunctionExecution[]): Exec
 export interface RunReport {
   plan: Plan;
   skipped: Record<string, number>;
-  /** Present for apply. */
-  applied?: { executions: readonly FunctionExecution[]; after: Plan };
+  /** Present for apply; `after` is null when the re-check after the writes failed. */
+  applied?: { executions: readonly FunctionExecution[]; after: Plan | null };
 }
 
 export function planDocument(report: RunReport): PlanDocument {
   const doc: PlanDocument = { formatVersion: PLAN_FORMAT_VERSION, ...planToJson(report.plan), skipped: report.skipped };
   if (report.applied) {
     doc.executions = executionsToJson(report.applied.executions);
-    doc.after = planToJson(report.applied.after);
+    doc.after = report.applied.after === null ? null : planToJson(report.applied.after);
   }
   return doc;
 }
@@ -483,7 +483,7 @@ function failure(outcome: FunctionExecution['outcomes'][number] | undefined): st
   return error ? `${error.code}: ${error.message}` : 'unknown error';
 }
 
-function appliedLines(executions: readonly FunctionExecution[], after: Plan, width: number): string[] {
+function appliedLines(executions: readonly FunctionExecution[], after: Plan | null, width: number): string[] {
   const lines: string[] = [''];
   const applied = executions.reduce((n, e) => n + e.outcomes.filter((o) => o.status === 'applied').length, 0);
   const failed = executions.filter((e) => !e.ok);
@@ -492,6 +492,10 @@ function appliedLines(executions: readonly FunctionExecution[], after: Plan, wid
     const bad = e.outcomes.find((o) => o.status === 'failed');
     const text = `failed: ${e.region}/${e.name}: ${bad?.action.api}: ${failure(bad)}`;
     lines.push(...wrap('  ', escapeTerminal(text), width, 4));
+  }
+  if (after === null) {
+    lines.push('after apply: the re-check failed (see the error below)');
+    return lines;
   }
   const s = after.summary;
   lines.push(`after apply: ${s.compliant}/${s.matched} compliant, ${s.drifted} drifted, ${s.infeasible} infeasible`);

@@ -27,8 +27,9 @@ export interface RunOptions {
   namespace?: string;
   regions?: string[];
   awsEndpoint?: string;
-  metricsAddr: string;
-  healthAddr: string;
+  /** Default: see defaultBindAddress. */
+  metricsAddr?: string;
+  healthAddr?: string;
   leaderElect: boolean;
   leaderElectionNamespace?: string;
   /** Name of the Lease; two installations in one namespace need different ones. */
@@ -44,6 +45,16 @@ export interface RunOptions {
   iacOwnerTags?: IacOwnerTag[];
   /** Resolves to stop (tests); default SIGINT/SIGTERM. */
   until?: Promise<unknown>;
+}
+
+/**
+ * Where /metrics and /healthz listen when no address is given. In a pod (the API server's service variables are
+ * set) on every interface, since Prometheus and the kubelet's probes come from outside the pod; anywhere else (a
+ * workstation, a CI runner) on loopback only, so a controller holding AWS credentials exposes nothing to the
+ * network unless told to.
+ */
+export function defaultBindAddress(port: number, env: NodeJS.ProcessEnv = process.env): string {
+  return (env.KUBERNETES_SERVICE_HOST ?? '') !== '' ? `:${port}` : `127.0.0.1:${port}`;
 }
 
 export async function runController(opts: RunOptions): Promise<number> {
@@ -129,14 +140,18 @@ export async function runController(opts: RunOptions): Promise<number> {
   });
 
   const health = new HealthServer({
-    address: opts.healthAddr,
+    address: opts.healthAddr ?? defaultBindAddress(8081),
     readiness: controllerReadiness({
       watcherReady: () => source.watcher.ready(),
       ...(elector ? { isLeader: () => elector.isLeader() } : {}),
+      unavailableRegions: () => manager.unavailableRegions(),
     }),
     liveness: { process: () => ({ ok: true }) },
   });
-  const metricsServer = new HealthServer({ address: opts.metricsAddr, metrics: () => metrics.render() });
+  const metricsServer = new HealthServer({
+    address: opts.metricsAddr ?? defaultBindAddress(8080),
+    metrics: () => metrics.render(),
+  });
   const healthAt = await health.start();
   const metricsAt = await metricsServer.start();
   logger.info(

@@ -8,6 +8,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { compareOrdinal } from '../shared/compare.ts';
+import { truncate } from '../shared/text.ts';
 
 export type Check = () => { ok: boolean; detail?: string | undefined };
 
@@ -111,8 +113,11 @@ export function controllerReadiness(deps: {
   isLeader?: () => boolean;
   /** Whether a non-leader counts as ready (default true: standbys are healthy, they wait their turn). */
   standbyReady?: boolean;
+  /** Regions whose last read failed, with the message: shown as detail, never failing readiness. */
+  unavailableRegions?: () => ReadonlyMap<string, string>;
 }): Record<string, Check> {
   return {
+    ...(deps.unavailableRegions ? { aws: awsDetail(deps.unavailableRegions) } : {}),
     informer: () => ({
       ok: deps.watcherReady(),
       detail: deps.watcherReady() ? undefined : 'policy list not synced yet',
@@ -122,5 +127,17 @@ export function controllerReadiness(deps: {
       const leading = deps.isLeader();
       return leading ? { ok: true, detail: 'leading' } : { ok: deps.standbyReady ?? true, detail: 'standby' };
     },
+  };
+}
+
+/**
+ * A stalled or failing region is the controller's news, not a reason to restart it or take it out of service (a
+ * restart cannot fix AWS, and a standby would see the same): the check stays ok and names the regions and why.
+ */
+function awsDetail(unavailable: () => ReadonlyMap<string, string>): Check {
+  return () => {
+    const regions = [...unavailable()].sort(([a], [b]) => compareOrdinal(a, b));
+    if (regions.length === 0) return { ok: true };
+    return { ok: true, detail: `unavailable: ${regions.map(([, m]) => truncate(m, 200)).join('; ')}` };
   };
 }

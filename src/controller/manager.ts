@@ -148,6 +148,11 @@ export class Manager {
     return this.status.tracked;
   }
 
+  /** Regions whose last read failed, with the message (what /readyz shows as detail). */
+  unavailableRegions(): ReadonlyMap<string, string> {
+    return this.regionErrors;
+  }
+
   /** Latest region passes (the demo's view). */
   latest(): ReadonlyMap<string, RegionResult> {
     return this.results;
@@ -203,6 +208,7 @@ export class Manager {
     if (inRegion.length === 0) {
       this.results.delete(region);
       this.regionErrors.delete(region);
+      this.options.metrics?.forgetRegion(region);
       this.transientFailures.delete(region);
       return undefined;
     }
@@ -232,6 +238,7 @@ export class Manager {
       // The region could not be read: say so on every policy that reaches into it (figures of the last good check
       // stay), then let the queue back off and retry.
       this.regionErrors.set(region, `AWS in ${region}: ${error instanceof Error ? error.message : String(error)}`);
+      this.options.metrics?.setRegionUnavailable(region, true);
       for (const policy of inRegion) {
         if (valid.has(objectKey(policy))) await this.status.publishUnavailable(policy, this.unavailable(policy), now);
       }
@@ -242,6 +249,7 @@ export class Manager {
       this.halted.set(id, halt);
       this.log.warn({ region, policy: id, failure: halt.message }, 'rollout stopped at a failed batch');
     }
+    this.options.metrics?.setRegionUnavailable(region, false);
     this.results.set(region, { pass, at: now, planned: new Map(inRegion.map((p) => [objectKey(p), planVersion(p)])) });
     this.logPass(region, pass);
     this.options.onPass?.(region, pass);

@@ -87,6 +87,7 @@ export class ControllerMetrics {
   readonly events: Counter<'type' | 'reason'>;
   /** Policy watch restarts by reason. */
   readonly watchRestarts: Counter<'reason'>;
+  readonly regionUnavailable: Gauge<'region'>;
 
   private readonly leaseName: string;
   private readonly reconcileTotal: Counter<'controller' | 'result'>;
@@ -246,6 +247,12 @@ export class ControllerMetrics {
       labelNames: ['reason'],
       registers,
     });
+    this.regionUnavailable = new Gauge({
+      name: 'lpc_aws_region_unavailable',
+      help: "1 while a region's last read failed (AWS stalled past its deadlines, denied or erroring), else 0.",
+      labelNames: ['region'],
+      registers,
+    });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -317,6 +324,15 @@ export class ControllerMetrics {
     const reason = this.stalledReasons.get(policy);
     if (reason !== undefined) this.policyStalled.remove({ policy, reason });
     this.stalledReasons.delete(policy);
+  }
+
+  setRegionUnavailable(region: string, unavailable: boolean): void {
+    this.regionUnavailable.set({ region }, unavailable ? 1 : 0);
+  }
+
+  /** Drops the series of a region no policy reaches into any more. */
+  forgetRegion(region: string): void {
+    this.regionUnavailable.remove({ region });
   }
 
   setLeader(leading: boolean): void {

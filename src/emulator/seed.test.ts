@@ -24,6 +24,28 @@ describe('validateSeed', () => {
       'duplicate function eu-central-1/a',
     ],
     [{ accountConcurrency: 'lots' }, 'seed.accountConcurrency'],
+    // Limits: a huge version number would publish that many versions and exhaust memory.
+    [
+      { functions: [{ name: 'a', region: 'eu-central-1', aliases: [{ name: 'live', version: '99999999999' }] }] },
+      'aliases[0].version: must be a published version number from 1 to 10000',
+    ],
+    [
+      { functions: [{ name: 'a', region: 'eu-central-1', aliases: [{ name: 'live', version: '10001' }] }] },
+      'aliases[0].version',
+    ],
+    [
+      {
+        functions: [
+          {
+            name: 'a',
+            region: 'eu-central-1',
+            tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])),
+          },
+        ],
+      },
+      'seed.functions[0].tags: must have at most 50 tags',
+    ],
+    [{ functions: [{ name: 'a', region: 'eu-central-1', description: 'x'.repeat(5000) }] }, 'description'],
   ])('rejects %j naming %s', (doc, where) => {
     expect(() => validateSeed(doc)).toThrow(SeedError);
     expect(() => validateSeed(doc)).toThrow(where);
@@ -91,6 +113,7 @@ describe('seed: production fields', () => {
     [fn({ logging: { format: 'XML' } }), 'seed.functions[0].logging.format'],
     [fn({ tracing: 'On' }), 'seed.functions[0].tracing'],
     [fn({ environment: { '1BAD': 'x' } }), 'seed.functions[0].environment.1BAD'],
+    [fn({ environment: { BIG: 'x'.repeat(4094) } }), 'seed.functions[0].environment'],
     [
       fn({ layers: [{ name: 'l', compatibleArchitectures: ['arm'] }] }),
       'seed.functions[0].layers[0].compatibleArchitectures',

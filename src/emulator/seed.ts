@@ -3,7 +3,7 @@
  * concurrency and aliases on published versions (created as needed) carrying provisioned concurrency.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { setProvisioned } from './concurrency.ts';
 import { isRecord } from './http-types.ts';
@@ -81,11 +81,34 @@ export class SeedError extends Error {
   }
 }
 
+/**
+ * Limits on what one seed may ask for, so a typo (`version: 99999999999`) cannot make the emulator exhaust memory
+ * publishing versions; each is far above what any test or demo fleet needs.
+ */
+export const SEED_LIMITS = {
+  fileBytes: 64 * 1024 * 1024,
+  functions: 200_000,
+  /** Versions 1..N are published for an alias on version N. */
+  version: 10_000,
+  aliasesPerFunction: 1_000,
+  /** AWS's own limit of tags per resource. */
+  tagsPerFunction: 50,
+  stringLength: 4_096,
+  /** AWS's own limit on a function's environment variables, names and values together. */
+  environmentBytes: 4_096,
+} as const;
+
 export async function loadSeedFile(path: string): Promise<SeedDocument> {
   let text: string;
   try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new SeedError(path, 'is not a regular file');
+    if (info.size > SEED_LIMITS.fileBytes) {
+      throw new SeedError(path, `is ${info.size} bytes; seed files may have at most ${SEED_LIMITS.fileBytes}`);
+    }
     text = await readFile(path, 'utf8');
   } catch (cause) {
+    if (cause instanceof SeedError) throw cause;
     throw new SeedError(path, 'cannot read seed file', { cause });
   }
   let doc: unknown;
@@ -111,6 +134,9 @@ function intIn(value: unknown, path: string, min: number, max: number): number |
 function optionalString(value: unknown, path: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw new SeedError(path, 'must be a string');
+  if (value.length > SEED_LIMITS.stringLength) {
+    throw new SeedError(path, `must have at most ${SEED_LIMITS.stringLength} characters`);
+  }
   return value;
 }
 
@@ -129,6 +155,9 @@ export function validateSeed(doc: unknown, source = 'seed'): SeedDocument {
   if (floor !== undefined) out.unreservedFloor = floor;
   if (doc.functions !== undefined) {
     if (!Array.isArray(doc.functions)) throw new SeedError(`${source}.functions`, 'must be a list');
+    if (doc.functions.length > SEED_LIMITS.functions) {
+      throw new SeedError(`${source}.functions`, `must have at most ${SEED_LIMITS.functions} functions`);
+    }
     const seen = new Set<string>();
     out.functions = doc.functions.map((raw, i) => {
       const fn = validateFunction(raw, `${source}.functions[${i}]`);
@@ -170,12 +199,17 @@ function validateFunction(raw: unknown, path: string): SeedFunction {
   }
   if (raw.tags !== undefined) {
     if (!isRecord(raw.tags)) throw new SeedError(`${path}.tags`, 'must be a mapping of strings');
+    if (Object.keys(raw.tags).length > SEED_LIMITS.tagsPerFunction) {
+      throw new SeedError(`${path}.tags`, `must have at most ${SEED_LIMITS.tagsPerFunction} tags`);
+    }
     const tags: Record<string, string> = {};
     for (const [k, v] of Object.entries(raw.tags)) {
       if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
         throw new SeedError(`${path}.tags.${k}`, 'must be a string');
       }
-      tags[k] = String(v);
+      const value = String(v);
+      if (k.length > 128 || value.length > 256) throw new SeedError(`${path}.tags.${k}`, 'is longer than AWS allows');
+      tags[k] = value;
     }
     fn.tags = tags;
   }
@@ -190,6 +224,9 @@ function validateFunction(raw: unknown, path: string): SeedFunction {
   validateProduction(raw, path, fn);
   if (raw.aliases !== undefined) {
     if (!Array.isArray(raw.aliases)) throw new SeedError(`${path}.aliases`, 'must be a list');
+    if (raw.aliases.length > SEED_LIMITS.aliasesPerFunction) {
+      throw new SeedError(`${path}.aliases`, `must have at most ${SEED_LIMITS.aliasesPerFunction} aliases`);
+    }
     fn.aliases = raw.aliases.map((a, i) => {
       const at = `${path}.aliases[${i}]`;
       if (!isRecord(a)) throw new SeedError(at, 'must be a mapping');
@@ -198,7 +235,9 @@ function validateFunction(raw: unknown, path: string): SeedFunction {
         throw new SeedError(`${at}.name`, 'must be an alias name (not a number)');
       }
       const version = String(a.version ?? '');
-      if (!/^[1-9]\d*$/.test(version)) throw new SeedError(`${at}.version`, 'must be a published version number');
+      if (!/^[1-9]\d{0,9}$/.test(version) || Number(version) > SEED_LIMITS.version) {
+        throw new SeedError(`${at}.version`, `must be a published version number from 1 to ${SEED_LIMITS.version}`);
+      }
       const alias: SeedAlias = { name: aliasName, version };
       const provisioned = intIn(a.provisionedConcurrency, `${at}.provisionedConcurrency`, 0, 10_000_000);
       if (provisioned !== undefined) alias.provisionedConcurrency = provisioned;
@@ -217,6 +256,10 @@ function validateProduction(raw: Record<string, unknown>, path: string, fn: Seed
       if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
         throw new SeedError(`${path}.environment.${k}`, 'must be a string');
       env[k] = String(v);
+    }
+    const size = Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+    if (size > SEED_LIMITS.environmentBytes) {
+      throw new SeedError(`${path}.environment`, `must have at most ${SEED_LIMITS.environmentBytes} bytes in all`);
     }
     fn.environment = env;
   }
@@ -373,7 +416,8 @@ export function applySeed(store: Store, seed: SeedDocument, nowMs: number): void
     );
     if (spec.reservedConcurrency !== undefined) fn.reservedConcurrency = spec.reservedConcurrency;
     seedProduction(store, spec, fn, nowMs);
-    const highest = Math.max(0, ...(spec.aliases ?? []).map((a) => Number(a.version)));
+    let highest = 0;
+    for (const alias of spec.aliases ?? []) highest = Math.max(highest, Number(alias.version));
     for (let v = 1; v <= highest; v++) publishVersion(fn, true);
     for (const alias of spec.aliases ?? []) {
       fn.aliases.set(alias.name, {

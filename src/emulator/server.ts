@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ADMIN_PREFIX, handleAdmin } from './admin-api.ts';
 import { AUTOSCALING_TARGET_PREFIX, routeAutoscaling } from './autoscaling-api.ts';
 import { AwsError, throttled } from './errors.ts';
+import { type BrokenAnswer, breakAnswer } from './faults.ts';
 import type { ApiRequest, ApiResponse, Operation } from './http-types.ts';
 import { isRecord } from './http-types.ts';
 import { routeLambda } from './lambda-api.ts';
@@ -64,6 +65,29 @@ function send(res: ServerResponse, response: ApiResponse, requestId: string, ser
   headers['Content-Length'] = String(Buffer.byteLength(payload));
   res.writeHead(response.status, headers);
   res.end(payload);
+}
+
+function jsonType(service: Service): string {
+  return service === 'autoscaling' || service === 'tagging' || service === 'logs'
+    ? 'application/x-amz-json-1.1'
+    : 'application/json';
+}
+
+function sendBroken(res: ServerResponse, answer: BrokenAnswer, requestId: string): void {
+  if (answer.kind === 'hang') return;
+  if (answer.kind === 'trickle') {
+    res.writeHead(answer.status, { 'x-amzn-RequestId': requestId, 'Content-Type': answer.contentType });
+    res.write('{');
+    const timer = setInterval(() => res.write(' '), 100);
+    res.on('close', () => clearInterval(timer));
+    return;
+  }
+  res.writeHead(answer.status, {
+    'x-amzn-RequestId': requestId,
+    'Content-Type': answer.contentType,
+    'Content-Length': String(Buffer.byteLength(answer.payload)),
+  });
+  res.end(answer.payload);
 }
 
 function errorResponse(error: AwsError, service: Service | 'admin', requestId: string): ApiResponse {
@@ -179,7 +203,9 @@ export function createRequestHandler(rt: EmulatorRuntime) {
       }
 
       const response = await runOperation(rt, service, region, op, body, url.searchParams, scope?.accessKeyId);
-      send(res, response, requestId, service);
+      const broken = rt.faults.answerFor(op.api, region);
+      if (broken) sendBroken(res, breakAnswer(broken, response.status, response.body, jsonType(service)), requestId);
+      else send(res, response, requestId, service);
     } catch (error) {
       const awsError =
         error instanceof AwsError

@@ -120,6 +120,11 @@ export interface ObservedFunction {
    * to estimate the saving of moving it to arm64. Absent: the saving is n/a.
    */
   monthlyGbSeconds?: number | undefined;
+  /**
+   * What AWS answered for this function that did not parse (a missing, null, mistyped or unknown value), one
+   * message each. Such a function is never written to: its plan carries a NotRead refusal for every matching policy.
+   */
+  unreadable?: string[];
 }
 
 export interface ObservedLayer {

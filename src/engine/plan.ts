@@ -6,12 +6,14 @@
 import { compareOrdinal } from '../shared/compare.ts';
 import { analyzeBlock, type BlockAnalysis, windowView } from './block.ts';
 import { policyViolations } from './checks/plan-hook.ts';
+import { orphanedActions } from './cleanup.ts';
 import { CostAccumulator } from './cost.ts';
 import { diffAudit, diffEnforced, RegionContext } from './diff.ts';
 import { detectIacOwner, type IacOwner } from './iac.ts';
 import { type MergedSettings, type MergeResult, mergeEnforce } from './merge.ts';
 import {
   type Drift,
+  type FieldName,
   type FleetSnapshot,
   type FunctionCounts,
   type FunctionPlan,
@@ -72,6 +74,9 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
 
   const functions: FunctionPlan[] = [];
   const merges = new Map<string, MergeResult>();
+  // Every policy of the set, suspended ones included: an owner that still exists keeps what it may resume.
+  const policiesById = new Map(policies.map((p) => [p.id, p]));
+  const namespaces = new Set(policies.map((p) => p.namespace));
   const regions = [...fleet.regions].sort((a, b) => compareOrdinal(a.region, b.region));
   for (const snapshot of regions) {
     const ctx = new RegionContext(
@@ -89,8 +94,33 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
       const matched = owner
         ? index.matching(fn).filter((p) => (p.iacManaged ?? 'Audit') !== 'Skip')
         : index.matching(fn);
-      if (matched.length === 0) continue;
-      functions.push(planFunction(fn, matched, blocks, ctx, tallies, merges, now, options.runtimes, owner));
+      if (matched.length === 0 && fn.unreadable !== undefined && fn.unreadable.length > 0) continue;
+      if (matched.length === 0) {
+        // No policy governs it any more, but actions we created may still run its provisioned concurrency.
+        const owned = ctx.ownedActionsByFunction.get(fn.name);
+        const orphans = owned === undefined ? undefined : orphanedActions(owned, policiesById, namespaces);
+        if (orphans && orphans.actions.length > 0) {
+          functions.push({
+            region: fn.region,
+            name: fn.name,
+            policies: [],
+            compliant: false,
+            drift: orphans.drift,
+            actions: orphans.actions,
+            refusals: [],
+            overridden: [],
+            auditDrift: [],
+          });
+        }
+        continue;
+      }
+      if (fn.unreadable !== undefined && fn.unreadable.length > 0) {
+        functions.push(unreadableFunction(fn, fn.unreadable, matched, tallies));
+        continue;
+      }
+      functions.push(
+        planFunction(fn, matched, blocks, ctx, tallies, merges, policiesById, namespaces, now, options.runtimes, owner),
+      );
     }
   }
 
@@ -118,6 +148,8 @@ function planFunction(
   ctx: RegionContext,
   tallies: ReadonlyMap<string, PolicyTally>,
   merges: Map<string, MergeResult>,
+  policiesById: ReadonlyMap<string, PolicyInput>,
+  namespaces: ReadonlySet<string>,
   now: Date,
   runtimes: RuntimeTable | undefined,
   owner: IacOwner | undefined,
@@ -139,7 +171,9 @@ function planFunction(
     merges.set(key, merged);
   }
   const diff =
-    enforce.length > 0 ? diffEnforced(fn, merged.settings, blocks, ctx) : { drift: [], actions: [], refusals: [] };
+    enforce.length > 0
+      ? diffEnforced(fn, merged.settings, blocks, ctx)
+      : { ...orphanedActions(ctx.ownedActionsByFunction.get(fn.name) ?? [], policiesById, namespaces), refusals: [] };
   const auditDrift: Drift[] = [];
   for (const p of audit) auditDrift.push(...diffAudit(fn, p, blocks.get(p.id)));
   const violations = policyViolations(fn, matched, merged.settings, now, runtimes);
@@ -158,30 +192,99 @@ function planFunction(
   };
   if (owner && held.size > 0) fp.iac = { owner, policies: [...held] };
 
+  // Indexed once per function: with many overlapping policies, `overridden` holds one entry per losing policy and
+  // field, and scanning it for each matched policy made a plan quadratic in the number of policies.
+  const refusedBy = groupByPolicy(fp.refusals);
+  const drifted = idsOf(fp.drift);
+  const auditDrifted = idsOf(fp.auditDrift);
+  const overridden = idsOf(fp.overridden);
+  const violating = idsOf(violations);
   for (const p of matched) {
     const tl = tallies.get(p.id) as PolicyTally;
     tl.matched++;
-    let refused = false;
-    for (const r of fp.refusals) {
-      if (r.policy !== p.id) continue;
-      refused = true;
-      const seen = tl.refusalsByReason.get(r.reason);
-      if (seen) seen.count++;
-      else tl.refusalsByReason.set(r.reason, { count: 1, example: `${fn.region}/${fn.name}: ${r.message}` });
-    }
-    if (refused) tl.infeasible++;
-    else if (has(p.mode === 'Audit' || held.has(p.id) ? fp.auditDrift : fp.drift, p.id)) tl.drifted++;
-    else if (has(violations, p.id)) tl.violating++;
-    else if (has(fp.overridden, p.id)) tl.overridden++;
+    const refusals = refusedBy.get(p.id);
+    if (refusals !== undefined) {
+      for (const r of refusals) {
+        const seen = tl.refusalsByReason.get(r.reason);
+        if (seen) seen.count++;
+        else tl.refusalsByReason.set(r.reason, { count: 1, example: `${fn.region}/${fn.name}: ${r.message}` });
+      }
+      tl.infeasible++;
+    } else if ((p.mode === 'Audit' || held.has(p.id) ? auditDrifted : drifted).has(p.id)) tl.drifted++;
+    else if (violating.has(p.id)) tl.violating++;
+    else if (overridden.has(p.id)) tl.overridden++;
     else tl.compliant++;
     addCost(tl, p, fn, merged.settings, blocks.get(p.id));
   }
   return fp;
 }
 
-function has(list: readonly { policy: string }[], id: string): boolean {
-  for (const e of list) if (e.policy === id) return true;
-  return false;
+/**
+ * A function part of whose AWS answer did not parse: reported (NotRead, naming what was wrong) for every policy
+ * that matches it, and never written to, so no write is ever based on a value that was not understood.
+ */
+function unreadableFunction(
+  fn: ObservedFunction,
+  problems: readonly string[],
+  matched: readonly PolicyInput[],
+  tallies: ReadonlyMap<string, PolicyTally>,
+): FunctionPlan {
+  const message = `AWS's answer for this function did not parse (${problems.join('; ')}); nothing is written to it until it does`;
+  const refusals = matched.map((p) => ({
+    field: governedField(p),
+    reason: 'NotRead' as const,
+    message,
+    policy: p.id,
+  }));
+  for (const p of matched) {
+    const tl = tallies.get(p.id) as PolicyTally;
+    tl.matched++;
+    tl.infeasible++;
+    const seen = tl.refusalsByReason.get('NotRead');
+    if (seen) seen.count++;
+    else tl.refusalsByReason.set('NotRead', { count: 1, example: `${fn.region}/${fn.name}: ${message}` });
+  }
+  return {
+    region: fn.region,
+    name: fn.name,
+    policies: matched.map((p) => p.id),
+    compliant: false,
+    drift: [],
+    actions: [],
+    refusals,
+    overridden: [],
+    auditDrift: [],
+  };
+}
+
+function governedField(p: PolicyInput): FieldName {
+  const s = p.settings;
+  if (s.memorySize !== undefined) return 'memorySize';
+  if (s.timeout !== undefined) return 'timeout';
+  if (s.architecture !== undefined) return 'architecture';
+  if (s.reservedConcurrency !== undefined) return 'reservedConcurrency';
+  if (s.provisionedConcurrency !== undefined) return 'provisionedConcurrency';
+  if (s.logging !== undefined) return 'logging';
+  if (s.tracing !== undefined) return 'tracing';
+  if (s.asyncInvocation !== undefined) return 'asyncInvocation';
+  if (s.logRetentionDays !== undefined) return 'logRetentionDays';
+  return 'provisionedConcurrency';
+}
+
+function idsOf(list: readonly { policy: string }[]): Set<string> {
+  const out = new Set<string>();
+  for (const e of list) out.add(e.policy);
+  return out;
+}
+
+function groupByPolicy<T extends { policy: string }>(list: readonly T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const e of list) {
+    const group = out.get(e.policy);
+    if (group) group.push(e);
+    else out.set(e.policy, [e]);
+  }
+  return out;
 }
 
 /** The policy's schedule costs only where its block is the one in effect (always, for an Audit policy). */

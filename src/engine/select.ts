@@ -1,9 +1,10 @@
 /**
  * Which functions a policy governs. Selection runs for every (function, policy) pair of the fleet, so selectors are
- * compiled once (globs to anchored RegExps, tags to arrays, expression values to Sets) and policies are indexed by
+ * compiled once (globs to linear-time matchers, tags to arrays, expression values to Sets) and policies are indexed by
  * region and by a cheap key (a literal name prefix or a tag) so that a function is only tested against candidates.
  */
 import type { Selector, TagExpression } from '../api/schema.ts';
+import { GlobSet } from './glob.ts';
 import type { PolicyInput } from './model.ts';
 
 /** The minimal view of a function selection needs (ObservedFunction and ListFunctions results both fit). */
@@ -13,37 +14,7 @@ export interface SelectableFunction {
   tags: Record<string, string>;
 }
 
-const globCache = new Map<string, RegExp>();
-
-function globSource(glob: string): string {
-  let out = '';
-  for (const ch of glob) {
-    if (ch === '*') out += '.*';
-    else if (ch === '?') out += '.';
-    else out += ch.replace(/[\\^$.|+()[\]{}/]/g, '\\$&');
-  }
-  return out;
-}
-
-/** `*` = any run of characters (also none), `?` = exactly one character; anchored at both ends. */
-export function globToRegExp(glob: string): RegExp {
-  let re = globCache.get(glob);
-  if (re === undefined) {
-    // `u` so that `?` is one character even outside the BMP; `s` so that `*` crosses anything.
-    re = new RegExp(`^(?:${globSource(glob)})$`, 'su');
-    globCache.set(glob, re);
-  }
-  return re;
-}
-
-export function globMatches(glob: string, name: string): boolean {
-  return globToRegExp(glob).test(name);
-}
-
-/** One RegExp for a list of globs: a single test instead of one per glob. */
-function anyGlobRegExp(globs: string[]): RegExp {
-  return new RegExp(`^(?:${globs.map(globSource).join('|')})$`, 'su');
-}
+export { globMatches } from './glob.ts';
 
 /** The literal text before the first wildcard; '' when the glob starts with one. */
 export function literalPrefix(glob: string): string {
@@ -60,8 +31,8 @@ interface CompiledExpression {
 export interface CompiledSelector {
   regions: Set<string>;
   /** undefined: any name; a list that is present but empty matches no name. */
-  names?: RegExp | null | undefined;
-  excludes?: RegExp | undefined;
+  names?: GlobSet | null | undefined;
+  excludes?: GlobSet | undefined;
   tags: [string, string][];
   expressions: CompiledExpression[];
   /**
@@ -87,8 +58,8 @@ export function compileSelector(selector: Selector, defaultRegions: readonly str
   const excludes = selector.excludeFunctionNames;
   return {
     regions: new Set(policyRegions(selector, defaultRegions)),
-    names: names === undefined ? undefined : names.length === 0 ? null : anyGlobRegExp(names),
-    excludes: excludes && excludes.length > 0 ? anyGlobRegExp(excludes) : undefined,
+    names: names === undefined ? undefined : names.length === 0 ? null : new GlobSet(names),
+    excludes: excludes && excludes.length > 0 ? new GlobSet(excludes) : undefined,
     tags,
     expressions,
     hasCriterion: names !== undefined || tags.length > 0 || expressions.length > 0,

@@ -9,9 +9,10 @@
  * reports the errors, so a half-saved file never makes policies vanish from a running demo.
  */
 import { type FSWatcher, watch } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parsePolicies } from '../api/parse.ts';
+import { readPolicyFile } from '../api/policy-files.ts';
 import { Listeners, type PolicySet, type PolicySource, samePolicies, sortPolicies } from '../api/policy-set.ts';
 import type { LambdaPolicy } from '../api/schema.ts';
 import { type Clock, systemClock, type TimerHandle } from '../shared/clock.ts';
@@ -66,7 +67,7 @@ export async function loadPolicyFiles(paths: readonly string[], options: LoadOpt
   for (const file of files) {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await readPolicyFile(file);
     } catch (error) {
       errors.push(`${file}: ${error instanceof Error ? error.message : String(error)}`);
       continue;

@@ -55,6 +55,22 @@ describe('HealthServer', () => {
     expect((await fetch(`${url}/readyz`)).status).toBe(503);
   });
 
+  it('a failing AWS region is named in /readyz but keeps the instance ready (a restart cannot fix AWS)', async () => {
+    const unavailable = new Map<string, string>();
+    const url = await serve({
+      address: '127.0.0.1:0',
+      readiness: controllerReadiness({ watcherReady: () => true, unavailableRegions: () => unavailable }),
+    });
+    expect(await (await fetch(`${url}/readyz`)).text()).toContain('[+]aws ok\n');
+    unavailable.set('us-east-1', 'AWS in us-east-1: timed out');
+    unavailable.set('eu-central-1', 'AWS in eu-central-1: AccessDenied');
+    const res = await fetch(`${url}/readyz`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain(
+      '[+]aws ok: unavailable: AWS in eu-central-1: AccessDenied; AWS in us-east-1: timed out\n',
+    );
+  });
+
   it('a throwing liveness check fails healthz', async () => {
     const url = await serve({
       address: '127.0.0.1:0',

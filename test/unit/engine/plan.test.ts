@@ -626,17 +626,70 @@ describe('actions', () => {
       expect(apis(fp)).toEqual(['DeleteScheduledAction', 'DeleteScheduledAction']);
     });
 
-    it('a function matched by no Enforce policy is never written, even with owned actions', () => {
+    it('a function matched by no Enforce policy: only the owned actions nothing declares any more are deleted', () => {
+      // platform/p (the owner of inSync's actions) is not in the set any more: its leftovers go.
       const p = plan(
-        [policy('a/audit', { mode: 'Audit', settings: { memorySize: 1024 } })],
+        [policy('platform/audit', { mode: 'Audit', settings: { memorySize: 1024 } })],
         fleet(region([fn('f')], inSync())),
         NOW,
         OPTIONS,
       );
-      expect(p.functions[0]?.actions).toEqual([]);
-      expect(p.functions[0]?.auditDrift).toEqual([
-        { field: 'memorySize', desired: 1024, actual: 512, policy: 'a/audit' },
+      expect(p.functions[0]?.actions).toEqual([
+        { api: 'DeleteScheduledAction', resourceId: 'function:f:live', scheduledActionName: END },
+        { api: 'DeleteScheduledAction', resourceId: 'function:f:live', scheduledActionName: START },
       ]);
+      expect(p.functions[0]?.auditDrift).toEqual([
+        { field: 'memorySize', desired: 1024, actual: 512, policy: 'platform/audit' },
+      ]);
+      // Nothing else is ever written to it.
+      expect(new Set(p.functions[0]?.actions.map((a) => a.api))).toEqual(new Set(['DeleteScheduledAction']));
+    });
+
+    it.each([
+      [
+        'the owner narrowed its selector (no longer matches)',
+        [policy('platform/p', { selector: { tags: { x: 'y' } }, settings })],
+      ],
+      [
+        'the owner is gone (policy file removed), its namespace is still covered',
+        [policy('platform/q', { selector: { tags: { x: 'y' } }, settings })],
+      ],
+    ])('%s: its actions on the unmatched function are deleted, and plan shows them', (_label, policies) => {
+      const p = plan(policies, fleet(region([fn('f', { qualifiers: live(20) })], inSync())), NOW, OPTIONS);
+      expect(p.functions).toHaveLength(1);
+      const fp = p.functions[0];
+      expect(fp).toMatchObject({ region: 'eu-central-1', name: 'f', policies: [], compliant: false });
+      expect(apis(fp as FunctionPlan)).toEqual(['DeleteScheduledAction', 'DeleteScheduledAction']);
+      expect(fp?.drift.map((d) => [d.field, d.desired, d.policy])).toEqual([
+        ['scheduledActions', 'absent', 'platform/p'],
+        ['scheduledActions', 'absent', 'platform/p'],
+      ]);
+    });
+
+    it.each([
+      ['suspended', { suspend: true }],
+      ['in Audit mode', { mode: 'Audit' as const }],
+    ])('an owner that still exists but is %s keeps its actions', (_label, extra) => {
+      const owner = policy('platform/p', { selector: { tags: { x: 'y' } }, settings, ...extra });
+      const p = plan([owner], fleet(region([fn('f')], inSync())), NOW, OPTIONS);
+      expect(p.functions).toEqual([]);
+    });
+
+    it('owners in namespaces the policy set does not cover are never judged (a one-namespace controller, one repo)', () => {
+      const p = plan(
+        [policy('other/q', { selector: { tags: { x: 'y' } }, settings })],
+        fleet(region([fn('f')], inSync())),
+        NOW,
+        OPTIONS,
+      );
+      expect(p.functions).toEqual([]);
+    });
+
+    it('actions of other tools (no prefix) on an unmatched function are never touched', () => {
+      const state = inSync();
+      const foreign = (state.scheduledActions ?? []).map((a) => ({ ...a, name: `someone-else.${a.name}` }));
+      const p = plan([], fleet(region([fn('f')], { ...state, scheduledActions: foreign })), NOW, OPTIONS);
+      expect(p.functions).toEqual([]);
     });
 
     it('a scalable target whose range excludes the desired value is re-registered', () => {

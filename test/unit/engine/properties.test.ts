@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FleetSnapshot, ObservedFunction, Plan, RegionSnapshot } from '../../../src/engine/model.ts';
 import { plan } from '../../../src/engine/plan.ts';
+import { isOwnedActionName } from '../../../src/engine/schedule.ts';
 import { fleetArb, instant, policies, REGIONS, wildFleet, wildPolicies } from './arbitraries.ts';
 
 const OPTIONS = { defaultRegions: [...REGIONS] };
@@ -142,15 +143,21 @@ describe('plan properties', () => {
   );
 
   it(
-    'never writes to a function no Enforce policy matches, and lists only matched functions',
+    'writes to a function no Enforce policy matches only to delete owned actions nothing declares',
     () => {
       fc.assert(
         fc.property(policies, fleetArb(), instant, (ps, fleet, now) => {
           const p = plan(ps, fleet, now, OPTIONS);
           const enforce = new Set(ps.filter((x) => x.mode === 'Enforce' && !x.suspend).map((x) => x.id));
           for (const f of p.functions) {
-            expect(f.policies.length).toBeGreaterThan(0);
-            if (!f.policies.some((id) => enforce.has(id))) expect(f.actions).toEqual([]);
+            // A function no Enforce policy matches only ever loses owned scheduled actions nothing declares.
+            if (!f.policies.some((id) => enforce.has(id))) {
+              for (const a of f.actions) {
+                expect(a.api).toBe('DeleteScheduledAction');
+                if (a.api === 'DeleteScheduledAction') expect(isOwnedActionName(a.scheduledActionName)).toBe(true);
+              }
+            }
+            if (f.policies.length === 0) expect(f.actions.length).toBeGreaterThan(0);
           }
         }),
         { numRuns: 100 },
