@@ -113,6 +113,28 @@ function checkDocuments(file: string, text: string, limits: Readonly<PolicyFileL
   }
 }
 
+/**
+ * Reads a policy stream (stdin: `kustomize build | plan -f -`) within the same limits as a file: at most the limit
+ * plus one byte is kept, so an endless or huge stream is refused instead of filling the heap.
+ */
+export async function readPolicyStream(
+  name: string,
+  stream: AsyncIterable<unknown>,
+  limits: Readonly<PolicyFileLimits> = POLICY_FILE_LIMITS,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array);
+    length += bytes.length;
+    if (length > limits.fileBytes) throw new PolicyFileError(name, 'TooLarge', tooLarge(length, limits.fileBytes));
+    chunks.push(bytes);
+  }
+  const text = Buffer.concat(chunks, length).toString('utf8');
+  checkDocuments(name, text, limits);
+  return text;
+}
+
 function tooLarge(size: number, limit: number): string {
   return `is ${size} bytes; a policy file may have at most ${limit} bytes (${limit / 1024 / 1024} MiB)`;
 }

@@ -4,10 +4,11 @@
  * manifest; LambdaPolicies are validated, other kinds (a Namespace, a ConfigMap, a Kustomization beside the
  * policies) are counted and left alone, so a GitOps folder is read as it is.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { parsePolicies, type SkippedDocument } from '../api/parse.ts';
+import { readPolicyFile, readPolicyStream } from '../api/policy-files.ts';
 import type { LambdaPolicy } from '../api/schema.ts';
 import { DEFAULT_NAMESPACE } from '../api/validate.ts';
 
@@ -41,10 +42,8 @@ export interface PolicyRead {
  * comes through here (so a size limit has one place to go).
  */
 export async function readSourceText(path: string, stdin: Readable): Promise<string> {
-  if (path !== '-') return readFile(path, 'utf8');
-  const chunks: Buffer[] = [];
-  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  // The same size, document and regular-file limits for files and stdin, checked before anything is parsed.
+  return path === '-' ? readPolicyStream('-', stdin) : readPolicyFile(path);
 }
 
 /** The files `paths` stand for, in a stable order (each directory's entries by name), each once; `-` kept. */

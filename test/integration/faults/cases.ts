@@ -435,11 +435,11 @@ const writeFaults: FaultCase[] = [
   {
     fault: 'UpdateFunctionConfiguration applied, answer never arrives',
     injection: '`hang` on UpdateFunctionConfiguration, count 1000',
-    expected: 'reported failed at the deadline, not re-sent (it may have landed); the next apply sees it done',
+    expected: 'reported failed at the deadline (exit 1), not re-sent (it may have landed); the next apply sees it done',
     run: () =>
       applyScenario({
         faults: answer('UpdateFunctionConfiguration', 'hang', { count: many }),
-        check: (run) => (run.result.code === 2 ? undefined : `exit ${run.result.code}, expected 2`),
+        check: (run) => (run.result.code === 1 ? undefined : `exit ${run.result.code}, expected 1`),
       }),
   },
   {
@@ -485,12 +485,12 @@ const writeFaults: FaultCase[] = [
   {
     fault: 'PutFunctionConcurrency: burst of 5xx (5 in a row)',
     injection: 'forced ServiceException, count 5',
-    expected: 'the function fails after 3 attempts, the others proceed; exit 2',
+    expected: 'the function fails after 3 attempts, the others proceed; exit 1 (a failed write)',
     run: () =>
       applyScenario({
         faults: { forced: [{ api: 'PutFunctionConcurrency', error: 'ServiceException', count: 5 }] },
         check: (run) => {
-          if (run.result.code !== 2) return `exit ${run.result.code}`;
+          if (run.result.code !== 1) return `exit ${run.result.code}`;
           return writesTo(run, US, 'batch-nightly') === 0 ? 'the others were not written' : undefined;
         },
       }),
@@ -518,12 +518,12 @@ const writeFaults: FaultCase[] = [
   {
     fault: 'An update ends LastUpdateStatus Failed',
     injection: 'failUpdates UpdateFunctionConfiguration on api-orders',
-    expected: 'that function reported failed, the others proceed; exit 2',
+    expected: 'that function reported failed, the others proceed; exit 1 (a failed write)',
     run: () =>
       applyScenario({
         faults: { failUpdates: [{ api: 'UpdateFunctionConfiguration', function: 'api-orders' }] },
         resends: { count: 1, why: 'the update AWS failed is sent again by the next apply' },
-        check: (run) => (run.result.code === 2 ? undefined : `exit ${run.result.code}`),
+        check: (run) => (run.result.code === 1 ? undefined : `exit ${run.result.code}`),
       }),
   },
   {
