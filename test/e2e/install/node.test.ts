@@ -72,7 +72,11 @@ describe('startNodeCluster', () => {
     // Act
     await cluster.stop();
 
-    // Assert
+    // Assert: a killed process stays in /proc until its parent reaps it, which under load takes a moment
+    await waitFor(`container process ${pid} gone`, () => !existsSync(`/proc/${pid}`), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     expect(existsSync(`/proc/${pid}`)).toBe(false);
     expect(netns().sort()).toEqual(before.netns.sort());
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(workDir);
