@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
+import { type SeedAccount, validateSeedAccounts } from './accounts.ts';
 import { setProvisioned } from './concurrency.ts';
 import { isRecord } from './http-types.ts';
 import type { Architecture, PackageType, Store } from './store.ts';
@@ -41,6 +42,8 @@ export interface SeedDocument {
   /** Minimum unreserved concurrency AWS keeps (default 100). */
   unreservedFloor?: number;
   functions?: SeedFunction[];
+  /** Other accounts, each with its own fleet, quotas, write log and assumable roles. */
+  accounts?: SeedAccount[];
 }
 
 export class SeedError extends Error {
@@ -109,6 +112,9 @@ export function validateSeed(doc: unknown, source = 'seed'): SeedDocument {
       seen.add(key);
       return fn;
     });
+  }
+  if (doc.accounts !== undefined) {
+    out.accounts = validateSeedAccounts(doc.accounts, `${source}.accounts`, validateSeed, out.accountId);
   }
   return out;
 }
