@@ -49,8 +49,12 @@ const TARGETS: { name: string; start: () => Promise<StsTarget> }[] = [
 
 describe.each(TARGETS)('STS contract: $name', ({ start }) => {
   let t: StsTarget;
-  const sts = (credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'testing' }) =>
-    new STSClient({ endpoint: t.url, region: REGION, credentials, maxAttempts: 1 });
+  const sts = (
+    credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = {
+      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      secretAccessKey: 'testing',
+    },
+  ) => new STSClient({ endpoint: t.url, region: REGION, credentials, maxAttempts: 1 });
 
   beforeAll(async () => {
     t = await start();
