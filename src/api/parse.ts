@@ -5,9 +5,11 @@
  */
 import { parseAllDocuments } from 'yaml';
 import type { PolicyInput } from '../engine/model.ts';
+import type { AwsAccount } from './account-schema.ts';
 import { parseGoDuration } from './duration.ts';
 import { PolicyDocumentError, PolicyParseError } from './errors.ts';
 import type { LambdaPolicy } from './schema.ts';
+import { type NamespaceLabels, readTenancyDocument } from './tenancy-documents.ts';
 import { DEFAULT_NAMESPACE, validatePolicy } from './validate.ts';
 
 /** A valid policy and where it came from. */
@@ -21,6 +23,9 @@ export interface ParsedPolicy {
 export interface ParseResult {
   policies: ParsedPolicy[];
   errors: PolicyDocumentError[];
+  /** AwsAccount grants and Namespaces (labels) found beside the policies. */
+  accounts: AwsAccount[];
+  namespaces: NamespaceLabels[];
 }
 
 export interface ParseOptions {
@@ -36,7 +41,7 @@ export interface ParseOptions {
  * policies come back with defaults applied; invalid documents come back as errors, never thrown.
  */
 export function parsePolicies(text: string, sourceName: string, options: ParseOptions = {}): ParseResult {
-  const result: ParseResult = { policies: [], errors: [] };
+  const result: ParseResult = { policies: [], errors: [], accounts: [], namespaces: [] };
   const documents = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
   // `parseAllDocuments` returns an EmptyStream (no documents) for empty input; iterate it the same way.
   const list = Array.isArray(documents) ? documents : [];
@@ -58,6 +63,21 @@ export function parsePolicies(text: string, sourceName: string, options: ParseOp
     }
     const value: unknown = document.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) return;
+    const tenancy = readTenancyDocument(value);
+    if (tenancy?.kind === 'AwsAccount') result.accounts.push(tenancy.account);
+    else if (tenancy?.kind === 'Namespace') result.namespaces.push(tenancy.namespace);
+    else if (tenancy?.kind === 'invalid') {
+      result.errors.push(
+        new PolicyDocumentError({
+          code: 'PolicyInvalid',
+          source: sourceName,
+          docIndex,
+          policyName: tenancy.name,
+          issues: tenancy.issues,
+        }),
+      );
+    }
+    if (tenancy) return;
     if (options.ignoreOtherKinds && !isLambdaPolicyDocument(value)) return;
 
     const validation = validatePolicy(value);

@@ -51,6 +51,13 @@ function awsOptions(cmd: Command): Command {
     .option('--seed <file>', 'run against an embedded emulator seeded from this fleet file instead of AWS');
 }
 
+/** plan/apply only: reach the home account through a role (AssumeRole from the caller's identity). */
+function roleOptions(cmd: Command): Command {
+  return cmd
+    .option('--assume-role <arn>', "assume this IAM role for the home account instead of using the caller's identity")
+    .option('--external-id <id>', 'ExternalId sent with --assume-role');
+}
+
 export function buildProgram(exit: { code: number }): Command {
   const program = new Command('lambda-policy-controller')
     .description('Keeps a fleet of AWS Lambda functions in line with LambdaPolicy resources.')
@@ -58,30 +65,34 @@ export function buildProgram(exit: { code: number }): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  awsOptions(
-    program
-      .command('plan')
-      .description(
-        'read policies and AWS, print the drift and the actions apply would take (exit 0 compliant, 2 drift, 1 error)',
-      )
-      .requiredOption('-f, --filename <path>', 'policy file or directory (repeatable)', collect)
-      .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
-      .option('--now <iso>', 'evaluate schedules at this instant', isoInstant),
+  roleOptions(
+    awsOptions(
+      program
+        .command('plan')
+        .description(
+          'read policies and AWS, print the drift and the actions apply would take (exit 0 compliant, 2 drift, 1 error)',
+        )
+        .requiredOption('-f, --filename <path>', 'policy file or directory (repeatable)', collect)
+        .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+        .option('--now <iso>', 'evaluate schedules at this instant', isoInstant),
+    ),
   ).action(async (opts) => {
     const { runPlan } = await import('./plan-command.ts');
     exit.code = await runPlan({ ...opts, enforce: false });
   });
 
-  awsOptions(
-    program
-      .command('apply')
-      .description(
-        'enforce the plan once: the same pass as plan, then the writes (exit 0 compliant, 2 drift left, 1 error)',
-      )
-      .requiredOption('-f, --filename <path>', 'policy file or directory (repeatable)', collect)
-      .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
-      .option('--now <iso>', 'evaluate schedules at this instant', isoInstant)
-      .option('--concurrency <n>', 'functions updated at once', positiveInt, 32),
+  roleOptions(
+    awsOptions(
+      program
+        .command('apply')
+        .description(
+          'enforce the plan once: the same pass as plan, then the writes (exit 0 compliant, 2 drift left, 1 error)',
+        )
+        .requiredOption('-f, --filename <path>', 'policy file or directory (repeatable)', collect)
+        .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+        .option('--now <iso>', 'evaluate schedules at this instant', isoInstant)
+        .option('--concurrency <n>', 'functions updated at once', positiveInt, 32),
+    ),
   ).action(async (opts) => {
     const { runPlan } = await import('./plan-command.ts');
     exit.code = await runPlan({ ...opts, enforce: true });

@@ -7,6 +7,7 @@ import { type Aws, createAws, type FunctionExecution } from '../aws/index.ts';
 import type { Plan } from '../engine/model.ts';
 import { reconcileFleet } from '../reconcile/pass.ts';
 import { loadPolicyFiles } from '../sources/files.ts';
+import { runAccountsPlan, usesAccounts } from './accounts-plan.ts';
 import { type EmbeddedAws, startEmbeddedAws } from './embedded-aws.ts';
 import { EXIT_DRIFT, EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
 import { Progress } from './progress.ts';
@@ -21,6 +22,8 @@ export interface PlanCommandOptions {
   seed?: string;
   enforce: boolean;
   concurrency?: number;
+  assumeRole?: string;
+  externalId?: string;
 }
 
 export interface ExecutionJson {
@@ -69,6 +72,18 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
       const ids = unregioned.map((p) => p.id).join(', ');
       process.stderr.write(`error: no region for ${ids} (no selector.regions): pass --regions or set AWS_REGION\n`);
       return EXIT_ERROR;
+    }
+    if (usesAccounts(policies, loaded.tenancy, opts.assumeRole)) {
+      const assumeRole = opts.assumeRole ? { roleArn: opts.assumeRole, externalId: opts.externalId } : undefined;
+      return await runAccountsPlan(policies, loaded.tenancy ?? { accounts: [], namespaces: [] }, {
+        output: opts.output,
+        now: opts.now,
+        enforce: opts.enforce,
+        concurrency: opts.concurrency,
+        endpoint,
+        defaultRegions,
+        assumeRole,
+      });
     }
     aws = createAws({
       regions: defaultRegions,
