@@ -21,7 +21,7 @@ const Region = Type.String({
 });
 
 const Rate = (what: string) =>
-  Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000, description: `Requests per second: ${what}.` }));
+  Type.Optional(Type.Number({ minimum: 0.01, maximum: 10_000, description: `Requests per second: ${what}.` }));
 
 export const ACCOUNT_CEL_RULES = {
   roleInAccount: {
@@ -34,6 +34,8 @@ export const ACCOUNT_CEL_RULES = {
 export const AwsAccountSpecSchema = Type.Object(
   {
     accountId: Type.String({
+      // maxLength bounds the CEL rule's cost estimate (the API server refuses unbounded string rules).
+      maxLength: 12,
       pattern: ACCOUNT_ID_PATTERN,
       description: 'The 12-digit AWS account id; verified with STS GetCallerIdentity.',
       'x-error-message': 'must be a 12-digit AWS account id',
