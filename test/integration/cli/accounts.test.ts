@@ -197,4 +197,31 @@ describe('plan/apply across accounts', () => {
     expect(denied.stderr).toContain('account home: AssumeRole arn:aws:iam::210987654321:role/lpc failed: AccessDenied');
     expect(denied.stderr + denied.stdout).not.toMatch(/ASIA[A-Z0-9]{8}/);
   });
+
+  it('one account whose STS refuses and one throttled at 30% delay no other: each granted account converges', async () => {
+    emu = await start();
+    await emu.admin('POST', `faults?account=${SEARCH}`, {
+      forced: [{ api: 'AssumeRole', error: 'AccessDenied', status: 403, count: 100 }],
+    });
+    await emu.admin('POST', `faults?account=${PAYMENTS}`, {
+      errorRate: { UpdateFunctionConfiguration: 0.3, ListFunctions: 0.3 },
+      errorCode: 'TooManyRequestsException',
+      seed: 7,
+    });
+    const result = await runCli(['apply', '-f', repo(), '-o', 'json', ...awsArgs(emu.url)]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'error: account search-prod: ListFunctions: AssumeRoleFailedError: account search-prod: AssumeRole arn:aws:iam::333333333333:role/lpc failed: AccessDenied',
+    );
+    const doc = JSON.parse(result.stdout) as { accounts: { account: string; error?: string; writes?: number }[] };
+    expect(doc.accounts.find((a) => a.account === 'search-prod')?.error).toMatch(/AccessDenied/);
+    expect(doc.accounts.find((a) => a.account === 'payments-prod')?.error).toBeUndefined();
+    expect(
+      emu.emulator.runtime.accounts.get(PAYMENTS)?.store.region(EU).functions.get('payments-api')?.config.memorySize,
+    ).toBe(1024);
+    expect(await writesOf(emu, SEARCH)).toEqual([]);
+    // The throttling happened (and was retried through): not a test that passes because no fault fired.
+    expect(emu.emulator.runtime.accounts.get(PAYMENTS)?.calls.faulted.total).toBeGreaterThan(0);
+  });
 });
