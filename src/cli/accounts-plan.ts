@@ -153,6 +153,11 @@ function hasDrift(plan: Plan): boolean {
   return plan.functions.some((f) => !f.compliant || f.auditDrift.length > 0);
 }
 
+/** The single-account document with `account` (the home account) on each function, as the multi-account one has. */
+export function withHomeAccount<T extends { functions: object[] }>(doc: T): T {
+  return { ...doc, functions: doc.functions.map((f) => ({ account: HOME_ACCOUNT, ...f })) };
+}
+
 /** The plan document with `account` on every function, plus per-account and per-policy tenancy outcomes. */
 export function accountsJson(result: AccountsResult) {
   const functions = result.passes.flatMap((p) =>

@@ -7,7 +7,7 @@ import { type Aws, createAws, type FunctionExecution } from '../aws/index.ts';
 import type { Plan } from '../engine/model.ts';
 import { reconcileFleet } from '../reconcile/pass.ts';
 import { loadPolicyFiles } from '../sources/files.ts';
-import { runAccountsPlan, usesAccounts } from './accounts-plan.ts';
+import { runAccountsPlan, usesAccounts, withHomeAccount } from './accounts-plan.ts';
 import { type EmbeddedAws, startEmbeddedAws } from './embedded-aws.ts';
 import { EXIT_DRIFT, EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
 import { Progress } from './progress.ts';
@@ -105,8 +105,12 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
     progress.done();
     if (opts.output === 'json') {
       const doc = opts.enforce
-        ? { ...planToJson(pass.plan), executions: executionsToJson(pass.executions), after: planToJson(final) }
-        : planToJson(pass.plan);
+        ? {
+            ...withHomeAccount(planToJson(pass.plan)),
+            executions: executionsToJson(pass.executions),
+            after: withHomeAccount(planToJson(final)),
+          }
+        : withHomeAccount(planToJson(pass.plan));
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     } else {
       process.stdout.write(planToTable(pass.plan));

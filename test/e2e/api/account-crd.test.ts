@@ -68,7 +68,7 @@ describe('AwsAccount CRD', () => {
     expect(cli.issues.map((i) => [i.path, i.message])).toEqual([
       ['spec.assumeRole.roleArn', 'assumeRole.roleArn must be a role of accountId'],
     ]);
-    expect(server.code).not.toBe(0);
+    expect(server.exitCode).not.toBe(0);
     expect(server.stderr).toContain('spec.assumeRole.roleArn');
     expect(server.stderr).toContain('assumeRole.roleArn must be a role of accountId');
   });
@@ -76,7 +76,7 @@ describe('AwsAccount CRD', () => {
   it('refuses an account id that is not 12 digits and an empty regions list', async () => {
     const bad = { ...manifest('short-id', '2109876543', '2109876543'), spec: { accountId: '2109876543', regions: [] } };
     const server = await cluster.apply(JSON.stringify(bad), { check: false });
-    expect(server.code).not.toBe(0);
+    expect(server.exitCode).not.toBe(0);
     expect(server.stderr).toContain('spec.accountId');
     expect(server.stderr).toContain('spec.regions');
     expect(
