@@ -10,6 +10,7 @@ import {
   renderAccountCrdYaml,
 } from '../../../src/api/crd.ts';
 import { matchesLabels } from '../../../src/api/label-selector.ts';
+import { parsePolicies } from '../../../src/api/parse.ts';
 import { validatePolicy } from '../../../src/api/validate.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..');
@@ -124,5 +125,20 @@ describe('matchesLabels', () => {
     [{ matchExpressions: [{ key: 'team', operator: 'DoesNotExist' as const }] }, { team: 'a' }, false],
   ])('%j over %j: %s', (selector, labels, expected) => {
     expect(matchesLabels(selector, labels)).toBe(expected);
+  });
+});
+
+describe('parsePolicies reads tenancy documents beside policies', () => {
+  it('collects AwsAccounts and Namespaces, reports an invalid AwsAccount by name', () => {
+    const text = [
+      'apiVersion: v1\nkind: Namespace\nmetadata: { name: payments, labels: { team: payments, n: 1 } }\n',
+      `apiVersion: lambdapolicy.io/v1alpha1\nkind: AwsAccount\nmetadata: { name: ok }\nspec: { accountId: "210987654321", regions: [eu-central-1] }\n`,
+      `apiVersion: lambdapolicy.io/v1alpha1\nkind: AwsAccount\nmetadata: { name: bad }\nspec: { accountId: "1", regions: [eu-central-1] }\n`,
+    ].join('---\n');
+    const result = parsePolicies(text, 'grants.yaml');
+    expect(result.namespaces).toEqual([{ name: 'payments', labels: { team: 'payments', n: '1' } }]);
+    expect(result.accounts.map((a) => a.metadata.name)).toEqual(['ok']);
+    expect(result.policies).toEqual([]);
+    expect(result.errors.map((e) => e.message)).toEqual([expect.stringMatching(/grants\.yaml.*bad.*spec\.accountId/s)]);
   });
 });

@@ -83,8 +83,13 @@ describe('parsePolicies', () => {
 
   it('skips empty documents and comments-only files', () => {
     expect(parsePolicies(`---\n${doc('a')}---\n# nothing\n---\n`, 'f.yaml').policies).toHaveLength(1);
-    expect(parsePolicies('', 'empty.yaml')).toEqual({ policies: [], errors: [] });
-    expect(parsePolicies('# just a comment\n', 'c.yaml')).toEqual({ policies: [], errors: [] });
+    expect(parsePolicies('', 'empty.yaml')).toEqual({ policies: [], errors: [], accounts: [], namespaces: [] });
+    expect(parsePolicies('# just a comment\n', 'c.yaml')).toEqual({
+      policies: [],
+      errors: [],
+      accounts: [],
+      namespaces: [],
+    });
   });
 
   it('reports other kinds unless told to skip them', () => {
