@@ -5,6 +5,7 @@
  * at all; a refused (account, region) is never read or written. One account failing (credentials, outage) is
  * reported for that account and delays no other.
  */
+import { mapConcurrent } from '../aws/concurrency.ts';
 import type { Aws } from '../aws/index.ts';
 import { type AccountGrant, decideGrant, inScope, type PolicyGrant, type TenancyInput } from '../engine/grants.ts';
 import type { PolicyInput } from '../engine/model.ts';
@@ -38,19 +39,25 @@ export async function reconcileAccounts(
   tenancy: TenancyInput,
   policies: readonly PolicyInput[],
   awsFor: (account: AccountGrant) => Aws,
-  options: Omit<PassOptions, 'defaultRegions' | 'visible' | 'onlyRegions'>,
+  options: Omit<PassOptions, 'defaultRegions' | 'visible' | 'onlyRegions'> & {
+    /** Accounts in flight at once (each has its own buckets; this bounds sockets and memory). Default 8. */
+    accountConcurrency?: number;
+  },
 ): Promise<AccountsResult> {
   const grants = new Map(policies.map((p) => [p.id, decideGrant(p, tenancy)]));
   const accounts = [tenancy.home, ...tenancy.accounts].sort((a, b) => compareOrdinal(a.name, b.name));
-  const passes = await Promise.all(
-    accounts.map(async (account): Promise<AccountPass | undefined> => {
+  const { accountConcurrency, ...passOptions } = options;
+  const passes = await mapConcurrent(
+    accounts,
+    accountConcurrency ?? 8,
+    async (account): Promise<AccountPass | undefined> => {
       const reaching = policiesIn(account.name, policies, grants);
       if (reaching.length === 0) return undefined;
       const regions = [...new Set(reaching.flatMap((p) => p.selector.regions ?? []))].sort(compareOrdinal);
       const base = { account: account.name, accountId: account.accountId, regions };
       try {
         const result = await reconcileFleet(awsFor(account), reaching, {
-          ...options,
+          ...passOptions,
           defaultRegions: regions,
           onlyRegions: regions,
           visible: (fn) => inScope(account.scope, fn),
@@ -59,7 +66,7 @@ export async function reconcileAccounts(
       } catch (error) {
         return { ...base, error: error instanceof Error ? error : new Error(String(error)) };
       }
-    }),
+    },
   );
   return { grants, passes: passes.filter((p): p is AccountPass => p !== undefined) };
 }
