@@ -212,7 +212,7 @@ describe('plan/apply across accounts', () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      'error: account search-prod: ListFunctions: AssumeRoleFailedError: account search-prod: AssumeRole arn:aws:iam::333333333333:role/lpc failed: AccessDenied',
+      'error: account search-prod: GetCallerIdentity: AssumeRoleFailedError: account search-prod: AssumeRole arn:aws:iam::333333333333:role/lpc failed: AccessDenied',
     );
     const doc = JSON.parse(result.stdout) as { accounts: { account: string; error?: string; writes?: number }[] };
     expect(doc.accounts.find((a) => a.account === 'search-prod')?.error).toMatch(/AccessDenied/);
@@ -223,5 +223,25 @@ describe('plan/apply across accounts', () => {
     expect(await writesOf(emu, SEARCH)).toEqual([]);
     // The throttling happened (and was retried through): not a test that passes because no fault fired.
     expect(emu.emulator.runtime.accounts.get(PAYMENTS)?.calls.faulted.total).toBeGreaterThan(0);
+  });
+
+  it('an AwsAccount whose credentials are another account (no role: the home identity) is AccountMismatch, untouched', async () => {
+    emu = await start();
+    const dir = mkdtempSync(join(tmpdir(), 'lpc-mismatch-'));
+    writeFileSync(
+      join(dir, 'all.yaml'),
+      [
+        account('payments-prod', PAYMENTS, '  policyNamespaces: {}\n'),
+        `apiVersion: lambdapolicy.io/v1alpha1\nkind: LambdaPolicy\nmetadata: { name: p, namespace: default }\nspec:\n  selector: { functionNames: ["*"], accounts: [payments-prod] }\n  settings: { memorySize: 2048 }\n`,
+      ].join('---\n'),
+    );
+    const result = await runCli(['apply', '-f', dir, ...awsArgs(emu.url)]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `error: account payments-prod: AccountMismatch: account payments-prod declares ${PAYMENTS}, its credentials are account ${HOME}`,
+    );
+    for (const id of [HOME, PAYMENTS, SEARCH, SHARED]) expect(await writesOf(emu, id)).toEqual([]);
+    expect(emu.emulator.runtime.calls.byApi.ListFunctions).toBeUndefined();
   });
 });
