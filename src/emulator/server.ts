@@ -193,7 +193,7 @@ export function createRequestHandler(rt: EmulatorRuntime) {
       if (target.startsWith(LOGS_TARGET_PREFIX)) {
         service = 'logs';
         body = parseJson(text);
-        op = routeLogs(rt, apiReq(body), target);
+        op = routeLogs(acct, apiReq(body), target);
         if (!op) throw new AwsError('UnknownOperationException', 400, `Operation ${target} is not supported`);
       } else if (target.startsWith(AUTOSCALING_TARGET_PREFIX) || target.startsWith(TAGGING_TARGET_PREFIX)) {
         service = target.startsWith(AUTOSCALING_TARGET_PREFIX) ? 'autoscaling' : 'tagging';
@@ -217,8 +217,8 @@ export function createRequestHandler(rt: EmulatorRuntime) {
       }
 
       const response = await runOperation(acct, service, region, op, body, url.searchParams, scope?.accessKeyId);
-      // Fault injection is emulator-wide (admin API), so a broken answer applies to every account's calls.
-      const broken = rt.faults.answerFor(op.api, region);
+      // Faults are per account (the admin API's `account`), as the injected errors and latency of runOperation are.
+      const broken = acct.faults.answerFor(op.api, region);
       if (broken) sendBroken(res, breakAnswer(broken, response.status, response.body, jsonType(service)), requestId);
       else send(res, response, requestId, service);
     } catch (error) {

@@ -7,6 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { PLAN_FORMAT_VERSION } from '../../../src/cli/render.ts';
 import type { WriteLogEntry } from '../../../src/emulator/index.ts';
 import { awsArgs, runCli, startTestEmulator, type TestEmulator } from './harness.ts';
 
@@ -159,6 +161,28 @@ describe('plan/apply across accounts', () => {
     const doc = JSON.parse(result.stdout) as { policies: { name: string; reach: { account: string }[] }[] };
     expect(doc.policies.find((p) => p.name === 'search/grab')?.reach.map((r) => r.account)).toEqual(['payments-prod']);
     // plan writes nothing
+    for (const id of [HOME, PAYMENTS, SEARCH, SHARED]) expect(await writesOf(emu, id)).toEqual([]);
+  });
+
+  it('-o yaml is the same document as -o json; -o markdown and the table name each account', async () => {
+    emu = await start();
+    const dir = repo();
+    const json = await runCli(['plan', '-f', dir, '-o', 'json', ...awsArgs(emu.url)]);
+    const yaml = await runCli(['plan', '-f', dir, '-o', 'yaml', ...awsArgs(emu.url)]);
+    const markdown = await runCli(['plan', '-f', dir, '-o', 'markdown', ...awsArgs(emu.url)]);
+    const table = await runCli(['plan', '-f', dir, ...awsArgs(emu.url)]);
+
+    expect([json.code, yaml.code, markdown.code, table.code]).toEqual([1, 1, 1, 1]);
+    const doc = JSON.parse(json.stdout) as { formatVersion: string; skipped: unknown };
+    expect(doc.formatVersion).toBe(PLAN_FORMAT_VERSION);
+    expect(doc.skipped).toEqual({});
+    expect(parseYaml(yaml.stdout)).toEqual(doc);
+    for (const out of [markdown.stdout, table.stdout]) {
+      expect(out).toContain('payments-prod');
+      expect(out).toContain('search-prod');
+    }
+    expect(markdown.stdout).toContain('### lambda-policy-controller plan: account payments-prod (210987654321)');
+    expect(table.stdout).toMatch(/^account payments-prod \(210987654321\) eu-central-1$/m);
     for (const id of [HOME, PAYMENTS, SEARCH, SHARED]) expect(await writesOf(emu, id)).toEqual([]);
   });
 

@@ -1,3 +1,4 @@
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   GetFunctionConfigurationCommand,
   LambdaClient,
@@ -181,5 +182,64 @@ describe('emulator accounts and STS AssumeRole', () => {
     expect(
       validateSeed({ accounts: [{ accountId: SEARCH, roles: [{ name: 'r', externalId: 'ext-1' }] }] }).accounts,
     ).toEqual([{ accountId: SEARCH, roles: [{ name: 'r', externalId: 'ext-1' }] }]);
+  });
+});
+
+describe('emulator accounts with the production APIs and broken answers', () => {
+  let emulator: Emulator;
+  afterEach(() => emulator.stop());
+
+  it("an account's log groups and broken answers are its own, not the home account's", async () => {
+    emulator = await startEmulator({
+      port: 0,
+      tickMs: 0,
+      seed: {
+        accountId: '123456789012',
+        functions: [{ name: 'home-fn', region: REGION, logRetentionDays: 7 }],
+        accounts: [
+          {
+            accountId: PAYMENTS,
+            roles: [{ name: 'lpc' }],
+            functions: [{ name: 'payments-api', region: REGION, logRetentionDays: 30 }],
+          },
+        ],
+      },
+    });
+    const homeClients = clientsFor(emulator.url, REGION);
+    const out = await homeClients.sts.send(
+      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${PAYMENTS}:role/lpc`, RoleSessionName: 'lpc' }),
+    );
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('no credentials');
+    const credentials = {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+    };
+    const config = { endpoint: emulator.url, region: REGION, credentials, maxAttempts: 1 };
+    const groups = async (logs: CloudWatchLogsClient) =>
+      ((await logs.send(new DescribeLogGroupsCommand({}))).logGroups ?? []).map((g) => [
+        g.logGroupName,
+        g.retentionInDays,
+      ]);
+
+    expect(await groups(new CloudWatchLogsClient(config))).toEqual([['/aws/lambda/payments-api', 30]]);
+    expect(
+      await groups(
+        new CloudWatchLogsClient({
+          ...config,
+          credentials: { accessKeyId: 'AKIDEMULATOR', secretAccessKey: 'emulator-secret' },
+        }),
+      ),
+    ).toEqual([['/aws/lambda/home-fn', 7]]);
+
+    await admin(emulator.url, `faults?account=${PAYMENTS}`, {
+      body: { answers: [{ api: 'ListFunctions', kind: 'html', count: 100 }] },
+    });
+    await expect(new LambdaClient(config).send(new ListFunctionsCommand({}))).rejects.toThrow();
+    const homeNames = (await homeClients.lambda.send(new ListFunctionsCommand({}))).Functions?.map(
+      (f) => f.FunctionName,
+    );
+    expect(homeNames).toEqual(['home-fn']);
   });
 });
