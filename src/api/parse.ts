@@ -131,7 +131,10 @@ export function parsePolicies(text: string, sourceName: string, options: ParseOp
           source: sourceName,
           docIndex,
           policyName: tenancy.name,
-          issues: tenancy.issues,
+          issues: tenancy.issues.map((issue): ValidationIssue => {
+            const line = fieldLine(document.contents, lineCounter, issue.path);
+            return line === undefined ? issue : { ...issue, line };
+          }),
         }),
       );
     }

@@ -111,6 +111,18 @@ describe('readPolicies', () => {
     expect(skippedNotes(read.skipped)).toEqual(['AwsOrganization is not read by plan/apply yet']);
   });
 
+  it('names the file, document, account, field and line of an invalid AwsAccount', async () => {
+    await writeFile(
+      join(dir, 'accounts.yaml'),
+      `${namespace}---\napiVersion: lambdapolicy.io/v1alpha1\nkind: AwsAccount\nmetadata: { name: prod }\nspec:\n  accountId: "12345"\n  regions: [eu-central-1]\n`,
+    );
+
+    const read = await readPolicies([dir]);
+
+    // The Namespace takes lines 1-3, `---` line 4, the account's accountId is line 9 of the file.
+    expect(read.errors).toEqual([expect.stringMatching(/accounts\.yaml#1 prod: spec\.accountId: .*\(line 9\)$/)]);
+  });
+
   it('reports a policy declared twice, a missing path and an empty folder', async () => {
     await writeFile(join(dir, 'a.yaml'), policy('same'));
     await writeFile(join(dir, 'b.yaml'), policy('same'));
