@@ -5,16 +5,24 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CRD_FILE, renderCrdYaml } from './crd.ts';
+import { ACCOUNT_CRD_FILE, CRD_FILE, renderAccountCrdYaml, renderCrdYaml } from './crd.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 /** Same relative path inside the chart: charts/lambda-policy-controller/crds/<name>.yaml. */
-const targets = [CRD_FILE, join('charts', 'lambda-policy-controller', CRD_FILE)];
-const rendered = renderCrdYaml();
+const targets = [
+  ...[CRD_FILE, join('charts', 'lambda-policy-controller', CRD_FILE)].map((file) => ({
+    file,
+    rendered: renderCrdYaml(),
+  })),
+  ...[ACCOUNT_CRD_FILE, join('charts', 'lambda-policy-controller', ACCOUNT_CRD_FILE)].map((file) => ({
+    file,
+    rendered: renderAccountCrdYaml(),
+  })),
+];
 
 if (process.argv.includes('--check')) {
   let stale = false;
-  for (const file of targets) {
+  for (const { file, rendered } of targets) {
     let current = '';
     try {
       current = readFileSync(join(repoRoot, file), 'utf8');
@@ -30,7 +38,7 @@ if (process.argv.includes('--check')) {
   }
   if (stale) process.exit(1);
 } else {
-  for (const file of targets) {
+  for (const { file, rendered } of targets) {
     writeFileSync(join(repoRoot, file), rendered);
     console.log(`wrote ${file}`);
   }

@@ -5,10 +5,12 @@
  */
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { PolicyInput } from '../engine/model.ts';
+import type { AwsAccount } from './account-schema.ts';
 import { parseGoDuration } from './duration.ts';
 import { PolicyDocumentError, PolicyParseError, type ValidationIssue } from './errors.ts';
 import { fieldLine } from './locate.ts';
 import { APPROVE_GENERATION_ANNOTATION, type LambdaPolicy } from './schema.ts';
+import { type NamespaceLabels, readTenancyDocument } from './tenancy-documents.ts';
 import { DEFAULT_NAMESPACE, validatePolicy } from './validate.ts';
 
 /** A valid policy and where it came from. */
@@ -34,6 +36,9 @@ export interface ParseResult {
   errors: PolicyDocumentError[];
   /** Present (possibly empty) only when other kinds are skipped. */
   skipped?: SkippedDocument[];
+  /** AwsAccount grants and Namespaces (labels) found beside the policies. */
+  accounts: AwsAccount[];
+  namespaces: NamespaceLabels[];
 }
 
 export interface ParseOptions {
@@ -50,8 +55,6 @@ export const POLICY_GROUP = 'lambdapolicy.io';
 
 /** Kinds of this project's group that `plan`/`apply` recognise but do not read (yet). */
 const READ_ELSEWHERE: Record<string, string> = {
-  AwsAccount:
-    'AwsAccount is not read by plan/apply yet: policies are planned in the account of the current credentials',
   AwsOrganization: 'AwsOrganization is not read by plan/apply yet',
 };
 
@@ -74,7 +77,7 @@ function classify(value: unknown, ignoreOtherKinds: boolean): DocumentClass {
  * policies come back with defaults applied; invalid documents come back as errors, never thrown.
  */
 export function parsePolicies(text: string, sourceName: string, options: ParseOptions = {}): ParseResult {
-  const result: ParseResult = { policies: [], errors: [] };
+  const result: ParseResult = { policies: [], errors: [], accounts: [], namespaces: [] };
   if (options.ignoreOtherKinds) result.skipped = [];
   const lineCounter = new LineCounter();
   const documents = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true, lineCounter });
@@ -116,6 +119,26 @@ export function parsePolicies(text: string, sourceName: string, options: ParseOp
       return;
     }
     if (value === null || value === undefined) return;
+    // AwsAccount grants and Namespaces (their labels) are read, not skipped: the accounts path checks them with
+    // the policies, as the cluster would.
+    const tenancy = readTenancyDocument(value);
+    if (tenancy?.kind === 'AwsAccount') result.accounts.push(tenancy.account);
+    else if (tenancy?.kind === 'Namespace') result.namespaces.push(tenancy.namespace);
+    else if (tenancy?.kind === 'invalid') {
+      result.errors.push(
+        new PolicyDocumentError({
+          code: 'PolicyInvalid',
+          source: sourceName,
+          docIndex,
+          policyName: tenancy.name,
+          issues: tenancy.issues.map((issue): ValidationIssue => {
+            const line = fieldLine(document.contents, lineCounter, issue.path);
+            return line === undefined ? issue : { ...issue, line };
+          }),
+        }),
+      );
+    }
+    if (tenancy) return;
     const kind = classify(value, options.ignoreOtherKinds ?? false);
     if (kind !== 'policy') {
       result.skipped?.push({ source: sourceName, docIndex, ...kind.skip });

@@ -4,13 +4,17 @@
  */
 import { compareOrdinal } from '../shared/compare.ts';
 import { objectKey } from '../shared/keys.ts';
+import type { AwsAccount } from './account-schema.ts';
 import { APPROVE_GENERATION_ANNOTATION, type LambdaPolicy } from './schema.ts';
+import type { NamespaceLabels } from './tenancy-documents.ts';
 
 export interface PolicySet {
   /** Valid policies, sorted by `namespace/name`; namespace always set (default `default`). */
   policies: LambdaPolicy[];
   /** Problems found while reading (one line each, naming file/document/policy). Empty when all is well. */
   errors: string[];
+  /** AwsAccount grants and Namespace labels declared beside the policies (files only). */
+  tenancy?: { accounts: AwsAccount[]; namespaces: NamespaceLabels[] };
 }
 
 export interface PolicySource {

@@ -11,6 +11,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { CEL_RULES, DURATION_PATTERN, LOG_RETENTION_DAYS, MAX_RESERVED_CONCURRENCY } from './cel.ts';
+import { LabelSelectorSchema } from './label-selector.ts';
 
 export const API_GROUP = 'lambdapolicy.io';
 export const API_VERSION = 'v1alpha1';
@@ -54,7 +55,7 @@ export const TagExpressionSchema = Type.Object(
 /** Lambda names have at most 64 characters; a longer glob with at most 16 wildcards could never match one. */
 export const MAX_GLOB_LENGTH = 80;
 
-const FunctionNameGlob = Type.String({
+export const FunctionNameGlob = Type.String({
   minLength: 1,
   maxLength: MAX_GLOB_LENGTH,
   pattern: '^[A-Za-z0-9_*?-]+$',
@@ -97,6 +98,27 @@ export const SelectorSchema = Type.Object(
     ),
     tagExpressions: Type.Optional(
       Type.Array(TagExpressionSchema, { maxItems: 32, description: 'Tag expressions that must all hold.' }),
+    ),
+    accounts: Type.Optional(
+      Type.Array(
+        Type.String({
+          minLength: 1,
+          maxLength: 253,
+          pattern: DNS_SUBDOMAIN_PATTERN,
+          'x-error-message': DNS_SUBDOMAIN_MESSAGE,
+        }),
+        {
+          maxItems: 64,
+          description:
+            "Names of AwsAccount objects to reach. With accountSelector: the union. Both absent: the controller's home account.",
+        },
+      ),
+    ),
+    accountSelector: Type.Optional(
+      Type.Object(LabelSelectorSchema.properties, {
+        additionalProperties: false,
+        description: 'A label selector over AwsAccount objects to reach.',
+      }),
     ),
   },
   {

@@ -36,7 +36,7 @@ const addFormats: FormatsPlugin =
   (addFormatsModule as unknown as { default?: FormatsPlugin }).default ??
   (addFormatsModule as unknown as FormatsPlugin);
 
-function createAjv(): Ajv {
+export function createAjv(): Ajv {
   const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, allowUnionTypes: true, verbose: true });
   ajv.addVocabulary(ANNOTATION_KEYWORDS);
   addFormats(ajv);
@@ -98,7 +98,7 @@ export function validatePolicyStatus(input: unknown): ValidationResult<LambdaPol
 // ---------------------------------------------------------------------------------------------------------------
 // ajv errors -> issues
 
-function toIssues(
+export function toIssues(
   errors: readonly ErrorObject[] | null | undefined,
   root: unknown,
   basePath?: string,

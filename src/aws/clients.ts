@@ -17,11 +17,14 @@ export interface StaticCredentials {
   sessionToken?: string;
 }
 
+/** Refreshing credentials (an assumed role's, src/aws/credentials.ts). */
+export type CredentialsFunction = () => Promise<StaticCredentials & { expiration?: Date }>;
+
 export interface ClientsConfig {
   /** Custom endpoint for every service, e.g. the emulator at `http://127.0.0.1:4566`. */
   endpoint?: string;
-  /** Explicit credentials (tests); normally absent so the default provider chain is used. */
-  credentials?: StaticCredentials;
+  /** Explicit credentials (tests, assumed roles); normally absent so the default provider chain is used. */
+  credentials?: StaticCredentials | CredentialsFunction;
   /** Until the response headers of one attempt (default DEFAULT_DEADLINES.responseMs). */
   requestTimeoutMs?: number;
   /** TCP (and TLS) connect of one attempt (default DEFAULT_DEADLINES.connectMs). */
@@ -235,7 +238,7 @@ export function hasEnvCredentials(env: NodeJS.ProcessEnv = process.env): boolean
  * gets them, and a configured IRSA/Pod Identity/profile always wins.
  */
 export function resolveCredentials(config: ClientsConfig): StaticCredentials | undefined {
-  if (config.credentials) return config.credentials;
+  if (config.credentials && typeof config.credentials !== 'function') return config.credentials;
   if (config.endpoint !== undefined && !hasEnvCredentials(config.env ?? process.env)) {
     return { accessKeyId: 'lambda-policy-controller', secretAccessKey: 'emulator-does-not-check-signatures' };
   }
@@ -248,7 +251,7 @@ export function defaultRegion(env: NodeJS.ProcessEnv = process.env): string | un
 }
 
 export function sdkClientConfig(region: string, config: ClientsConfig) {
-  const credentials = resolveCredentials(config);
+  const credentials = typeof config.credentials === 'function' ? config.credentials : resolveCredentials(config);
   return {
     region,
     ...(config.endpoint !== undefined ? { endpoint: config.endpoint } : {}),

@@ -89,6 +89,13 @@ function awsOptions(cmd: Command): Command {
     .option('--runtimes-file <file>', 'runtime deprecation table (YAML) replacing the shipped one, for checks.runtime');
 }
 
+/** plan/apply only: reach the home account through a role (AssumeRole from the caller's identity). */
+function roleOptions(cmd: Command): Command {
+  return cmd
+    .option('--assume-role <arn>', "assume this IAM role for the home account instead of using the caller's identity")
+    .option('--external-id <id>', 'ExternalId sent with --assume-role');
+}
+
 export function buildProgram(exit: { code: number }): Command {
   const program = new Command('lambda-policy-controller')
     .description('Keeps a fleet of AWS Lambda functions in line with LambdaPolicy resources.')
@@ -96,38 +103,42 @@ export function buildProgram(exit: { code: number }): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  awsOptions(
-    program
-      .command('plan')
-      .description(
-        'read policies and AWS, print the drift and the actions apply would take (exit 0 compliant, 2 drift, 1 error)',
-      )
-      .requiredOption('-f, --filename <path>', 'policy file or directory, - for stdin (repeatable)', collect)
-      .option('-R, --recursive', 'descend into sub-directories of -f directories', false)
-      .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
-      .option('--now <iso>', 'evaluate schedules at this instant', isoInstant)
-      .addOption(maxChangesPercentOption())
-      .addOption(iacOwnerTagsOption()),
+  roleOptions(
+    awsOptions(
+      program
+        .command('plan')
+        .description(
+          'read policies and AWS, print the drift and the actions apply would take (exit 0 compliant, 2 drift, 1 error)',
+        )
+        .requiredOption('-f, --filename <path>', 'policy file or directory, - for stdin (repeatable)', collect)
+        .option('-R, --recursive', 'descend into sub-directories of -f directories', false)
+        .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
+        .option('--now <iso>', 'evaluate schedules at this instant', isoInstant)
+        .addOption(maxChangesPercentOption())
+        .addOption(iacOwnerTagsOption()),
+    ),
   ).action(async (opts) => {
     const { runPlan } = await import('./plan-command.ts');
     exit.code = await runPlan({ ...opts, enforce: false });
   });
 
-  awsOptions(
-    program
-      .command('apply')
-      .description(
-        'enforce the plan once: the same pass as plan, then the writes (exit 0 compliant, 2 drift left, 1 error)',
-      )
-      .requiredOption('-f, --filename <path>', 'policy file or directory, - for stdin (repeatable)', collect)
-      .option('-R, --recursive', 'descend into sub-directories of -f directories', false)
-      .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
-      .option('--now <iso>', 'evaluate schedules at this instant', isoInstant)
-      .option('--concurrency <n>', 'functions updated at once', positiveInt, 32)
-      .option('--approve', 'let policies the blast-radius guard stops proceed (review plan first)', false)
-      .option('-y, --yes', 'do not ask before writing when run on a terminal', false)
-      .addOption(maxChangesPercentOption())
-      .addOption(iacOwnerTagsOption()),
+  roleOptions(
+    awsOptions(
+      program
+        .command('apply')
+        .description(
+          'enforce the plan once: the same pass as plan, then the writes (exit 0 compliant, 2 drift left, 1 error)',
+        )
+        .requiredOption('-f, --filename <path>', 'policy file or directory, - for stdin (repeatable)', collect)
+        .option('-R, --recursive', 'descend into sub-directories of -f directories', false)
+        .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
+        .option('--now <iso>', 'evaluate schedules at this instant', isoInstant)
+        .option('--concurrency <n>', 'functions updated at once', positiveInt, 32)
+        .option('--approve', 'let policies the blast-radius guard stops proceed (review plan first)', false)
+        .option('-y, --yes', 'do not ask before writing when run on a terminal', false)
+        .addOption(maxChangesPercentOption())
+        .addOption(iacOwnerTagsOption()),
+    ),
   ).action(async (opts) => {
     const { runPlan } = await import('./plan-command.ts');
     exit.code = await runPlan({ ...opts, enforce: true });

@@ -9,6 +9,7 @@ import type { IacOwnerTag } from '../engine/iac.ts';
 import type { Plan } from '../engine/model.ts';
 import { DEFAULT_MAX_CHANGES_PERCENT } from '../engine/rollout.ts';
 import { reconcileFleet } from '../reconcile/pass.ts';
+import { runAccountsPlan, usesAccounts } from './accounts-plan.ts';
 import { type ApplyVerdict, approveApply, terminalIo } from './approval.ts';
 import { type EmbeddedAws, startEmbeddedAws } from './embedded-aws.ts';
 import { escapeTerminalLines } from './escape.ts';
@@ -40,6 +41,9 @@ export interface PlanCommandOptions {
   maxChangesPercent?: number;
   /** Tags marking functions owned by infrastructure as code. */
   iacOwnerTags?: IacOwnerTag[];
+  /** `--assume-role`: the home account is reached through this role. */
+  assumeRole?: string;
+  externalId?: string;
 }
 
 function hasDrift(plan: Plan): boolean {
@@ -104,6 +108,27 @@ export async function runPlan(opts: PlanCommandOptions): Promise<number> {
       const ids = unregioned.map((p) => p.id).join(', ');
       stderrLine(`error: no region for ${ids} (no selector.regions): pass --regions or set AWS_REGION`);
       return EXIT_ERROR;
+    }
+    if (usesAccounts(policies, loaded.tenancy, opts.assumeRole)) {
+      const assumeRole = opts.assumeRole ? { roleArn: opts.assumeRole, externalId: opts.externalId } : undefined;
+      return await runAccountsPlan(policies, loaded.tenancy ?? { accounts: [], namespaces: [] }, {
+        output: opts.output,
+        now: opts.now,
+        enforce: opts.enforce,
+        concurrency: opts.concurrency,
+        endpoint,
+        defaultRegions,
+        assumeRole,
+        skipped,
+        runtimes,
+        // No prompt across accounts: apply writes what the guard lets through, and guarded policies only with
+        // --approve (plan shows what apply --approve would write, as in one account).
+        rollout: {
+          defaultMaxPercent: opts.maxChangesPercent ?? DEFAULT_MAX_CHANGES_PERCENT,
+          approveAll: !opts.enforce || (opts.approve ?? false),
+        },
+        iacOwnerTags: opts.iacOwnerTags,
+      });
     }
     aws = createAws({
       regions: defaultRegions,

@@ -7,9 +7,11 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { AwsAccount } from '../api/account-schema.ts';
 import { parsePolicies, type SkippedDocument } from '../api/parse.ts';
 import { readPolicyFile, readPolicyStream } from '../api/policy-files.ts';
 import type { LambdaPolicy } from '../api/schema.ts';
+import type { NamespaceLabels } from '../api/tenancy-documents.ts';
 import { DEFAULT_NAMESPACE } from '../api/validate.ts';
 
 /** The name `-` stands for in messages. */
@@ -35,6 +37,8 @@ export interface PolicyRead {
   skipped: SkippedDocument[];
   /** How many files (and stdin) were read. */
   sources: number;
+  /** AwsAccount grants and Namespaces (their labels) beside the policies; absent when there were none. */
+  tenancy?: { accounts: AwsAccount[]; namespaces: NamespaceLabels[] };
 }
 
 /**
@@ -103,6 +107,8 @@ export async function readPolicies(paths: readonly string[], options: ReadPolici
   }));
   const firstSeen = new Map<string, string>();
   const policies: LambdaPolicy[] = [];
+  const accounts: AwsAccount[] = [];
+  const namespaces: NamespaceLabels[] = [];
   for (const file of files) {
     const name = file === '-' ? STDIN_NAME : file;
     let text: string;
@@ -115,6 +121,8 @@ export async function readPolicies(paths: readonly string[], options: ReadPolici
     const parsed = parsePolicies(text, name, { ignoreOtherKinds: true });
     errors.push(...parsed.errors.map((e) => e.message));
     skipped.push(...(parsed.skipped ?? []));
+    accounts.push(...parsed.accounts);
+    namespaces.push(...parsed.namespaces);
     for (const { policy, docIndex } of parsed.policies) {
       const key = `${policy.metadata.namespace ?? DEFAULT_NAMESPACE}/${policy.metadata.name}`;
       const where = `${name}#${docIndex}`;
@@ -130,7 +138,8 @@ export async function readPolicies(paths: readonly string[], options: ReadPolici
   if (files.length === 0 && kustomizations.length === 0 && errors.length === 0)
     errors.push(`no .yaml/.yml/.json files in ${paths.join(', ')}`);
   policies.sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
-  return { policies, errors, skipped, sources: files.length };
+  const tenancy = accounts.length > 0 || namespaces.length > 0 ? { tenancy: { accounts, namespaces } } : {};
+  return { policies, errors, skipped, sources: files.length, ...tenancy };
 }
 
 function keyOf(policy: LambdaPolicy): string {

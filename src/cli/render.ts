@@ -8,6 +8,7 @@
  */
 import { Document, visit } from 'yaml';
 import type { FunctionExecution } from '../aws/index.ts';
+import { HOME_ACCOUNT } from '../engine/grants.ts';
 import { templateProperty } from '../engine/iac.ts';
 import {
   type Action,
@@ -25,7 +26,7 @@ import { escapeJsonText, escapeTerminal, hasUnsafe } from './escape.ts';
  * Version of the machine-readable document: the major changes only when a key is renamed or removed (never, so
  * far), the minor when keys are added. Readers check the major.
  */
-export const PLAN_FORMAT_VERSION = '1.0';
+export const PLAN_FORMAT_VERSION = '1.1';
 
 export interface PlanJson {
   now: string;
@@ -45,6 +46,8 @@ export interface PlanDocument extends PlanJson {
 }
 
 export interface FunctionJson {
+  /** The account the function is in (`home`: the one of the current credentials; added in 1.1). */
+  account: string;
   region: string;
   name: string;
   compliant: boolean;
@@ -82,11 +85,12 @@ export interface ExecutionJson {
   outcomes: { api: string; status: string; error?: string; note?: string }[];
 }
 
-export function planToJson(plan: Plan): PlanJson {
+export function planToJson(plan: Plan, account: string = HOME_ACCOUNT): PlanJson {
   return {
     now: isoSeconds(plan.now),
     summary: plan.summary,
     functions: plan.functions.map((f) => ({
+      account,
       region: f.region,
       name: f.name,
       compliant: f.compliant,
@@ -145,15 +149,22 @@ export function executionsToJson(executions: readonly FunctionExecution[]): Exec
 export interface RunReport {
   plan: Plan;
   skipped: Record<string, number>;
+  /** The account the plan is in (default `home`, the one of the current credentials). */
+  account?: string;
   /** Present for apply; `after` is null when the re-check after the writes failed. */
   applied?: { executions: readonly FunctionExecution[]; after: Plan | null };
 }
 
 export function planDocument(report: RunReport): PlanDocument {
-  const doc: PlanDocument = { formatVersion: PLAN_FORMAT_VERSION, ...planToJson(report.plan), skipped: report.skipped };
+  const account = report.account ?? HOME_ACCOUNT;
+  const doc: PlanDocument = {
+    formatVersion: PLAN_FORMAT_VERSION,
+    ...planToJson(report.plan, account),
+    skipped: report.skipped,
+  };
   if (report.applied) {
     doc.executions = executionsToJson(report.applied.executions);
-    doc.after = report.applied.after === null ? null : planToJson(report.applied.after);
+    doc.after = report.applied.after === null ? null : planToJson(report.applied.after, account);
   }
   return doc;
 }
@@ -458,6 +469,9 @@ export function renderText(report: RunReport, options: TextOptions = {}): string
   const width = options.width ?? 100;
   const { plan } = report;
   const out: string[] = [];
+  // The home account is the one of the current credentials: named only when the run reached others too.
+  if (report.account !== undefined && report.account !== HOME_ACCOUNT)
+    out.push(escapeTerminal(`account ${report.account}`), '');
   const changed = plan.functions.filter((fn) => !fn.compliant);
   if (changed.length > 0) {
     out.push(LEGEND, '');
@@ -527,6 +541,8 @@ const MARKDOWN_SYMBOL: Record<Symbol, string> = {
 export function renderMarkdown(report: RunReport, options: { title?: string } = {}): string {
   const { plan } = report;
   const out: string[] = [`### ${markdownText(options.title ?? 'lambda-policy-controller plan')}`, ''];
+  if (report.account !== undefined && report.account !== HOME_ACCOUNT)
+    out.push(`account **${markdownText(report.account)}**`, '');
   out.push(`**${markdownText(summaryLine(plan))}** at ${isoSeconds(plan.now)}`, '');
   const rows: string[] = [];
   for (const fn of plan.functions) {

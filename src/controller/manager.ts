@@ -300,6 +300,12 @@ export class Manager {
       // The API server enforced the schema and CEL; what only the CLI can check (cron parse, known time zone)
       // is checked here, and a policy failing it is reported (Stalled), never planned.
       const problems = cliOnlyIssues(policy.spec).map(formatIssue);
+      // The controller reaches only its home account so far: a policy naming AwsAccounts must never be applied to
+      // the home account instead. It is Stalled until accounts are reconciled here (plan/apply handle them).
+      const { accounts, accountSelector } = policy.spec.selector;
+      if ((accounts ?? []).length > 0 || accountSelector !== undefined) {
+        problems.push('selector.accounts/accountSelector: the controller does not reconcile AwsAccounts yet');
+      }
       if (problems.length === 0) {
         try {
           valid.set(objectKey(policy), toPolicyInput(policy));

@@ -5,6 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { compareOrdinal } from '../shared/compare.ts';
+import { applySeedAccounts, describeAccounts } from './accounts.ts';
 import { setProvisioned } from './concurrency.ts';
 import { AwsError } from './errors.ts';
 import type { FaultOptions } from './faults.ts';
@@ -206,6 +207,8 @@ export function handleAdmin(
   switch (`${method} ${head ?? ''}`) {
     case 'GET health':
       return ok({ ok: true });
+    case 'GET accounts':
+      return ok(describeAccounts(rt));
     case 'GET state':
       rt.fireDue();
       return ok(snapshotState(rt, query.get('region'), query.get('function')));
@@ -281,7 +284,8 @@ export function handleAdmin(
         );
       }
       applySeed(rt.store, seed, rt.nowMs());
-      return ok({ functions: seed.functions?.length ?? 0 });
+      applySeedAccounts(rt, seed.accounts ?? [], query.get('replace') !== 'false');
+      return ok({ functions: seed.functions?.length ?? 0, accounts: seed.accounts?.length ?? 0 });
     }
     case 'GET functions':
     case 'POST functions':

@@ -5,6 +5,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { applySeedAccounts } from './accounts.ts';
 import { snapshotState } from './admin-api.ts';
 import type { FaultOptions } from './faults.ts';
 import type { QuotaOptions } from './quotas.ts';
@@ -73,6 +74,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
   if (options.faults) runtime.faults.configure(options.faults);
   if (options.seed) applySeed(runtime.store, options.seed, runtime.nowMs());
+  if (options.seed?.accounts) applySeedAccounts(runtime, options.seed.accounts, true);
 
   const server = createServer(createRequestHandler(runtime));
   server.keepAliveTimeout = 5_000;

@@ -3,6 +3,7 @@
  * log, call counters, and the scheduler that fires Application Auto Scaling scheduled actions on the clock.
  */
 
+import type { AssumedSession, SeedRole } from './accounts.ts';
 import { EmulatorClock } from './clock.ts';
 import { checkProvisionedConcurrency, setProvisioned } from './concurrency.ts';
 import { FaultInjector } from './faults.ts';
@@ -15,6 +16,8 @@ export interface WriteLogEntry {
   seq: number;
   /** Emulator clock, ISO 8601. */
   time: string;
+  /** The account written to (each account keeps its own log). */
+  account: string;
   region: string;
   api: string;
   function?: string;
@@ -43,6 +46,8 @@ export interface RuntimeOptions {
   provisionDelayMs?: number;
   quotas?: QuotaOptions;
   now?: Date;
+  /** Another account's runtime shares the home account's clock. */
+  clock?: EmulatorClock;
 }
 
 const MUTATING_APIS = new Set([
@@ -98,12 +103,18 @@ export class EmulatorRuntime {
   provisionDelayMs: number;
   readonly writes: WriteLogEntry[] = [];
   calls: CallCounts = emptyCounts();
+  /** The other accounts (home runtime only), by account id. */
+  readonly accounts = new Map<string, EmulatorRuntime>();
+  /** Roles AssumeRole may assume in this account, by name. */
+  readonly roles = new Map<string, SeedRole>();
+  /** Credentials issued by AssumeRole (home runtime only), by access key id. */
+  readonly sessions = new Map<string, AssumedSession>();
   #seq = 0;
   /** The clock time up to which scheduled actions have been fired. */
   #firedUntil: number;
 
   constructor(options: RuntimeOptions = {}) {
-    this.clock = new EmulatorClock(options.now);
+    this.clock = options.clock ?? new EmulatorClock(options.now);
     this.store = new Store(options.accountId ?? '123456789012', {
       concurrentExecutions: options.accountConcurrency ?? 1000,
       unreservedFloor: options.unreservedFloor ?? 100,
@@ -147,8 +158,9 @@ export class EmulatorRuntime {
     this.calls = emptyCounts();
   }
 
-  logWrite(entry: Omit<WriteLogEntry, 'seq' | 'time'>): void {
-    this.writes.push({ seq: ++this.#seq, time: new Date(this.nowMs()).toISOString(), ...entry });
+  logWrite(entry: Omit<WriteLogEntry, 'seq' | 'time' | 'account'>): void {
+    const time = new Date(this.nowMs()).toISOString();
+    this.writes.push({ seq: ++this.#seq, time, account: this.store.accountId, ...entry });
   }
 
   // ---- scheduled actions -------------------------------------------------------------------------------------
@@ -166,6 +178,12 @@ export class EmulatorRuntime {
    * min/max as replaying every firing.
    */
   fireDue(): number {
+    let fired = 0;
+    for (const other of this.accounts.values()) fired += other.fireDue();
+    return fired + this.#fireDueHere();
+  }
+
+  #fireDueHere(): number {
     const now = this.nowMs();
     const from = this.#firedUntil;
     this.#firedUntil = now;

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { parse } from 'yaml';
+import { type SeedAccount, validateSeedAccounts } from './accounts.ts';
 import { setProvisioned } from './concurrency.ts';
 import { isRecord } from './http-types.ts';
 import { applyLoggingConfig, publishLayer } from './lambda-production.ts';
@@ -69,6 +70,8 @@ export interface SeedDocument {
   /** Minimum unreserved concurrency AWS keeps (default 100). */
   unreservedFloor?: number;
   functions?: SeedFunction[];
+  /** Other accounts, each with its own fleet, quotas, write log and assumable roles. */
+  accounts?: SeedAccount[];
 }
 
 export class SeedError extends Error {
@@ -166,6 +169,9 @@ export function validateSeed(doc: unknown, source = 'seed'): SeedDocument {
       seen.add(key);
       return fn;
     });
+  }
+  if (doc.accounts !== undefined) {
+    out.accounts = validateSeedAccounts(doc.accounts, `${source}.accounts`, validateSeed, out.accountId);
   }
   return out;
 }

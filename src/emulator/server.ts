@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { adminAccount, assumeRoleAccount, callerAccount } from './accounts.ts';
 import { ADMIN_PREFIX, handleAdmin } from './admin-api.ts';
 import { AUTOSCALING_TARGET_PREFIX, routeAutoscaling } from './autoscaling-api.ts';
 import { AwsError, throttled } from './errors.ts';
@@ -156,7 +157,8 @@ export function createRequestHandler(rt: EmulatorRuntime) {
             throw new AwsError('BadRequest', 400, 'admin bodies are JSON');
           }
         }
-        send(res, handleAdmin(rt, method, url.pathname, url.searchParams, body), requestId, service);
+        const target = adminAccount(rt, url.searchParams.get('account'));
+        send(res, handleAdmin(target, method, url.pathname, url.searchParams, body), requestId, service);
         return;
       }
 
@@ -164,6 +166,16 @@ export function createRequestHandler(rt: EmulatorRuntime) {
       const region = scope?.region ?? DEFAULT_REGION;
       const target = String(req.headers['x-amz-target'] ?? '');
       const contentType = String(req.headers['content-type'] ?? '');
+      const isSts =
+        !target &&
+        (scope?.service === 'sts' || (contentType.includes('x-www-form-urlencoded') && url.pathname === '/'));
+      if (isSts) service = 'sts';
+      else if (target.startsWith(AUTOSCALING_TARGET_PREFIX)) service = 'autoscaling';
+      else if (target.startsWith(TAGGING_TARGET_PREFIX)) service = 'tagging';
+      // The signing key picks the account: every API below runs against that account's runtime.
+      const caller = callerAccount(rt, scope?.accessKeyId, isSts);
+      const home = rt;
+      let acct = caller.runtime;
       const text = raw.toString('utf8');
       let body: Record<string, unknown> = {};
       let op: Operation | undefined;
@@ -181,29 +193,32 @@ export function createRequestHandler(rt: EmulatorRuntime) {
       if (target.startsWith(LOGS_TARGET_PREFIX)) {
         service = 'logs';
         body = parseJson(text);
-        op = routeLogs(rt, apiReq(body), target);
+        op = routeLogs(acct, apiReq(body), target);
         if (!op) throw new AwsError('UnknownOperationException', 400, `Operation ${target} is not supported`);
       } else if (target.startsWith(AUTOSCALING_TARGET_PREFIX) || target.startsWith(TAGGING_TARGET_PREFIX)) {
         service = target.startsWith(AUTOSCALING_TARGET_PREFIX) ? 'autoscaling' : 'tagging';
         body = parseJson(text);
         op =
           service === 'autoscaling'
-            ? routeAutoscaling(rt, apiReq(body), target)
-            : routeTagging(rt, apiReq(body), target);
+            ? routeAutoscaling(acct, apiReq(body), target)
+            : routeTagging(acct, apiReq(body), target);
         if (!op) throw new AwsError('UnknownOperationException', 400, `Operation ${target} is not supported`);
-      } else if (scope?.service === 'sts' || (contentType.includes('x-www-form-urlencoded') && url.pathname === '/')) {
-        service = 'sts';
-        op = routeSts(rt, new URLSearchParams(text));
+      } else if (isSts) {
+        const form = new URLSearchParams(text);
+        op = routeSts(home, form, caller.session);
+        // AssumeRole is answered by the role's account, so that account's STS faults and counts apply.
+        if (form.get('Action') === 'AssumeRole') acct = assumeRoleAccount(home, form);
       } else {
         service = 'lambda';
         body = parseJson(text);
-        op = routeLambda(rt, apiReq(body));
+        op = routeLambda(acct, apiReq(body));
         if (!op)
           throw new AwsError('UnknownOperationException', 404, `No Lambda operation for ${method} ${url.pathname}`);
       }
 
-      const response = await runOperation(rt, service, region, op, body, url.searchParams, scope?.accessKeyId);
-      const broken = rt.faults.answerFor(op.api, region);
+      const response = await runOperation(acct, service, region, op, body, url.searchParams, scope?.accessKeyId);
+      // Faults are per account (the admin API's `account`), as the injected errors and latency of runOperation are.
+      const broken = acct.faults.answerFor(op.api, region);
       if (broken) sendBroken(res, breakAnswer(broken, response.status, response.body, jsonType(service)), requestId);
       else send(res, response, requestId, service);
     } catch (error) {

@@ -1,36 +1,24 @@
-/** STS GetCallerIdentity over the query protocol (form body in, XML out), so `whoami`-style checks work. */
-import { randomUUID } from 'node:crypto';
+/**
+ * STS over the query protocol (form body in, XML out): GetCallerIdentity answers the signing principal's account,
+ * AssumeRole issues credentials that select the role's account (src/emulator/accounts.ts).
+ */
+import { type AssumedSession, assumeRole, callerIdentityXml } from './accounts.ts';
 import { AwsError } from './errors.ts';
-import type { ApiResponse, Operation } from './http-types.ts';
+import type { Operation } from './http-types.ts';
 import type { EmulatorRuntime } from './runtime.ts';
 
-export function routeSts(rt: EmulatorRuntime, form: URLSearchParams): Operation {
+export function routeSts(home: EmulatorRuntime, form: URLSearchParams, caller?: AssumedSession): Operation {
   const action = form.get('Action') ?? '';
   return {
     api: action || 'UnknownStsAction',
     run: () => {
-      if (action !== 'GetCallerIdentity') {
-        throw new AwsError('InvalidAction', 400, `Could not find operation ${action} for version 2011-06-15`);
+      if (action === 'GetCallerIdentity') {
+        return { status: 200, raw: callerIdentityXml(home, caller), contentType: 'text/xml' };
       }
-      return getCallerIdentity(rt);
+      if (action === 'AssumeRole') return assumeRole(home, form, caller);
+      throw new AwsError('InvalidAction', 400, `Could not find operation ${action} for version 2011-06-15`);
     },
   };
-}
-
-function getCallerIdentity(rt: EmulatorRuntime): ApiResponse {
-  const account = rt.store.accountId;
-  const xml = `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-  <GetCallerIdentityResult>
-    <Arn>arn:aws:iam::${account}:user/emulator</Arn>
-    <UserId>AIDAEMULATOR000000001</UserId>
-    <Account>${account}</Account>
-  </GetCallerIdentityResult>
-  <ResponseMetadata>
-    <RequestId>${randomUUID()}</RequestId>
-  </ResponseMetadata>
-</GetCallerIdentityResponse>
-`;
-  return { status: 200, raw: xml, contentType: 'text/xml' };
 }
 
 export function stsErrorXml(error: AwsError, requestId: string): string {

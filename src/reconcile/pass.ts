@@ -12,7 +12,7 @@ import {
   readFleet,
 } from '../aws/index.ts';
 import type { IacOwnerTag } from '../engine/iac.ts';
-import type { Plan, PolicyInput, RuntimeTable } from '../engine/model.ts';
+import type { ObservedFunction, Plan, PolicyInput, RuntimeTable } from '../engine/model.ts';
 import { plan as planFleet } from '../engine/plan.ts';
 import { requiredReads } from '../engine/requirements.ts';
 import { gateRollout, haltedBy, type RolloutHalt, type RolloutOptions } from '../engine/rollout.ts';
@@ -44,6 +44,8 @@ export interface PassOptions {
   approveWrites?: ((plan: Plan) => Promise<boolean>) | undefined;
   /** Told, per region, how many per-function reads the pass will make once selection is done (progress bars). */
   onReadsPlanned?: (region: string, reads: number) => void;
+  /** The account's scope: functions it rejects are invisible (never read in detail, matched or written). */
+  visible?: ((fn: ObservedFunction) => boolean) | undefined;
 }
 
 export interface PassResult {
@@ -64,10 +66,12 @@ export async function reconcileFleet(
   const active = policies.filter((p) => !p.suspend);
   let regions = regionsOf(active, options.defaultRegions);
   if (options.onlyRegions) regions = regions.filter((r) => options.onlyRegions?.includes(r));
-  const fleet = await readFleet(
+  const visible = options.visible;
+  const read = await readFleet(
     aws,
     regions,
-    (region, functions) => {
+    (region, listed) => {
+      const functions = visible ? listed.filter(visible) : listed;
       const requirements = requiredReads(active, region, functions, options.defaultRegions);
       // GetFunction where reserved is governed; one ListProvisionedConcurrencyConfigs per function for all its
       // governed qualifiers (a qualifier without a config may take one more GetFunction: the bar caps at full)
@@ -80,6 +84,9 @@ export async function reconcileFleet(
     },
     options.readConcurrency === undefined ? {} : { concurrency: options.readConcurrency },
   );
+  const fleet = visible
+    ? { ...read, regions: read.regions.map((r) => ({ ...r, functions: r.functions.filter(visible) })) }
+    : read;
   const now = options.now ?? new Date();
   const gated = gateRollout(
     planFleet(policies, fleet, now, {

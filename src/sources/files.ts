@@ -64,6 +64,7 @@ export async function loadPolicyFiles(paths: readonly string[], options: LoadOpt
   const { files, errors } = await policyFiles(paths, options);
   const seen = new Map<string, string>();
   const policies: LambdaPolicy[] = [];
+  const tenancy: NonNullable<PolicySet['tenancy']> = { accounts: [], namespaces: [] };
   for (const file of files) {
     let text: string;
     try {
@@ -74,6 +75,8 @@ export async function loadPolicyFiles(paths: readonly string[], options: LoadOpt
     }
     const parsed = parsePolicies(text, file);
     errors.push(...parsed.errors.map((e) => e.message));
+    tenancy.accounts.push(...parsed.accounts);
+    tenancy.namespaces.push(...parsed.namespaces);
     for (const { policy, docIndex } of parsed.policies) {
       const key = objectKey(policy);
       const where = `${file}#${docIndex}`;
@@ -87,7 +90,8 @@ export async function loadPolicyFiles(paths: readonly string[], options: LoadOpt
     }
   }
   if (files.length === 0 && errors.length === 0) errors.push(`no .yaml/.yml files in ${paths.join(', ')}`);
-  return { policies: sortPolicies(policies), errors };
+  const hasTenancy = tenancy.accounts.length > 0 || tenancy.namespaces.length > 0;
+  return { policies: sortPolicies(policies), errors, ...(hasTenancy ? { tenancy } : {}) };
 }
 
 export interface FilePolicySourceOptions extends LoadOptions {

@@ -10,8 +10,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { CRD_FILE, CRD_NAME } from '../../../src/api/crd.ts';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { ACCOUNT_CRD_FILE, CRD_FILE, CRD_NAME } from '../../../src/api/crd.ts';
 import { DEFAULT_LEASE_NAME } from '../../../src/controller/leader.ts';
 import { type ControlPlane, runCommand, startControlPlane } from '../harness/index.ts';
 import { CHART_DIR, type KubeObject, renderChart, renderChartYaml } from './support/render.ts';
@@ -474,14 +474,20 @@ describe('helm template', () => {
       expect(listing.stdout.split('\n')).toEqual(
         expect.arrayContaining([
           `lambda-policy-controller/${CRD_FILE}`,
+          `lambda-policy-controller/${ACCOUNT_CRD_FILE}`,
           'lambda-policy-controller/files/rbac-rules.yaml',
           'lambda-policy-controller/argocd/health.lua',
           'lambda-policy-controller/values.schema.json',
           'lambda-policy-controller/templates/tests/doctor-pod.yaml',
         ]),
       );
-      // `helm show crds`, which NOTES.txt tells users to apply on upgrades, prints the generated CRD.
-      expect(parse(crds.stdout)).toEqual(parse(readFileSync(join(CHART_DIR, CRD_FILE), 'utf8')));
+      // `helm show crds`, which NOTES.txt tells users to apply on upgrades, prints the generated CRDs.
+      const shown = parseAllDocuments(crds.stdout).map((d) => d.toJS() as unknown);
+      const generated = [CRD_FILE, ACCOUNT_CRD_FILE].map(
+        (f) => parse(readFileSync(join(CHART_DIR, f), 'utf8')) as unknown,
+      );
+      expect(shown).toHaveLength(generated.length);
+      expect(shown).toEqual(expect.arrayContaining(generated));
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -60,7 +60,8 @@ describe('plan -f - (stdin)', () => {
     expect(fromStdin.code).toBe(2);
     const stdinDoc = parsePlan(fromStdin.stdout) as unknown as Record<string, unknown>;
     const filesDoc = parsePlan(fromFiles.stdout) as unknown as Record<string, unknown>;
-    expect(stdinDoc.skipped).toEqual({ ConfigMap: 1, Namespace: 2 });
+    // Namespaces are read (their labels select AwsAccount grants), so only the ConfigMap is skipped.
+    expect(stdinDoc.skipped).toEqual({ ConfigMap: 1 });
     expect({ ...stdinDoc, skipped: {} }).toEqual(filesDoc);
   });
 
@@ -82,22 +83,27 @@ describe('plan -f - (stdin)', () => {
     expect((await emu.admin<{ total: number }>('GET', 'calls')).total).toBe(0);
   });
 
-  it('an AwsAccount in the stream is counted and noted on stderr, not an error', async () => {
+  it('an AwsAccount in the stream is read as a grant, not skipped: the run is per account', async () => {
     emu = await startTestEmulator(fixture('small-fleet.yaml'));
     const account =
-      'apiVersion: lambdapolicy.io/v1alpha1\nkind: AwsAccount\nmetadata:\n  name: prod\nspec:\n  accountId: "123456789012"';
+      'apiVersion: lambdapolicy.io/v1alpha1\nkind: AwsAccount\nmetadata:\n  name: prod\nspec:\n  accountId: "123456789012"\n  regions: [eu-central-1]';
 
     const result = await runBinWithStdin(
       ['plan', '-f', '-', '-o', 'json', ...awsArgs(emu.url)],
       `${account}\n---\n${kustomizeStyleStream()}`,
     );
 
+    expect(result.stderr).not.toMatch(/^note:|error/im);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^note: AwsAccount is not read by plan\/apply yet/m);
-    expect((parsePlan(result.stdout) as unknown as { skipped: unknown }).skipped).toEqual({
-      AwsAccount: 1,
-      ConfigMap: 1,
-      Namespace: 2,
-    });
+    const doc = JSON.parse(result.stdout) as {
+      skipped: unknown;
+      accounts: { account: string }[];
+      functions: { account: string }[];
+    };
+    expect(doc.skipped).toEqual({ ConfigMap: 1 });
+    // No namespace is granted `prod` (no policyNamespaces), so only the home account is read.
+    expect(doc.accounts.map((a) => a.account)).toEqual(['home']);
+    expect(doc.functions.length).toBeGreaterThan(0);
+    expect(new Set(doc.functions.map((f) => f.account))).toEqual(new Set(['home']));
   });
 });

@@ -140,8 +140,13 @@ describe('parsePolicies', () => {
 
   it('skips empty documents and comments-only files', () => {
     expect(parsePolicies(`---\n${doc('a')}---\n# nothing\n---\n`, 'f.yaml').policies).toHaveLength(1);
-    expect(parsePolicies('', 'empty.yaml')).toEqual({ policies: [], errors: [] });
-    expect(parsePolicies('# just a comment\n', 'c.yaml')).toEqual({ policies: [], errors: [] });
+    expect(parsePolicies('', 'empty.yaml')).toEqual({ policies: [], errors: [], accounts: [], namespaces: [] });
+    expect(parsePolicies('# just a comment\n', 'c.yaml')).toEqual({
+      policies: [],
+      errors: [],
+      accounts: [],
+      namespaces: [],
+    });
   });
 
   it('reports other kinds unless told to skip them', () => {
@@ -162,7 +167,7 @@ describe('parsePolicies', () => {
       'apiVersion: lambdapolicy.io/v1alpha1\nkind: LambdaPolicies\nmetadata: { name: plural }', // misspelt kind
       'apiVersion: lambdapolicy.io/v1\nkind: LambdaPolicy\nmetadata: { name: old }', // unknown version
       'metadata: { name: kindless }\nspec: {}', // not a manifest
-      'apiVersion: lambdapolicy.io/v1alpha1\nkind: AwsAccount\nmetadata: { name: prod }', // known, read later
+      'apiVersion: lambdapolicy.io/v1alpha1\nkind: AwsOrganization\nmetadata: { name: org }', // known, read later
       'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [a.yaml]',
     ].join('\n---\n');
 
@@ -172,7 +177,7 @@ describe('parsePolicies', () => {
     expect(result.errors[0]?.message).toContain('kind: must be "LambdaPolicy"');
     expect(result.errors[1]?.message).toContain('apiVersion: must be "lambdapolicy.io/v1alpha1"');
     expect(result.skipped).toEqual([
-      expect.objectContaining({ docIndex: 3, kind: 'AwsAccount', note: expect.stringContaining('not read') }),
+      expect.objectContaining({ docIndex: 3, kind: 'AwsOrganization', note: expect.stringContaining('not read') }),
       { source: 'm.yaml', docIndex: 4, apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization' },
     ]);
   });

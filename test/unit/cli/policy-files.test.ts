@@ -28,7 +28,7 @@ const names = (read: Awaited<ReturnType<typeof readPolicies>>) =>
   read.policies.map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
 
 describe('readPolicies', () => {
-  it('reads a GitOps folder as it is: other kinds and kustomization.yaml are counted, not errors', async () => {
+  it('reads a GitOps folder as it is: other kinds and kustomization.yaml are counted, Namespaces read', async () => {
     // Arrange
     await writeFile(join(dir, 'kustomization.yaml'), 'resources:\n  - policies.yaml\n  - namespace.yaml\n');
     await writeFile(join(dir, 'namespace.yaml'), namespace);
@@ -41,14 +41,12 @@ describe('readPolicies', () => {
     // Assert
     expect(read.errors).toEqual([]);
     expect(names(read)).toEqual(['platform/a', 'platform/b']);
-    expect(read.skipped.map((s) => s.kind).sort()).toEqual(['ConfigMap', 'Kustomization', 'Namespace']);
-    expect(skippedByKind(read.skipped)).toEqual({ ConfigMap: 1, Kustomization: 1, Namespace: 1 });
-    expect(Object.keys(skippedByKind([...read.skipped].reverse()))).toEqual([
-      'ConfigMap',
-      'Kustomization',
-      'Namespace',
-    ]);
+    expect(read.skipped.map((s) => s.kind).sort()).toEqual(['ConfigMap', 'Kustomization']);
+    expect(skippedByKind(read.skipped)).toEqual({ ConfigMap: 1, Kustomization: 1 });
+    expect(Object.keys(skippedByKind([...read.skipped].reverse()))).toEqual(['ConfigMap', 'Kustomization']);
     expect(skippedNotes(read.skipped)).toEqual([]);
+    // A Namespace is read for its labels (AwsAccount.spec.policyNamespaces selects on them), not skipped.
+    expect(read.tenancy?.namespaces.map((n) => n.name)).toEqual(['platform']);
   });
 
   it('reads .json and .yml, and descends only with recursive', async () => {
@@ -81,7 +79,8 @@ describe('readPolicies', () => {
 
     expect(read.errors).toEqual([]);
     expect(names(read)).toEqual(['platform/from-file', 'platform/from-stdin-1', 'platform/x2']);
-    expect(read.skipped).toEqual([{ source: '<stdin>', docIndex: 0, apiVersion: 'v1', kind: 'Namespace' }]);
+    expect(read.skipped).toEqual([]);
+    expect(read.tenancy?.namespaces.map((n) => n.name)).toEqual(['platform']);
   });
 
   it('names stdin, the document and the line of a schema error', async () => {
@@ -93,18 +92,35 @@ describe('readPolicies', () => {
     expect(read.errors).toEqual(['<stdin>#1 platform/bad: spec.settings.memorySize: must be >= 128 (line 11)']);
   });
 
-  it('notes AwsAccount documents (read later) without failing', async () => {
+  it('reads AwsAccount documents as grants (not skipped) and notes AwsOrganization (read later)', async () => {
     await writeFile(
       join(dir, 'accounts.yaml'),
-      'apiVersion: lambdapolicy.io/v1alpha1\nkind: AwsAccount\nmetadata: { name: prod }\nspec: { accountId: "123456789012" }\n',
+      'apiVersion: lambdapolicy.io/v1alpha1\nkind: AwsAccount\nmetadata: { name: prod }\nspec: { accountId: "123456789012", regions: [eu-central-1] }\n',
+    );
+    await writeFile(
+      join(dir, 'org.yaml'),
+      'apiVersion: lambdapolicy.io/v1alpha1\nkind: AwsOrganization\nmetadata: { name: o }\n',
     );
     await writeFile(join(dir, 'p.yaml'), policy('p'));
 
     const read = await readPolicies([dir]);
 
     expect(read.errors).toEqual([]);
-    expect(skippedByKind(read.skipped)).toEqual({ AwsAccount: 1 });
-    expect(skippedNotes(read.skipped)).toEqual([expect.stringMatching(/^AwsAccount is not read by plan\/apply yet/)]);
+    expect(read.tenancy?.accounts.map((a) => [a.metadata.name, a.spec.accountId])).toEqual([['prod', '123456789012']]);
+    expect(skippedByKind(read.skipped)).toEqual({ AwsOrganization: 1 });
+    expect(skippedNotes(read.skipped)).toEqual(['AwsOrganization is not read by plan/apply yet']);
+  });
+
+  it('names the file, document, account, field and line of an invalid AwsAccount', async () => {
+    await writeFile(
+      join(dir, 'accounts.yaml'),
+      `${namespace}---\napiVersion: lambdapolicy.io/v1alpha1\nkind: AwsAccount\nmetadata: { name: prod }\nspec:\n  accountId: "12345"\n  regions: [eu-central-1]\n`,
+    );
+
+    const read = await readPolicies([dir]);
+
+    // The Namespace takes lines 1-3, `---` line 4, the account's accountId is line 9 of the file.
+    expect(read.errors).toEqual([expect.stringMatching(/accounts\.yaml#1 prod: spec\.accountId: .*\(line 9\)$/)]);
   });
 
   it('reports a policy declared twice, a missing path and an empty folder', async () => {

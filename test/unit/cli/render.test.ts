@@ -354,3 +354,26 @@ describe('the safety rails in the outputs', () => {
     }
   });
 });
+
+describe('the account of each function in the outputs', () => {
+  it('json and yaml carry account on every function (home by default), after apply too', () => {
+    const home = JSON.parse(renderJson(report(FLEET))) as { functions: { account: string }[] };
+    const other = JSON.parse(
+      renderJson(report(FLEET, { account: 'payments', applied: { executions: [], after: FLEET } })),
+    ) as { functions: { account: string }[]; after: { functions: { account: string }[] } };
+
+    expect(home.functions.map((f) => f.account)).toEqual(FLEET.functions.map(() => 'home'));
+    expect(other.functions.map((f) => f.account)).toEqual(FLEET.functions.map(() => 'payments'));
+    expect(other.after.functions.map((f) => f.account)).toEqual(FLEET.functions.map(() => 'payments'));
+    expect(renderYaml(report(FLEET, { account: 'payments' }))).toContain('- account: payments\n');
+  });
+
+  it('text and markdown name an account other than home, and leave the home output as it was', () => {
+    expect(renderText(report(FLEET, { account: 'home' }))).toBe(renderText(report(FLEET)));
+    expect(renderMarkdown(report(FLEET, { account: 'home' }))).toBe(renderMarkdown(report(FLEET)));
+    expect(renderText(report(FLEET, { account: 'pay\u001b[2Jments' })).split('\n')[0]).toBe(
+      `account ${escapeTerminal('pay\u001b[2Jments')}`,
+    );
+    expect(renderMarkdown(report(FLEET, { account: 'payments' }))).toContain('\naccount **payments**\n');
+  });
+});
