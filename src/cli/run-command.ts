@@ -135,6 +135,8 @@ export async function runController(opts: RunOptions): Promise<number> {
     sink,
     workers: opts.workers,
     logger,
+    // One info record per AWS write (policy, function, field, old -> new).
+    execute: { logger },
     metrics,
     dryRun: opts.dryRun ?? false,
     iacOwnerTags: opts.iacOwnerTags ?? [],

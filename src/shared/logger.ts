@@ -20,6 +20,9 @@ const REDACTED = '[redacted]';
 const SECRET_PATTERNS: ReadonlyArray<[RegExp, string]> = [
   // Access key ids (long-term AKIA, temporary ASIA).
   [/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, REDACTED],
+  // STS session tokens (their base64 opens with the same bytes), and any long base64 run (a token, a key blob).
+  [/\b(?:IQoJb3JpZ2luX2Vj|FwoGZXIvYXdzE)[A-Za-z0-9/+=]*/g, REDACTED],
+  [/(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]{0,199}[A-Z])(?=[A-Za-z0-9/+]{0,199}[0-9])[A-Za-z0-9/+]{200,}={0,2}/g, REDACTED],
   // Presigned URL parts: the signature, the session token and the credential scope.
   [/(X-Amz-(?:Signature|Security-Token|Credential)=)[^&\s"']+/gi, `$1${REDACTED}`],
   // Authorization headers (SigV4 and bearer tokens).

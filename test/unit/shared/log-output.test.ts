@@ -97,6 +97,8 @@ describe('redactSecrets', () => {
     ['an access key id', `key ${KEY_ID} used`, 'key [redacted] used'],
     ['a temporary key id', 'ASIAQ3ZKX7NVD2PLM8WR', '[redacted]'],
     ['a secret access key', `secret=${SECRET}`, 'secret=[redacted]'],
+    ['a session token', `token ${['IQoJb3JpZ2luX2VjE', 'Pr8aSzq9Vn2LxM4t'].join('')}`, 'token [redacted]'],
+    ['a long base64 blob', `blob ${'Ab1'.repeat(80)}==`, 'blob [redacted]'],
     ['URL credentials', 'postgres://svc:Zq8vLx2m@pg:5432/db', 'postgres://svc:[redacted]@pg:5432/db'],
     ['a bearer token', 'Authorization: Bearer abc.def', 'Authorization: [redacted]'],
     ['a private key', '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----', '[redacted]'],
