@@ -43,9 +43,15 @@ export interface AccountsResult {
 const accountId = (i: number) => `3${String(i + 1).padStart(11, '0')}`;
 
 async function runChild(url: string, ids: readonly string[]): Promise<AccountsChildResult> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'accounts-child.ts'), url, ids.join(',')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // The Node flag the bin's shebang starts the controller with: the controller as shipped.
+  const flags = ['--max-semi-space-size=2'];
+  const child = spawn(
+    process.execPath,
+    [...flags, join(import.meta.dirname, 'accounts-child.ts'), url, ids.join(',')],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => {
