@@ -280,11 +280,12 @@ export class OrganizationReconciler {
   }
 }
 
+/** spec.interval in milliseconds (parseGoDuration answers seconds). */
 function intervalMs(organization: AwsOrganization): number {
   try {
-    return parseGoDuration(organization.spec.interval ?? DEFAULT_ORGANIZATION_INTERVAL);
+    return parseGoDuration(organization.spec.interval ?? DEFAULT_ORGANIZATION_INTERVAL) * 1000;
   } catch {
-    return parseGoDuration(DEFAULT_ORGANIZATION_INTERVAL);
+    return parseGoDuration(DEFAULT_ORGANIZATION_INTERVAL) * 1000;
   }
 }
 
