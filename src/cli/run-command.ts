@@ -10,6 +10,7 @@ import { controllerReadiness, HealthServer } from '../controller/health.ts';
 import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from '../controller/leader.ts';
 import { Manager } from '../controller/manager.ts';
 import { ControllerMetrics } from '../controller/metrics.ts';
+import { organizationReconciler } from '../controller/organizations.ts';
 import { registerDryRunGauge } from '../controller/safety.ts';
 import type { IacOwnerTag } from '../engine/iac.ts';
 import { DEFAULT_MAX_CHANGES_PERCENT } from '../engine/rollout.ts';
@@ -119,6 +120,7 @@ export async function runController(opts: RunOptions): Promise<number> {
             metrics.setLeader(true);
             logger.info({ identity }, 'started leading');
             manager.start();
+            organizations.start();
           },
           onStoppedLeading: () => {
             metrics.setLeader(false);
@@ -146,6 +148,8 @@ export async function runController(opts: RunOptions): Promise<number> {
     ...(runtimes ? { runtimes } : {}),
   });
 
+  // AwsOrganizations keep their AwsAccounts in step; like the manager, only the leader runs it.
+  const organizations = organizationReconciler(kc, { endpoint: opts.awsEndpoint, logger });
   const health = new HealthServer({
     address: opts.healthAddr ?? defaultBindAddress(8081),
     readiness: controllerReadiness({
@@ -175,7 +179,10 @@ export async function runController(opts: RunOptions): Promise<number> {
 
   await source.start();
   if (elector) elector.start();
-  else manager.start();
+  else {
+    manager.start();
+    organizations.start();
+  }
 
   const stop =
     opts.until ??
@@ -186,6 +193,8 @@ export async function runController(opts: RunOptions): Promise<number> {
   const reason = await Promise.race([stop.then(() => 'signal' as const), leadershipLost.then(() => 'lost' as const)]);
   logger.info({ reason }, 'shutting down');
   await manager.stop();
+  await organizations.stop();
+  organizations.destroy();
   await elector?.stop();
   await source.stop();
   await health.stop();

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { ACCOUNT_CRD_FILE, CRD_FILE, CRD_NAME } from '../../../src/api/crd.ts';
+import { ORGANIZATION_CRD_FILE } from '../../../src/api/organization-crd.ts';
 import { DEFAULT_LEASE_NAME } from '../../../src/controller/leader.ts';
 import { type ControlPlane, runCommand, startControlPlane } from '../harness/index.ts';
 import { CHART_DIR, type KubeObject, renderChart, renderChartYaml } from './support/render.ts';
@@ -493,7 +494,7 @@ describe('helm template', () => {
       );
       // `helm show crds`, which NOTES.txt tells users to apply on upgrades, prints the generated CRDs.
       const shown = parseAllDocuments(crds.stdout).map((d) => d.toJS() as unknown);
-      const generated = [CRD_FILE, ACCOUNT_CRD_FILE].map(
+      const generated = [CRD_FILE, ACCOUNT_CRD_FILE, ORGANIZATION_CRD_FILE].map(
         (f) => parse(readFileSync(join(CHART_DIR, f), 'utf8')) as unknown,
       );
       expect(shown).toHaveLength(generated.length);
