@@ -45,8 +45,13 @@ export interface FleetFacts {
   provisionedReads: number;
   /** Governed qualifiers (one `live` alias per edge function). */
   qualifiers: number;
-  /** Governed qualifiers without a provisioned config: GetFunction(Qualifier) tells "0" from "no such alias". */
-  qualifiersWithoutConfig: number;
+  /** Functions with a governed alias: one ListAliases each (what it serves, its weights, whether it exists). */
+  aliasReads: number;
+  /**
+   * Governed aliases serving a published version: one GetFunction(Qualifier=version) each for that version's
+   * immutable memory/timeout/architecture (PendingPublish, pricing).
+   */
+  servedVersionReads: number;
   /** Distinct layer versions on the region's functions (GetLayerVersionByArn once each under the baseline). */
   layerVersions: number;
   /** Log groups under /aws/lambda/ in the region. */
@@ -77,7 +82,8 @@ export function buildFleet(count: number, regions: readonly string[] = BENCH_REG
         reservedReads: 0,
         provisionedReads: 0,
         qualifiers: 0,
-        qualifiersWithoutConfig: 0,
+        aliasReads: 0,
+        servedVersionReads: 0,
         layerVersions: 0,
         logGroups: 0,
       },
@@ -117,8 +123,9 @@ export function buildFleet(count: number, regions: readonly string[] = BENCH_REG
         fact.reservedReads++;
         fact.provisionedReads++;
         fact.qualifiers++;
+        fact.aliasReads++;
+        fact.servedVersionReads++;
         const configured = rand() < 0.8;
-        if (!configured) fact.qualifiersWithoutConfig++;
         fn.aliases = [{ name: 'live', version: '1', ...(configured ? { provisionedConcurrency: 1 } : {}) }];
       }
     }
@@ -278,10 +285,14 @@ export interface MinimumCalls {
  * actions yet (a fresh estate): per region
  *   lambda:            ceil(n/50) ListFunctions + 1 GetAccountSettings + 1 ListProvisionedConcurrencyConfigs page per
  *                      function whose provisioned concurrency is governed (AWS caps the sum over all its qualifiers,
- *                      so every config is needed; one page holds 50)
- *   lambda-getfunction: 1 GetFunction per function whose reserved concurrency matters + 1 per governed qualifier without a config
+ *                      so every config is needed; one page holds 50) + 1 ListAliases per function with a governed
+ *                      alias (the version it serves and its routing weights: no other read shows the weights)
+ *   lambda-getfunction: 1 GetFunction per function whose reserved concurrency matters + 1 per governed alias serving a
+ *                      published version (that version's configuration: one call in the 100 req/s bucket, where
+ *                      ListVersionsByFunction would page 50 versions a call in the 15 req/s one)
  *   tagging:           ceil(tagged/100) GetResources
- *   autoscaling:       1 DescribeScalableTargets + 1 DescribeScheduledActions page
+ *   autoscaling:       1 DescribeScalableTargets + 1 DescribeScheduledActions page (DescribeScalingPolicies only once a
+ *                      governed qualifier has a target: none in a fresh estate)
  */
 export function minimumAuditCalls(facts: readonly FleetFacts[], options: { baseline?: boolean } = {}): MinimumCalls {
   const byRegion: Record<string, Record<MinimumBucket, number>> = {};
@@ -302,8 +313,9 @@ export function minimumAuditCalls(facts: readonly FleetFacts[], options: { basel
         Math.max(1, Math.ceil(f.functions / 50)) +
         1 +
         f.provisionedReads +
+        f.aliasReads +
         (baseline ? f.functions + f.layerVersions : 0),
-      'lambda-getfunction': f.reservedReads + f.qualifiersWithoutConfig,
+      'lambda-getfunction': f.reservedReads + f.servedVersionReads,
       tagging: Math.max(1, Math.ceil(f.tagged / 100)),
       autoscaling: 2,
       logs: baseline ? Math.min(f.functions, Math.max(1, Math.ceil(f.logGroups / 50))) : 0,
@@ -316,9 +328,9 @@ export function minimumAuditCalls(facts: readonly FleetFacts[], options: { basel
     byRegion,
     terms: {
       lambda:
-        'ceil(n/50) ListFunctions + GetAccountSettings + 1 config list per provisioned-governed function' +
+        'ceil(n/50) ListFunctions + GetAccountSettings + 1 config list and 1 alias list per provisioned-governed function' +
         (options.baseline ? ' + 1 EventInvokeConfig list per baseline function + 1 per distinct layer version' : ''),
-      'lambda-getfunction': '1 per reserved-relevant function + 1 per qualifier without config',
+      'lambda-getfunction': '1 per reserved-relevant function + 1 per governed alias (its served version)',
       tagging: 'ceil(tagged/100) GetResources',
       autoscaling: 'DescribeScalableTargets + DescribeScheduledActions',
       logs: options.baseline ? 'min(n, ceil(log groups/50)) DescribeLogGroups' : 'none',

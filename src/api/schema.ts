@@ -482,6 +482,21 @@ export const DriftStatusSchema = Type.Object(
   { additionalProperties: false, description: 'One field that differs from the policy.' },
 );
 
+export const QualifierStatusSchema = Type.Object(
+  {
+    qualifier: Type.String({ maxLength: 128, description: 'The alias or version provisioned concurrency lives on.' }),
+    state: Type.Literal('PendingPublish', {
+      description: 'PendingPublish: $LATEST carries the fix, the qualifier gets it with the next publish.',
+    }),
+    version: Type.String({ maxLength: 16, description: 'The published version the qualifier serves.' }),
+    fields: Type.Array(DriftStatusSchema, {
+      maxItems: 3,
+      description: 'memorySize, timeout, architecture: the policy (desired) against the served version (actual).',
+    }),
+  },
+  { additionalProperties: false, description: 'A governed qualifier whose served version differs from the policy.' },
+);
+
 export const ViolationStatusSchema = Type.Object(
   {
     check: Type.String({ maxLength: 64, description: 'maxPackageSizeMB, runtime, noSecretsInEnvironment, ...' }),
@@ -511,6 +526,12 @@ export const FunctionStatusSchema = Type.Object(
     ),
     message: Type.Optional(
       Type.String({ maxLength: MAX_STATUS_MESSAGE, description: 'Why, for a person (e.g. the error AWS gave).' }),
+    ),
+    qualifiers: Type.Optional(
+      Type.Array(QualifierStatusSchema, {
+        maxItems: 4,
+        description: 'Governed qualifiers serving a published version that differs from the policy.',
+      }),
     ),
   },
   { additionalProperties: false, description: 'One matched function.' },

@@ -18,6 +18,7 @@ import {
   type FunctionConfiguration,
   GetFunctionCommand,
   type GetFunctionCommandOutput,
+  GetProvisionedConcurrencyConfigCommand,
   PutFunctionConcurrencyCommand,
   PutProvisionedConcurrencyConfigCommand,
   UpdateFunctionCodeCommand,
@@ -63,6 +64,11 @@ export interface ExecuteOptions {
   conflictRetries?: number;
   /** Default MAX_ZIP_UPLOAD_BYTES; lowered in tests. */
   maxZipBytes?: number;
+  /**
+   * GetProvisionedConcurrencyConfig polling interval while a previous allocation is IN_PROGRESS (a Put then gets
+   * 409). Default 5000: the call spends the scarce 15 req/s bucket, and allocations take minutes.
+   */
+  provisionedPollIntervalMs?: number;
 }
 
 export type ActionStatus = 'applied' | 'failed' | 'skipped';
@@ -90,6 +96,7 @@ interface Resolved {
   maxWaitMs: number;
   conflictRetries: number;
   maxZipBytes: number;
+  provisionedPollIntervalMs: number;
 }
 
 function resolve(opts: ExecuteOptions): Resolved {
@@ -98,6 +105,7 @@ function resolve(opts: ExecuteOptions): Resolved {
     maxWaitMs: opts.maxWaitMs ?? 300_000,
     conflictRetries: opts.conflictRetries ?? 5,
     maxZipBytes: opts.maxZipBytes ?? MAX_ZIP_UPLOAD_BYTES,
+    provisionedPollIntervalMs: opts.provisionedPollIntervalMs ?? 5000,
   };
 }
 
@@ -171,6 +179,75 @@ async function withConflictRetry<T>(t: Target, step: () => Promise<T>): Promise<
       const { polls } = await waitUntilNotBusy(t, false);
       // Not busy at the first look (the conflict was not about an update we can see): give AWS a poll interval.
       if (polls === 1) await t.aws.clock.sleep(t.opts.pollIntervalMs);
+    }
+  }
+}
+
+/**
+ * Polls GetProvisionedConcurrencyConfig until the qualifier's allocation is no longer IN_PROGRESS (READY, FAILED or
+ * gone), within maxWaitMs. No cheaper read shows it: GetFunction's 100 req/s bucket does not carry the status.
+ * Returns whether an allocation was in progress at the first look.
+ */
+async function waitForAllocation(t: Target, qualifier: string): Promise<boolean> {
+  const clock = t.aws.clock;
+  const deadline = clock.now() + t.opts.maxWaitMs;
+  for (let polls = 1; ; polls++) {
+    let status: string | undefined;
+    try {
+      const out = await t.aws.call(
+        { region: t.region, bucket: 'lambda', api: 'GetProvisionedConcurrencyConfig' },
+        (c) =>
+          c.lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: t.fn.name, Qualifier: qualifier })),
+      );
+      status = out.Status;
+    } catch (err) {
+      if (classifyAwsError(err).code !== 'NotFound') throw err;
+    }
+    if (status !== 'IN_PROGRESS') return polls > 1;
+    if (clock.now() + t.opts.provisionedPollIntervalMs > deadline) {
+      throw new AwsWaitTimeoutError(
+        `provisioned concurrency of ${t.fn.name}:${qualifier} still IN_PROGRESS after ${t.opts.maxWaitMs} ms`,
+        undefined,
+        { api: 'GetProvisionedConcurrencyConfig' },
+      );
+    }
+    await clock.sleep(t.opts.provisionedPollIntervalMs);
+  }
+}
+
+/**
+ * A provisioned-concurrency write answered 409: AWS refuses it while the qualifier's previous allocation is
+ * IN_PROGRESS ("A previous request is being processed"), so wait for that one to settle and send it again
+ * (bounded by conflictRetries and maxWaitMs); a conflict with a function update falls back to the update wait.
+ */
+async function withProvisionedRetry<T>(t: Target, qualifier: string, step: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      const error = classifyAwsError(err);
+      if (error.code !== 'Conflict' || attempt >= t.opts.conflictRetries) throw error;
+      const waited = await waitForAllocation(t, qualifier);
+      if (!waited) {
+        const { polls } = await waitUntilNotBusy(t, false);
+        if (polls === 1) await t.aws.clock.sleep(t.opts.pollIntervalMs);
+      }
+    }
+  }
+}
+
+/**
+ * Application Auto Scaling answers ConcurrentUpdateException while another change to the same target is applied:
+ * sent again after a growing pause (bounded by conflictRetries).
+ */
+async function withAutoscalingRetry<T>(t: Target, step: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      const error = classifyAwsError(err);
+      if (error.awsCode !== 'ConcurrentUpdateException' || attempt >= t.opts.conflictRetries) throw error;
+      await t.aws.clock.sleep(t.opts.pollIntervalMs * 2 ** attempt);
     }
   }
 }
@@ -362,7 +439,7 @@ async function applyAction(t: Target, action: Action): Promise<string | undefine
       );
       return undefined;
     case 'PutProvisionedConcurrencyConfig':
-      await withConflictRetry(t, () =>
+      await withProvisionedRetry(t, action.qualifier, () =>
         aws.call(lambda(action.api), (c) =>
           c.lambda.send(
             new PutProvisionedConcurrencyConfigCommand({
@@ -375,7 +452,7 @@ async function applyAction(t: Target, action: Action): Promise<string | undefine
       );
       return undefined;
     case 'DeleteProvisionedConcurrencyConfig':
-      return withConflictRetry(t, () =>
+      return withProvisionedRetry(t, action.qualifier, () =>
         idempotentDelete(
           () =>
             aws.call(lambda(action.api), (c) =>
@@ -387,49 +464,55 @@ async function applyAction(t: Target, action: Action): Promise<string | undefine
         ),
       );
     case 'RegisterScalableTarget':
-      await aws.call(autoscaling(action.api), (c) =>
-        c.autoscaling.send(
-          new RegisterScalableTargetCommand({
-            ServiceNamespace: LAMBDA_NAMESPACE,
-            ResourceId: action.resourceId,
-            ScalableDimension: PROVISIONED_DIMENSION,
-            MinCapacity: action.minCapacity,
-            MaxCapacity: action.maxCapacity,
-          }),
+      await withAutoscalingRetry(t, () =>
+        aws.call(autoscaling(action.api), (c) =>
+          c.autoscaling.send(
+            new RegisterScalableTargetCommand({
+              ServiceNamespace: LAMBDA_NAMESPACE,
+              ResourceId: action.resourceId,
+              ScalableDimension: PROVISIONED_DIMENSION,
+              MinCapacity: action.minCapacity,
+              MaxCapacity: action.maxCapacity,
+            }),
+          ),
         ),
       );
       return undefined;
     case 'PutScheduledAction':
       requireOwnedName(action.scheduledActionName);
-      await aws.call(autoscaling(action.api), (c) =>
-        c.autoscaling.send(
-          new PutScheduledActionCommand({
-            ServiceNamespace: LAMBDA_NAMESPACE,
-            ScheduledActionName: action.scheduledActionName,
-            ResourceId: action.resourceId,
-            ScalableDimension: PROVISIONED_DIMENSION,
-            Schedule: action.schedule,
-            Timezone: action.timezone,
-            ScalableTargetAction: { MinCapacity: action.minCapacity, MaxCapacity: action.maxCapacity },
-          }),
+      await withAutoscalingRetry(t, () =>
+        aws.call(autoscaling(action.api), (c) =>
+          c.autoscaling.send(
+            new PutScheduledActionCommand({
+              ServiceNamespace: LAMBDA_NAMESPACE,
+              ScheduledActionName: action.scheduledActionName,
+              ResourceId: action.resourceId,
+              ScalableDimension: PROVISIONED_DIMENSION,
+              Schedule: action.schedule,
+              Timezone: action.timezone,
+              ScalableTargetAction: { MinCapacity: action.minCapacity, MaxCapacity: action.maxCapacity },
+            }),
+          ),
         ),
       );
       return undefined;
     case 'DeleteScheduledAction':
       requireOwnedName(action.scheduledActionName);
-      return idempotentDelete(
-        () =>
-          aws.call(autoscaling(action.api), (c) =>
-            c.autoscaling.send(
-              new DeleteScheduledActionCommand({
-                ServiceNamespace: LAMBDA_NAMESPACE,
-                ScheduledActionName: action.scheduledActionName,
-                ResourceId: action.resourceId,
-                ScalableDimension: PROVISIONED_DIMENSION,
-              }),
+      return withAutoscalingRetry(t, () =>
+        idempotentDelete(
+          () =>
+            aws.call(autoscaling(action.api), (c) =>
+              c.autoscaling.send(
+                new DeleteScheduledActionCommand({
+                  ServiceNamespace: LAMBDA_NAMESPACE,
+                  ScheduledActionName: action.scheduledActionName,
+                  ResourceId: action.resourceId,
+                  ScalableDimension: PROVISIONED_DIMENSION,
+                }),
+              ),
             ),
-          ),
-        ['ObjectNotFoundException'],
+          ['ObjectNotFoundException'],
+        ),
       );
     case 'PutFunctionEventInvokeConfig':
     case 'UpdateFunctionEventInvokeConfig':

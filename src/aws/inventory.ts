@@ -7,33 +7,40 @@
  *   GetFunction (100 req/s bucket) for functions whose reserved concurrency is governed,
  *   ListProvisionedConcurrencyConfigs once per function whose provisioned concurrency is governed (every
  *   qualifier's config: AWS caps their sum, not just the governed one's), and GetFunction with Qualifier only for a
- *   governed qualifier without a config, to tell "0 provisioned" from "no such alias/version".
+ *   governed qualifier without a config, to tell "0 provisioned" from "no such alias/version";
+ *   for a governed alias, ListAliases (its FunctionVersion and routing weights) and GetFunction with the served
+ *   version as Qualifier (100 req/s bucket) for that version's immutable configuration; DescribeScalingPolicies once
+ *   per region that governs a qualifier.
  * Per-function reads run concurrently; the token buckets pace them.
  */
 
 import {
   DescribeScalableTargetsCommand,
+  DescribeScalingPoliciesCommand,
   DescribeScheduledActionsCommand,
 } from '@aws-sdk/client-application-auto-scaling';
 import {
   GetAccountSettingsCommand,
   GetFunctionCommand,
+  ListAliasesCommand,
   ListFunctionsCommand,
   type ListFunctionsCommandOutput,
   ListProvisionedConcurrencyConfigsCommand,
 } from '@aws-sdk/client-lambda';
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
-import type {
-  Architecture,
-  FleetSnapshot,
-  ObservedFunction,
-  PackageType,
-  QualifierState,
-  ReadRequirements,
-  RegionAccount,
-  RegionSnapshot,
-  ScalableTargetState,
-  ScheduledActionState,
+import {
+  type Architecture,
+  type FleetSnapshot,
+  type ObservedFunction,
+  type PackageType,
+  type QualifierState,
+  type ReadRequirements,
+  type RegionAccount,
+  type RegionSnapshot,
+  SCHEDULED_ACTION_PREFIX,
+  type ScalableTargetState,
+  type ScheduledActionState,
+  type ServedConfiguration,
 } from '../engine/model.ts';
 import { isOwnedActionName } from '../engine/schedule.ts';
 import { describeValue } from './answer-values.ts';
@@ -302,7 +309,18 @@ export async function listScalableTargets(
           addProblem(problems, t.ResourceId, `scalable target ${t.ResourceId} capacity ${range} did not parse`);
           continue;
         }
-        all.push({ resourceId: t.ResourceId, minCapacity: t.MinCapacity, maxCapacity: t.MaxCapacity });
+        const target: ScalableTargetState = {
+          resourceId: t.ResourceId,
+          minCapacity: t.MinCapacity,
+          maxCapacity: t.MaxCapacity,
+        };
+        const s = t.SuspendedState;
+        const suspended: NonNullable<ScalableTargetState['suspended']> = {};
+        if (s?.ScheduledScalingSuspended === true) suspended.scheduledScaling = true;
+        if (s?.DynamicScalingInSuspended === true) suspended.dynamicScalingIn = true;
+        if (s?.DynamicScalingOutSuspended === true) suspended.dynamicScalingOut = true;
+        if (Object.keys(suspended).length > 0) target.suspended = suspended;
+        all.push(target);
       }
     },
   });
@@ -361,6 +379,39 @@ export async function listOwnedScheduledActions(
   return owned;
 }
 
+/**
+ * Scaling policies of the lambda namespace's provisioned-concurrency targets, by resource id. The controller creates
+ * none (it only schedules); a policy named with its prefix would be its own and is left out.
+ */
+export async function listScalingPolicies(aws: Aws, region: string): Promise<Map<string, string[]>> {
+  const byTarget = new Map<string, string[]>();
+  await paginate(aws, {
+    region,
+    bucket: 'autoscaling',
+    api: 'DescribeScalingPolicies',
+    send: (c, token) =>
+      c.autoscaling.send(
+        new DescribeScalingPoliciesCommand({
+          ServiceNamespace: LAMBDA_NAMESPACE,
+          MaxResults: AUTOSCALING_PAGE_SIZE,
+          NextToken: token,
+        }),
+      ),
+    next: (page) => page.NextToken,
+    onPage: (page) => {
+      for (const p of page.ScalingPolicies ?? []) {
+        if (p.ScalableDimension !== undefined && p.ScalableDimension !== PROVISIONED_DIMENSION) continue;
+        if (typeof p.ResourceId !== 'string') continue;
+        // A policy whose name does not parse is still someone's policy on the target.
+        const name = typeof p.PolicyName === 'string' ? p.PolicyName : '(unnamed)';
+        if (name.startsWith(`${SCHEDULED_ACTION_PREFIX}.`)) continue;
+        byTarget.set(p.ResourceId, [...(byTarget.get(p.ResourceId) ?? []), name]);
+      }
+    },
+  });
+  return byTarget;
+}
+
 /** Reserved concurrency via GetFunction (100 req/s bucket, not GetFunctionConcurrency's 15 req/s one). */
 export async function readReservedConcurrency(aws: Aws, region: string, name: string): Promise<number | null> {
   const out = await aws.call({ region, bucket: 'lambda-getfunction', api: 'GetFunction' }, (c) =>
@@ -389,6 +440,7 @@ export function qualifierOfArn(arn: string): string | undefined {
 export interface ProvisionedConfig {
   requested: number;
   status?: 'IN_PROGRESS' | 'READY' | 'FAILED';
+  statusReason?: string;
 }
 
 /**
@@ -437,6 +489,7 @@ export async function listProvisionedConfigs(
         }
         const config: ProvisionedConfig = { requested };
         if (status !== undefined) config.status = status;
+        if (typeof c.StatusReason === 'string' && c.StatusReason !== '') config.statusReason = c.StatusReason;
         configs.set(qualifier, config);
       }
       return accountOfArn(list[0]?.FunctionArn);
@@ -445,21 +498,97 @@ export async function listProvisionedConfigs(
   return configs;
 }
 
+/** A published version's number; anything else a policy names as qualifier (but `$LATEST`) is an alias. */
+const PUBLISHED_VERSION = /^[1-9][0-9]*$/;
+
+/** ListAliases' page size (one page holds every alias of almost any function). */
+export const ALIASES_PAGE_SIZE = 50;
+
+export interface AliasState {
+  functionVersion: string;
+  /** RoutingConfig.AdditionalVersionWeights, only when it has entries. */
+  routingWeights?: Record<string, number>;
+}
+
 /**
- * Whether an alias/version exists: GetFunction with Qualifier (100 req/s bucket, works for aliases and versions
- * alike, unlike GetAlias / GetFunctionConfiguration which both spend the scarce 15 req/s bucket).
+ * Every alias of a function with the version it serves and its routing weights: ListAliases (15 req/s bucket, the
+ * same cost as the GetAlias it replaces, and one call for all of them). An alias that does not parse makes what the
+ * qualifier serves unknown: the answer is refused as a whole.
  */
-export async function qualifierExists(aws: Aws, region: string, name: string, qualifier: string): Promise<boolean> {
+export async function listAliases(aws: Aws, region: string, name: string): Promise<Map<string, AliasState>> {
+  const aliases = new Map<string, AliasState>();
+  await paginate(aws, {
+    region,
+    bucket: 'lambda',
+    api: 'ListAliases',
+    send: (c, marker) =>
+      c.lambda.send(new ListAliasesCommand({ FunctionName: name, MaxItems: ALIASES_PAGE_SIZE, Marker: marker })),
+    next: (page) => page.NextMarker,
+    onPage: (page) => {
+      const list = page.Aliases ?? [];
+      for (const a of list) {
+        const weights: unknown = a.RoutingConfig?.AdditionalVersionWeights;
+        const weightsOk =
+          weights === undefined ||
+          weights === null ||
+          (typeof weights === 'object' && Object.values(weights).every((w) => typeof w === 'number'));
+        if (typeof a.Name !== 'string' || typeof a.FunctionVersion !== 'string' || !weightsOk) {
+          throw new AwsUnexpectedError(
+            `ListAliases: an alias did not parse (Name ${describeValue(a.Name)}, FunctionVersion ${describeValue(a.FunctionVersion)})`,
+            undefined,
+            { api: 'ListAliases', awsCode: 'UnparsableAnswer' },
+          );
+        }
+        const state: AliasState = { functionVersion: a.FunctionVersion };
+        if (weights && Object.keys(weights).length > 0)
+          state.routingWeights = { ...(weights as Record<string, number>) };
+        aliases.set(a.Name, state);
+      }
+      return accountOfArn(list[0]?.AliasArn);
+    },
+  });
+  return aliases;
+}
+
+/**
+ * A published version's configuration: GetFunction with the version as Qualifier (100 req/s bucket, one call for
+ * the one version needed, where ListVersionsByFunction would spend 15 req/s tokens on pages of 50 versions, oldest
+ * first, the served one usually on the last page). undefined when the version does not exist.
+ */
+export async function readVersionConfiguration(
+  aws: Aws,
+  region: string,
+  name: string,
+  version: string,
+): Promise<ServedConfiguration | undefined> {
+  let out: Awaited<ReturnType<typeof sendGetFunction>>;
   try {
-    await aws.call({ region, bucket: 'lambda-getfunction', api: 'GetFunction' }, (c) =>
-      c.lambda.send(new GetFunctionCommand({ FunctionName: name, Qualifier: qualifier })),
-    );
-    return true;
+    out = await sendGetFunction(aws, region, name, version);
   } catch (err) {
     const error = classifyAwsError(err);
-    if (error.code === 'NotFound') return false;
+    if (error.code === 'NotFound') return undefined;
     throw error;
   }
+  const cfg = out.Configuration;
+  const problems: string[] = [];
+  const served: ServedConfiguration = {
+    memorySize: intIn(cfg?.MemorySize, 128, 10240, 'MemorySize', problems),
+    timeout: intIn(cfg?.Timeout, 1, 900, 'Timeout', problems),
+    architecture: toArchitecture(cfg?.Architectures, problems),
+  };
+  if (problems.length > 0) {
+    throw new AwsUnexpectedError(`GetFunction ${name}:${version}: ${problems.join('; ')}`, undefined, {
+      api: 'GetFunction',
+      awsCode: 'UnparsableAnswer',
+    });
+  }
+  return served;
+}
+
+function sendGetFunction(aws: Aws, region: string, name: string, qualifier: string) {
+  return aws.call({ region, bucket: 'lambda-getfunction', api: 'GetFunction' }, (c) =>
+    c.lambda.send(new GetFunctionCommand({ FunctionName: name, Qualifier: qualifier })),
+  );
 }
 
 /** A function's provisioned concurrency: its governed qualifiers, and what its other qualifiers hold. */
@@ -467,20 +596,20 @@ export interface ProvisionedRead {
   qualifiers: Record<string, QualifierState>;
   /** Requested provisioned concurrency on qualifiers that are not governed (only those with a config). */
   otherProvisioned: Record<string, number>;
-  /** Governed qualifiers whose existence check failed (left out of `qualifiers`). */
+  /** Governed qualifiers whose existence or served version could not be read (left out of `qualifiers`). */
   errors: { qualifier: string; error: AwsError }[];
 }
 
 /**
- * Provisioned concurrency of one function. Cheapest correct sequence:
+ * Provisioned concurrency of one function and what its governed qualifiers serve. Cheapest correct sequence:
  *  1. ListProvisionedConcurrencyConfigs, once per function (a page holds 50 configs): every qualifier's requested
- *     value, governed or not, since AWS caps the sum over all of them. A config found -> the qualifier exists (a
- *     config cannot outlive its alias/version).
- *  2. Only for a governed qualifier without a config: GetFunction with Qualifier, to tell "0 provisioned" from
- *     "no such alias/version".
- * For the usual single governed qualifier this is the same number of calls, in the same buckets, as the
- * GetProvisionedConcurrencyConfig it replaces. `$LATEST` never carries provisioned concurrency and always exists:
- * no call for it (the engine refuses it).
+ *     value and Status, governed or not, since AWS caps the sum over all of them.
+ *  2. ListAliases, once per function with a governed alias (concurrently with 1): each alias's FunctionVersion and
+ *     routing weights — and whether it exists at all.
+ *  3. GetFunction with Qualifier = the served published version (100 req/s bucket), once per distinct version: its
+ *     memory, timeout and architecture, which no update of `$LATEST` changes. For a governed version number this
+ *     call is also its existence check. An alias serving `$LATEST` needs none (it is refused).
+ * `$LATEST` itself never carries provisioned concurrency and always exists: no call for it (the engine refuses it).
  */
 export async function readProvisioned(
   aws: Aws,
@@ -488,27 +617,59 @@ export async function readProvisioned(
   name: string,
   governed: readonly string[],
 ): Promise<ProvisionedRead> {
-  const configs = await listProvisionedConfigs(aws, region, name);
-  const wanted = new Set(governed);
+  const wanted = [...new Set(governed)];
+  const needsAliases = wanted.some((q) => q !== '$LATEST' && !PUBLISHED_VERSION.test(q));
+  const [configs, aliases] = await Promise.all([
+    listProvisionedConfigs(aws, region, name),
+    needsAliases ? listAliases(aws, region, name) : Promise.resolve(new Map<string, AliasState>()),
+  ]);
   const out: ProvisionedRead = { qualifiers: {}, otherProvisioned: {}, errors: [] };
   for (const [qualifier, config] of [...configs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-    if (!wanted.has(qualifier)) out.otherProvisioned[qualifier] = config.requested;
+    if (!wanted.includes(qualifier)) out.otherProvisioned[qualifier] = config.requested;
   }
+  const versions = new Map<string, Promise<ServedConfiguration | undefined>>();
+  const versionConfig = (version: string) => {
+    let read = versions.get(version);
+    if (!read) {
+      read = readVersionConfiguration(aws, region, name, version);
+      versions.set(version, read);
+    }
+    return read;
+  };
   for (const qualifier of wanted) {
     const config = configs.get(qualifier);
-    if (config) {
-      const state: QualifierState = { qualifier, exists: true, provisionedRequested: config.requested };
-      if (config.status !== undefined) state.provisionedStatus = config.status;
-      out.qualifiers[qualifier] = state;
-      continue;
-    }
+    const state: QualifierState = {
+      qualifier,
+      exists: config !== undefined,
+      provisionedRequested: config?.requested ?? 0,
+    };
+    if (config?.status !== undefined) state.provisionedStatus = config.status;
+    if (config?.statusReason !== undefined) state.provisionedStatusReason = config.statusReason;
     if (qualifier === '$LATEST') {
-      out.qualifiers[qualifier] = { qualifier, exists: true, provisionedRequested: 0 };
+      out.qualifiers[qualifier] = { ...state, exists: true };
       continue;
     }
     try {
-      const exists = await qualifierExists(aws, region, name, qualifier);
-      out.qualifiers[qualifier] = { qualifier, exists, provisionedRequested: 0 };
+      if (PUBLISHED_VERSION.test(qualifier)) {
+        const served = await versionConfig(qualifier);
+        if (served) {
+          state.exists = true;
+          state.servedVersion = qualifier;
+          state.served = served;
+        }
+      } else {
+        const alias = aliases.get(qualifier);
+        if (alias) {
+          state.exists = true;
+          state.servedVersion = alias.functionVersion;
+          if (alias.routingWeights) state.routingWeights = alias.routingWeights;
+          if (PUBLISHED_VERSION.test(alias.functionVersion)) {
+            const served = await versionConfig(alias.functionVersion);
+            if (served) state.served = served;
+          }
+        }
+      }
+      out.qualifiers[qualifier] = state;
     } catch (err) {
       out.errors.push({ qualifier, error: classifyAwsError(err) });
     }
@@ -618,15 +779,27 @@ export async function readRegion(
 
   // Scalable targets matter when we own a schedule on them or a policy governs their qualifier.
   const relevant = new Set(actions.map((a) => a.resourceId));
+  const governedTargets = new Set<string>();
   for (const r of requirements) {
-    for (const q of r.qualifiers) relevant.add(scalableTargetResourceId(r.name, q));
+    for (const q of r.qualifiers) governedTargets.add(scalableTargetResourceId(r.name, q));
   }
+  for (const id of governedTargets) relevant.add(id);
+  // Scaling policies matter only on a governed qualifier's target: one bulk read, and only where one exists.
+  const policies = targets.some((t) => governedTargets.has(t.resourceId))
+    ? await listScalingPolicies(scoped, region)
+    : new Map<string, string[]>();
+  const kept = targets
+    .filter((t) => relevant.has(t.resourceId))
+    .map((t) =>
+      governedTargets.has(t.resourceId) ? { ...t, foreignScalingPolicies: policies.get(t.resourceId) ?? [] } : t,
+    );
 
   return {
     region,
     ...(account === undefined ? {} : { account }),
     functions: functions.filter((f) => !vanished.has(f.name)),
-    scalableTargets: targets.filter((t) => relevant.has(t.resourceId)),
+    scalableTargets: kept,
+    scalableTargetCount: targets.length,
     scheduledActions: actions,
     calls: counter.snapshot(),
     readErrors,

@@ -5,16 +5,19 @@
  * there concurrency headroom) is decided by the pure report in src/cli/doctor-report.ts.
  *
  * Per region: ListFunctions (one item: also yields a sample function), tagging GetResources, Application Auto
- * Scaling DescribeScalableTargets + DescribeScheduledActions, GetAccountSettings; then, on the sample function,
- * GetFunction (reserved concurrency) and ListProvisionedConcurrencyConfigs (provisioned concurrency). The identity
+ * Scaling DescribeScalableTargets + DescribeScheduledActions + DescribeScalingPolicies, GetAccountSettings; then, on
+ * the sample function, GetFunction (reserved concurrency, a served version), ListProvisionedConcurrencyConfigs and
+ * ListAliases (provisioned concurrency). The identity
  * is STS GetCallerIdentity in the home region.
  */
 import {
   DescribeScalableTargetsCommand,
+  DescribeScalingPoliciesCommand,
   DescribeScheduledActionsCommand,
 } from '@aws-sdk/client-application-auto-scaling';
 import {
   GetFunctionCommand,
+  ListAliasesCommand,
   ListFunctionsCommand,
   ListProvisionedConcurrencyConfigsCommand,
 } from '@aws-sdk/client-lambda';
@@ -31,9 +34,11 @@ export const PREFLIGHT_APIS = [
   'GetResources',
   'DescribeScalableTargets',
   'DescribeScheduledActions',
+  'DescribeScalingPolicies',
   'GetAccountSettings',
   'GetFunction',
   'ListProvisionedConcurrencyConfigs',
+  'ListAliases',
 ] as const;
 export type PreflightApi = (typeof PREFLIGHT_APIS)[number];
 
@@ -82,7 +87,7 @@ async function probe<T>(
 }
 
 async function probeRegion(aws: Aws, region: string): Promise<RegionPreflight> {
-  const [list, tags, targets, actions, settings] = await Promise.all([
+  const [list, tags, targets, actions, policies, settings] = await Promise.all([
     probe('ListFunctions', () =>
       aws.call({ region, bucket: 'lambda', api: 'ListFunctions' }, (c) =>
         c.lambda.send(new ListFunctionsCommand({ MaxItems: 1 })),
@@ -103,6 +108,11 @@ async function probeRegion(aws: Aws, region: string): Promise<RegionPreflight> {
         c.autoscaling.send(new DescribeScheduledActionsCommand({ ServiceNamespace: LAMBDA_NAMESPACE, MaxResults: 1 })),
       ),
     ),
+    probe('DescribeScalingPolicies', () =>
+      aws.call({ region, bucket: 'autoscaling', api: 'DescribeScalingPolicies' }, (c) =>
+        c.autoscaling.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: LAMBDA_NAMESPACE, MaxResults: 1 })),
+      ),
+    ),
     probe('GetAccountSettings', () => readAccount(aws, region)),
   ]);
   const sample = list.value?.Functions?.[0]?.FunctionName;
@@ -111,8 +121,9 @@ async function probeRegion(aws: Aws, region: string): Promise<RegionPreflight> {
     const reason = list.outcome.status === 'ok' ? 'no function in the region' : 'ListFunctions failed';
     perFunction.push({ api: 'GetFunction', status: 'skipped', reason });
     perFunction.push({ api: 'ListProvisionedConcurrencyConfigs', status: 'skipped', reason });
+    perFunction.push({ api: 'ListAliases', status: 'skipped', reason });
   } else {
-    const [fn, provisioned] = await Promise.all([
+    const [fn, provisioned, aliases] = await Promise.all([
       probe('GetFunction', () =>
         aws.call({ region, bucket: 'lambda-getfunction', api: 'GetFunction' }, (c) =>
           c.lambda.send(new GetFunctionCommand({ FunctionName: sample })),
@@ -123,12 +134,25 @@ async function probeRegion(aws: Aws, region: string): Promise<RegionPreflight> {
           c.lambda.send(new ListProvisionedConcurrencyConfigsCommand({ FunctionName: sample, MaxItems: 1 })),
         ),
       ),
+      probe('ListAliases', () =>
+        aws.call({ region, bucket: 'lambda', api: 'ListAliases' }, (c) =>
+          c.lambda.send(new ListAliasesCommand({ FunctionName: sample, MaxItems: 1 })),
+        ),
+      ),
     ]);
-    perFunction.push(fn.outcome, provisioned.outcome);
+    perFunction.push(fn.outcome, provisioned.outcome, aliases.outcome);
   }
   return {
     region,
-    probes: [list.outcome, tags.outcome, targets.outcome, actions.outcome, settings.outcome, ...perFunction],
+    probes: [
+      list.outcome,
+      tags.outcome,
+      targets.outcome,
+      actions.outcome,
+      policies.outcome,
+      settings.outcome,
+      ...perFunction,
+    ],
     ...(settings.value ? { account: settings.value } : {}),
     ...(sample !== undefined ? { sampleFunction: sample } : {}),
   };

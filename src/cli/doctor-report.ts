@@ -55,9 +55,11 @@ export const IAM_ACTION: Record<PreflightApi, string> = {
   GetResources: 'tag:GetResources',
   DescribeScalableTargets: 'application-autoscaling:DescribeScalableTargets',
   DescribeScheduledActions: 'application-autoscaling:DescribeScheduledActions',
+  DescribeScalingPolicies: 'application-autoscaling:DescribeScalingPolicies',
   GetAccountSettings: 'lambda:GetAccountSettings',
   GetFunction: 'lambda:GetFunction',
   ListProvisionedConcurrencyConfigs: 'lambda:ListProvisionedConcurrencyConfigs',
+  ListAliases: 'lambda:ListAliases',
 };
 
 /**
@@ -75,11 +77,11 @@ export const FIELD_READS: readonly { field: string; apis: readonly PreflightApi[
   { field: 'reservedConcurrency', apis: ['ListFunctions', 'GetFunction', 'GetAccountSettings'] },
   {
     field: 'provisionedConcurrency',
-    apis: ['ListFunctions', 'ListProvisionedConcurrencyConfigs', 'GetFunction', 'GetAccountSettings'],
+    apis: ['ListFunctions', 'ListProvisionedConcurrencyConfigs', 'ListAliases', 'GetFunction', 'GetAccountSettings'],
   },
   {
     field: 'provisionedConcurrency.windows',
-    apis: ['ListFunctions', 'DescribeScalableTargets', 'DescribeScheduledActions'],
+    apis: ['ListFunctions', 'DescribeScalableTargets', 'DescribeScheduledActions', 'DescribeScalingPolicies'],
   },
 ];
 
@@ -92,7 +94,9 @@ function probeCheck(outcome: ProbeOutcome, region: RegionPreflight): Check {
   if (outcome.status === 'failed') return failedCheck(name, outcome.error);
   if (outcome.status === 'skipped') return { name, status: 'skip', detail: outcome.reason };
   const onSample =
-    (outcome.api === 'GetFunction' || outcome.api === 'ListProvisionedConcurrencyConfigs') &&
+    (outcome.api === 'GetFunction' ||
+      outcome.api === 'ListProvisionedConcurrencyConfigs' ||
+      outcome.api === 'ListAliases') &&
     region.sampleFunction !== undefined
       ? `on ${region.sampleFunction}`
       : '';

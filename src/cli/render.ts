@@ -15,6 +15,7 @@ import {
   type Drift,
   type FunctionPlan,
   type Plan,
+  type QualifierReport,
   type Refusal,
   SCHEDULED_ACTION_PREFIX,
   type Violation,
@@ -60,6 +61,8 @@ export interface FunctionJson {
   violations: Violation[];
   /** The infrastructure-as-code owner Enforce policies hold back for (their drift is in auditDrift; additive). */
   iac?: { tool: string; owner: string; resourceType: string; policies: string[] };
+  /** Governed qualifiers whose served version differs from the policy (`state: PendingPublish`; additive). */
+  qualifiers?: QualifierReport[];
 }
 
 export interface PolicyJson {
@@ -101,6 +104,7 @@ export function planToJson(plan: Plan, account: string = HOME_ACCOUNT): PlanJson
       auditDrift: f.auditDrift,
       violations: f.violations ?? [],
       ...(f.iac ? { iac: { ...f.iac.owner, policies: f.iac.policies } } : {}),
+      ...(f.qualifiers ? { qualifiers: f.qualifiers } : {}),
     })),
     policies: plan.policies.map((p) => {
       const json: PolicyJson = {
@@ -320,6 +324,17 @@ export function changeLines(fn: FunctionPlan): ChangeLine[] {
       ? `IaCManaged: ${templateProperty(fn.iac.owner, d.field)} (${fn.iac.owner.owner})`
       : 'audit';
     lines.push({ symbol: '!', field: d.field, change: changeText(d).text, policy: d.policy, note });
+  }
+  // A published version never changes: the next publish (the deployer's) carries what $LATEST has.
+  for (const q of fn.qualifiers ?? []) {
+    const fields = q.fields.map((f) => `${f.field} ${String(f.served)} (policy ${String(f.desired)})`).join(', ');
+    lines.push({
+      symbol: '!',
+      field: `qualifier ${q.qualifier}`,
+      change: `version ${q.version}: ${fields}`,
+      policy: q.policy,
+      note: `${q.state}: the next publish carries the fix`,
+    });
   }
   // Checks are report-only: apply never writes for them, a person fixes the function (or its deployment).
   for (const v of fn.violations ?? []) {

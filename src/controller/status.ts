@@ -45,6 +45,7 @@ import {
   kstatusConditions,
   toKubeTime,
 } from './conditions.ts';
+import { withPendingPublish } from './qualifiers-status.ts';
 import { withViolations } from './violations-status.ts';
 
 /** One drift entry as written to status; values keep their JSON type (`null` is written as "none"). */
@@ -171,7 +172,12 @@ export function functionStatusFor(
   fn: FunctionPlan,
   execution: ExecutedFunction | undefined,
 ): FunctionStatus {
-  return withViolations(settingsStatusFor(id, mode, fn, execution), fn, id, statusValue);
+  return withPendingPublish(
+    withViolations(settingsStatusFor(id, mode, fn, execution), fn, id, statusValue),
+    fn,
+    id,
+    statusValue,
+  );
 }
 
 function settingsStatusFor(

@@ -9,13 +9,14 @@ import { decodeToken, encodeToken, isRecord, num, str, stringList } from './http
 import type { EmulatorRuntime } from './runtime.ts';
 import { parseFunctionResourceId } from './runtime.ts';
 import { isValidTimezone, parseSchedule, ScheduleError } from './schedule.ts';
-import type { ScalableTargetRecord, ScheduledActionRecord } from './store.ts';
+import type { ScalableTargetRecord, ScalingPolicyRecord, ScheduledActionRecord } from './store.ts';
 import { actionKey, resolveQualifier } from './store.ts';
 
 export const AUTOSCALING_TARGET_PREFIX = 'AnyScaleFrontendService.';
 const DIMENSION = 'lambda:function:ProvisionedConcurrency';
 const PAGE_MAX = 50;
 const ACTIONS_PER_TARGET = 200;
+const POLICIES_PER_TARGET = 50;
 
 const APIS = new Set([
   'RegisterScalableTarget',
@@ -24,6 +25,9 @@ const APIS = new Set([
   'PutScheduledAction',
   'DescribeScheduledActions',
   'DeleteScheduledAction',
+  'PutScalingPolicy',
+  'DescribeScalingPolicies',
+  'DeleteScalingPolicy',
 ]);
 
 function validation(message: string): AwsError {
@@ -69,6 +73,12 @@ class AutoscalingApi {
         return this.putAction();
       case 'DescribeScheduledActions':
         return this.describeActions();
+      case 'PutScalingPolicy':
+        return this.putPolicy();
+      case 'DescribeScalingPolicies':
+        return this.describePolicies();
+      case 'DeleteScalingPolicy':
+        return this.deletePolicy();
       default:
         return this.deleteAction();
     }
@@ -138,6 +148,13 @@ class AutoscalingApi {
       if (min === undefined || max === undefined) {
         throw validation('MinCapacity and MaxCapacity are required for registering a new scalable target');
       }
+      if (region.targets.size >= this.#rt.scalableTargetsPerRegion) {
+        throw new AwsError(
+          'LimitExceededException',
+          400,
+          `You have reached the maximum number of scalable targets (${this.#rt.scalableTargetsPerRegion}) for this resource type`,
+        );
+      }
       target = {
         resourceId,
         scalableDimension: DIMENSION,
@@ -164,11 +181,14 @@ class AutoscalingApi {
       if (newMax !== undefined) target.maxCapacity = newMax;
     }
     if (isRecord(b.SuspendedState)) {
+      // Like the target's other parameters, a suspension flag left out of an update keeps its value.
       const s = b.SuspendedState;
+      const before = target.suspendedState ?? {};
+      const flag = (key: string) => (typeof s[key] === 'boolean' ? s[key] === true : before[key] === true);
       target.suspendedState = {
-        DynamicScalingInSuspended: s.DynamicScalingInSuspended === true,
-        DynamicScalingOutSuspended: s.DynamicScalingOutSuspended === true,
-        ScheduledScalingSuspended: s.ScheduledScalingSuspended === true,
+        DynamicScalingInSuspended: flag('DynamicScalingInSuspended'),
+        DynamicScalingOutSuspended: flag('DynamicScalingOutSuspended'),
+        ScheduledScalingSuspended: flag('ScheduledScalingSuspended'),
       };
     }
     // Registering (re)clamps the current capacity into [min, max], as Application Auto Scaling does.
@@ -232,8 +252,11 @@ class AutoscalingApi {
       );
     }
     region.targets.delete(resourceId);
-    // Deregistering a target deletes its scheduled actions (and scaling policies).
+    // Deregistering a target deletes its scheduled actions and scaling policies.
     for (const [key, action] of region.actions) if (action.resourceId === resourceId) region.actions.delete(key);
+    for (const [key, policy] of region.scalingPolicies) {
+      if (policy.resourceId === resourceId) region.scalingPolicies.delete(key);
+    }
     return { status: 200, body: {} };
   }
 
@@ -353,6 +376,102 @@ class AutoscalingApi {
         'ObjectNotFoundException',
         400,
         `No scheduled action found for service namespace: lambda, resource ID: ${resourceId}, scalable dimension: ${DIMENSION}, scheduled action name: ${name}`,
+      );
+    }
+    return { status: 200, body: {} };
+  }
+
+  putPolicy(): ApiResponse {
+    const resourceId = this.#targetKey();
+    const b = this.#req.body;
+    const name = str(b.PolicyName) ?? '';
+    if (name.length < 1 || name.length > 256 || /[:/|]/.test(name)) throw validation(`Invalid policy name: ${name}`);
+    const policyType = str(b.PolicyType) ?? 'StepScaling';
+    if (policyType !== 'TargetTrackingScaling' && policyType !== 'StepScaling') {
+      throw validation(`Unsupported policy type: ${policyType}`);
+    }
+    const region = this.#region;
+    if (!region.targets.has(resourceId)) throw this.#notFoundTarget(resourceId);
+    const key = actionKey(resourceId, name);
+    const existing = region.scalingPolicies.get(key);
+    if (!existing) {
+      let count = 0;
+      for (const p of region.scalingPolicies.values()) if (p.resourceId === resourceId) count++;
+      if (count >= POLICIES_PER_TARGET) {
+        throw new AwsError(
+          'LimitExceededException',
+          400,
+          `You have reached the maximum number of scaling policies (${POLICIES_PER_TARGET}) for this scalable target`,
+        );
+      }
+    }
+    const configurationKey =
+      policyType === 'TargetTrackingScaling'
+        ? 'TargetTrackingScalingPolicyConfiguration'
+        : 'StepScalingPolicyConfiguration';
+    const configuration = b[configurationKey];
+    const record: ScalingPolicyRecord = {
+      name,
+      resourceId,
+      scalableDimension: DIMENSION,
+      policyType,
+      arn:
+        existing?.arn ??
+        `arn:aws:autoscaling:${this.#req.region}:${this.#rt.store.accountId}:scalingPolicy:${randomUUID()}:resource/lambda/${resourceId}:policyName/${name}`,
+      creationTime: existing?.creationTime ?? this.#rt.nowMs(),
+    };
+    if (isRecord(configuration)) record.configuration = configuration;
+    region.scalingPolicies.set(key, record);
+    return { status: 200, body: { PolicyARN: record.arn, Alarms: [] } };
+  }
+
+  describePolicies(): ApiResponse {
+    this.#requireNamespace();
+    const b = this.#req.body;
+    const names = stringList(b.PolicyNames);
+    const resourceId = str(b.ResourceId);
+    const dimension = str(b.ScalableDimension);
+    const items = [...this.#region.scalingPolicies.values()].filter(
+      (p) =>
+        (!names || names.length === 0 || names.includes(p.name)) &&
+        (!resourceId || p.resourceId === resourceId) &&
+        (!dimension || p.scalableDimension === dimension),
+    );
+    const { page, nextToken } = this.#page(items, (p) => actionKey(p.resourceId, p.name));
+    const view = (p: ScalingPolicyRecord): Record<string, unknown> => {
+      const out: Record<string, unknown> = {
+        PolicyARN: p.arn,
+        PolicyName: p.name,
+        ServiceNamespace: 'lambda',
+        ResourceId: p.resourceId,
+        ScalableDimension: p.scalableDimension,
+        PolicyType: p.policyType,
+        CreationTime: p.creationTime / 1000,
+        Alarms: [],
+      };
+      if (p.configuration) {
+        out[
+          p.policyType === 'TargetTrackingScaling'
+            ? 'TargetTrackingScalingPolicyConfiguration'
+            : 'StepScalingPolicyConfiguration'
+        ] = p.configuration;
+      }
+      return out;
+    };
+    return {
+      status: 200,
+      body: { ScalingPolicies: page.map(view), ...(nextToken ? { NextToken: nextToken } : {}) },
+    };
+  }
+
+  deletePolicy(): ApiResponse {
+    const resourceId = this.#targetKey();
+    const name = str(this.#req.body.PolicyName) ?? '';
+    if (!this.#region.scalingPolicies.delete(actionKey(resourceId, name))) {
+      throw new AwsError(
+        'ObjectNotFoundException',
+        400,
+        `No scaling policy found for service namespace: lambda, resource ID: ${resourceId}, scalable dimension: ${DIMENSION}, policy name: ${name}`,
       );
     }
     return { status: 200, body: {} };

@@ -3,8 +3,8 @@
  * the account's unreserved floor, provisioned <= reserved, provisioned only on published versions and aliases.
  */
 import { AwsError } from './errors.ts';
-import type { FunctionRecord, Store } from './store.ts';
-import { lambdaTimestamp, resolveQualifier } from './store.ts';
+import type { FunctionRecord, ProvisionedRecord, Store } from './store.ts';
+import { lambdaTimestamp, provisionedStatus, resolveQualifier } from './store.ts';
 
 export function unreservedFloorMessage(floor: number): string {
   return `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${floor}].`;
@@ -54,8 +54,25 @@ export function checkProvisionedConcurrency(
       'Provisioned Concurrency Configs cannot be applied to unpublished function versions.',
     );
   }
-  if (resolveQualifier(fn, qualifier) === undefined) {
+  const resolved = resolveQualifier(fn, qualifier);
+  if (resolved === undefined) {
     return new AwsError('ResourceNotFoundException', 404, `Function not found: ${fn.arn}:${qualifier}`);
+  }
+  // An alias is only as published as the version it points at.
+  if (resolved === '$LATEST') {
+    return new AwsError(
+      'InvalidParameterValueException',
+      400,
+      'Provisioned Concurrency Configs cannot be applied to unpublished function versions.',
+    );
+  }
+  const weights = fn.aliases.get(qualifier)?.routingWeights;
+  if (weights !== undefined && Object.keys(weights).length > 0) {
+    return new AwsError(
+      'InvalidParameterValueException',
+      400,
+      'Alias with weights can not be used with Provisioned Concurrency',
+    );
   }
   const others = provisionedTotal(fn, qualifier);
   if (fn.reservedConcurrency !== undefined) {
@@ -84,11 +101,41 @@ export function checkProvisionedConcurrency(
   return undefined;
 }
 
-/** Sets (or with 0 removes) a qualifier's provisioned concurrency; allocation takes `delayMs` on the clock. */
-export function setProvisioned(fn: FunctionRecord, qualifier: string, value: number, nowMs: number, delayMs: number) {
+/**
+ * Sets (or with 0 removes) a qualifier's provisioned concurrency; allocation takes `delayMs` on the clock and ends
+ * READY, or FAILED with `failReason` (an injected failure).
+ */
+export function setProvisioned(
+  fn: FunctionRecord,
+  qualifier: string,
+  value: number,
+  nowMs: number,
+  delayMs: number,
+  failReason?: string,
+) {
   if (value <= 0) {
     fn.provisioned.delete(qualifier);
     return;
   }
-  fn.provisioned.set(qualifier, { requested: value, readyAt: nowMs + delayMs, lastModified: lambdaTimestamp(nowMs) });
+  const record: ProvisionedRecord = {
+    requested: value,
+    readyAt: nowMs + delayMs,
+    lastModified: lambdaTimestamp(nowMs),
+  };
+  if (failReason !== undefined) record.failReason = failReason;
+  fn.provisioned.set(qualifier, record);
+}
+
+/** AWS refuses a Put while the qualifier's previous allocation is still IN_PROGRESS. */
+export function provisionedConflict(fn: FunctionRecord, qualifier: string, nowMs: number): AwsError | undefined {
+  const record = fn.provisioned.get(qualifier);
+  if (record === undefined || provisionedStatus(record, nowMs) !== 'IN_PROGRESS') return undefined;
+  return new AwsError(
+    'ResourceConflictException',
+    409,
+    'A previous request is being processed. Please try again shortly',
+    {
+      fields: { Type: 'User' },
+    },
+  );
 }

@@ -26,6 +26,14 @@ export interface FailedUpdate {
   reason?: string;
 }
 
+/** A provisioned-concurrency allocation that is accepted (IN_PROGRESS) and then ends FAILED with a StatusReason. */
+export interface FailedProvisioned {
+  function?: string;
+  qualifier?: string;
+  count?: number;
+  reason?: string;
+}
+
 /**
  * A broken answer, as a flaky proxy, a load balancer or a buggy service version could send one. The operation
  * itself runs (a write is applied and logged); only what the client receives is broken.
@@ -59,6 +67,7 @@ export interface FaultOptions {
   latencyMs?: number | Record<string, number>;
   forced?: ForcedError[];
   failUpdates?: FailedUpdate[];
+  failProvisioned?: FailedProvisioned[];
   answers?: AnswerFault[];
   /** Seed for the random error rate. */
   seed?: number;
@@ -84,6 +93,7 @@ export class FaultInjector {
       ...options,
       forced: (options.forced ?? []).map((f) => ({ ...f, count: f.count ?? 1 })),
       failUpdates: (options.failUpdates ?? []).map((f) => ({ ...f, count: f.count ?? 1 })),
+      failProvisioned: (options.failProvisioned ?? []).map((f) => ({ ...f, count: f.count ?? 1 })),
       answers: (options.answers ?? []).map((f) => ({ ...f, count: f.count ?? 1 })),
     };
     this.#random = mulberry32(options.seed ?? 1);
@@ -151,6 +161,22 @@ export class FaultInjector {
     hit.count = (hit.count ?? 1) - 1;
     if (hit.count <= 0) list.splice(index, 1);
     return hit;
+  }
+
+  /** The StatusReason an allocation must fail with, if one is injected for it (consumes one entry). */
+  provisionedFailure(functionName: string, qualifier: string): string | undefined {
+    const list = this.#options.failProvisioned ?? [];
+    const index = list.findIndex(
+      (f) =>
+        (f.function === undefined || f.function === functionName) &&
+        (f.qualifier === undefined || f.qualifier === qualifier) &&
+        (f.count ?? 0) > 0,
+    );
+    const hit = list[index];
+    if (!hit) return undefined;
+    hit.count = (hit.count ?? 1) - 1;
+    if (hit.count <= 0) list.splice(index, 1);
+    return hit.reason ?? 'FUNCTION_ERROR_INIT_FAILURE: the function failed to initialize (injected by the emulator)';
   }
 }
 

@@ -5,7 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { compareOrdinal } from '../shared/compare.ts';
-import { checkProvisionedConcurrency, checkReservedConcurrency, setProvisioned } from './concurrency.ts';
+import {
+  checkProvisionedConcurrency,
+  checkReservedConcurrency,
+  provisionedConflict,
+  setProvisioned,
+} from './concurrency.ts';
 import { AwsError, rangeViolation, validationError } from './errors.ts';
 import type { ApiRequest, ApiResponse, Operation } from './http-types.ts';
 import { decodeToken, encodeToken, isRecord, num, str, stringList, stringMap, upperBound } from './http-types.ts';
@@ -20,7 +25,7 @@ import {
   tracingMode,
 } from './lambda-production.ts';
 import type { EmulatorRuntime } from './runtime.ts';
-import type { Architecture, FunctionConfig, FunctionRecord, PackageType, VersionRecord } from './store.ts';
+import type { AliasRecord, Architecture, FunctionConfig, FunctionRecord, PackageType, VersionRecord } from './store.ts';
 import {
   lambdaTimestamp,
   newFunctionRecord,
@@ -379,17 +384,59 @@ class LambdaApi {
     return view;
   }
 
-  #aliasView(
-    fn: FunctionRecord,
-    alias: { name: string; functionVersion: string; description: string; revisionId: string },
-  ) {
+  #aliasView(fn: FunctionRecord, alias: AliasRecord): Record<string, unknown> {
     return {
       AliasArn: `${fn.arn}:${alias.name}`,
       Name: alias.name,
       FunctionVersion: alias.functionVersion,
       Description: alias.description,
       RevisionId: alias.revisionId,
+      ...(alias.routingWeights ? { RoutingConfig: { AdditionalVersionWeights: { ...alias.routingWeights } } } : {}),
     };
+  }
+
+  /**
+   * RoutingConfig.AdditionalVersionWeights as Lambda validates it: at most one additional version, a published one
+   * other than the primary, with a weight in 0..1. undefined: not sent; null: sent empty (weights removed).
+   */
+  #routingWeights(fn: FunctionRecord, primary: string): Record<string, number> | null | undefined {
+    const routing: unknown = this.#req.body.RoutingConfig;
+    if (routing === undefined) return undefined;
+    const raw = isRecord(routing) ? routing.AdditionalVersionWeights : undefined;
+    if (raw === undefined || (isRecord(raw) && Object.keys(raw).length === 0)) return null;
+    if (!isRecord(raw)) throw validationError(['RoutingConfig.AdditionalVersionWeights must be a map']);
+    const entries = Object.entries(raw);
+    if (entries.length > 1) {
+      throw new AwsError('InvalidParameterValueException', 400, 'Only one additional version can be specified.');
+    }
+    const weights: Record<string, number> = {};
+    for (const [version, weight] of entries) {
+      if (typeof weight !== 'number' || weight < 0 || weight > 1) {
+        throw validationError([
+          `Value '${String(weight)}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member must have value greater than or equal to 0.0]`,
+        ]);
+      }
+      if (!fn.versions.has(version)) {
+        throw new AwsError('ResourceNotFoundException', 404, `Function not found: ${fn.arn}:${version}`);
+      }
+      if (version === primary) {
+        throw new AwsError(
+          'InvalidParameterValueException',
+          400,
+          `Invalid function version ${version}. Function version ${version} is already included in routing configuration.`,
+        );
+      }
+      weights[version] = weight;
+    }
+    // Weighted routing needs two published versions: $LATEST cannot be the primary.
+    if (primary === '$LATEST') {
+      throw new AwsError(
+        'InvalidParameterValueException',
+        400,
+        '$LATEST is not supported for an alias pointing to more than 1 version',
+      );
+    }
+    return weights;
   }
 
   #alias(fn: FunctionRecord, name: string) {
@@ -691,7 +738,14 @@ class LambdaApi {
     if (fn.aliases.has(name)) {
       throw new AwsError('ResourceConflictException', 409, `Alias already exists: ${fn.arn}:${name}`);
     }
-    const alias = { name, functionVersion: version, description: str(b.Description) ?? '', revisionId: randomUUID() };
+    const weights = this.#routingWeights(fn, version);
+    const alias: AliasRecord = {
+      name,
+      functionVersion: version,
+      description: str(b.Description) ?? '',
+      revisionId: randomUUID(),
+    };
+    if (weights) alias.routingWeights = weights;
     fn.aliases.set(name, alias);
     return { status: 201, body: this.#aliasView(fn, alias) };
   }
@@ -703,8 +757,11 @@ class LambdaApi {
       if (version !== '$LATEST' && !fn.versions.has(version)) {
         throw new AwsError('ResourceNotFoundException', 404, `Function not found: ${fn.arn}:${version}`);
       }
-      alias.functionVersion = version;
     }
+    const weights = this.#routingWeights(fn, version ?? alias.functionVersion);
+    if (version !== undefined) alias.functionVersion = version;
+    if (weights === null) delete alias.routingWeights;
+    else if (weights !== undefined) alias.routingWeights = weights;
     const description = str(this.#req.body.Description);
     if (description !== undefined) alias.description = description;
     alias.revisionId = randomUUID();
@@ -746,6 +803,7 @@ class LambdaApi {
       AvailableProvisionedConcurrentExecutions: allocated,
       AllocatedProvisionedConcurrentExecutions: allocated,
       Status: status,
+      ...(status === 'FAILED' && record.failReason !== undefined ? { StatusReason: record.failReason } : {}),
       LastModified: record.lastModified,
     };
   }
@@ -785,7 +843,10 @@ class LambdaApi {
     if (range) throw validationError([range]);
     const problem = checkProvisionedConcurrency(this.#rt.store, fn, qualifier, value);
     if (problem) throw problem;
-    setProvisioned(fn, qualifier, value, this.#now(), this.#rt.provisionDelayMs);
+    const conflict = provisionedConflict(fn, qualifier, this.#now());
+    if (conflict) throw conflict;
+    const failure = this.#rt.faults.provisionedFailure(fn.name, qualifier);
+    setProvisioned(fn, qualifier, value, this.#now(), this.#rt.provisionDelayMs, failure);
     const view = this.#provisionedView(fn, qualifier, false);
     // AWS always answers a Put with IN_PROGRESS; allocation is visible on the next read.
     return {

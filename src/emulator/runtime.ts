@@ -45,6 +45,8 @@ export interface RuntimeOptions {
   updateDelayMs?: number;
   provisionDelayMs?: number;
   quotas?: QuotaOptions;
+  /** Application Auto Scaling's scalable targets per account and region (AWS default 500, adjustable). */
+  scalableTargetsPerRegion?: number;
   now?: Date;
   /** Another account's runtime shares the home account's clock. */
   clock?: EmulatorClock;
@@ -69,6 +71,8 @@ const MUTATING_APIS = new Set([
   'DeregisterScalableTarget',
   'PutScheduledAction',
   'DeleteScheduledAction',
+  'PutScalingPolicy',
+  'DeleteScalingPolicy',
   'PutFunctionEventInvokeConfig',
   'UpdateFunctionEventInvokeConfig',
   'DeleteFunctionEventInvokeConfig',
@@ -101,6 +105,7 @@ export class EmulatorRuntime {
   readonly quotas: QuotaEnforcer;
   updateDelayMs: number;
   provisionDelayMs: number;
+  scalableTargetsPerRegion: number;
   readonly writes: WriteLogEntry[] = [];
   calls: CallCounts = emptyCounts();
   /** The other accounts (home runtime only), by account id. */
@@ -122,6 +127,7 @@ export class EmulatorRuntime {
     this.quotas = new QuotaEnforcer(options.quotas);
     this.updateDelayMs = options.updateDelayMs ?? 0;
     this.provisionDelayMs = options.provisionDelayMs ?? 0;
+    this.scalableTargetsPerRegion = options.scalableTargetsPerRegion ?? 500;
     this.#firedUntil = this.clock.nowMs();
   }
 
@@ -221,6 +227,11 @@ export class EmulatorRuntime {
     const target = region.targets.get(action.resourceId);
     if (!target) {
       this.store.recordFiring({ ...firing, error: 'scalable target not found' });
+      return;
+    }
+    // A target whose scheduled scaling is suspended does not run its scheduled actions at all.
+    if (target.suspendedState?.ScheduledScalingSuspended === true) {
+      this.store.recordFiring({ ...firing, error: 'scheduled scaling suspended' });
       return;
     }
     if (action.minCapacity !== undefined) target.minCapacity = action.minCapacity;

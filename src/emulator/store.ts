@@ -78,13 +78,17 @@ export interface AliasRecord {
   functionVersion: string;
   description: string;
   revisionId: string;
+  /** RoutingConfig.AdditionalVersionWeights: a second version and the share of traffic it gets (0..1). */
+  routingWeights?: Record<string, number>;
 }
 
 export interface ProvisionedRecord {
   requested: number;
-  /** Epoch ms (emulator clock) when allocation completes; READY from then on. */
+  /** Epoch ms (emulator clock) when allocation completes; READY (or FAILED) from then on. */
   readyAt: number;
   lastModified: string;
+  /** Set when the allocation ends FAILED (an injected failure): the StatusReason AWS reports. */
+  failReason?: string;
 }
 
 export interface LastUpdate {
@@ -131,6 +135,17 @@ export interface ScalableTargetRecord {
   suspendedState?: Record<string, boolean>;
 }
 
+/** A scaling policy (target tracking or step) on a scalable target; the emulator stores it, it never scales. */
+export interface ScalingPolicyRecord {
+  name: string;
+  resourceId: string;
+  scalableDimension: string;
+  policyType: string;
+  arn: string;
+  creationTime: number;
+  configuration?: Record<string, unknown>;
+}
+
 export interface ScheduledActionRecord {
   name: string;
   resourceId: string;
@@ -167,6 +182,8 @@ export class RegionState {
   readonly targets = new Map<string, ScalableTargetRecord>();
   /** Keyed by `resourceId` + NUL + action name (names are unique per scalable target). */
   readonly actions = new Map<string, ScheduledActionRecord>();
+  /** Scaling policies, keyed like actions: `resourceId` + NUL + policy name. */
+  readonly scalingPolicies = new Map<string, ScalingPolicyRecord>();
   /** Layer versions by layer name, version 1 first. */
   readonly layers = new Map<string, LayerVersionRecord[]>();
   /** CloudWatch Logs log groups of the region. */
@@ -372,6 +389,7 @@ export function resolveQualifier(fn: FunctionRecord, qualifier: string): string 
   return fn.aliases.get(qualifier)?.functionVersion;
 }
 
-export function provisionedStatus(record: ProvisionedRecord, nowMs: number): 'IN_PROGRESS' | 'READY' {
-  return nowMs >= record.readyAt ? 'READY' : 'IN_PROGRESS';
+export function provisionedStatus(record: ProvisionedRecord, nowMs: number): 'IN_PROGRESS' | 'READY' | 'FAILED' {
+  if (nowMs < record.readyAt) return 'IN_PROGRESS';
+  return record.failReason === undefined ? 'READY' : 'FAILED';
 }

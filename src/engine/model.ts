@@ -41,6 +41,26 @@ export interface QualifierState {
   /** Requested provisioned concurrency on this qualifier; 0 when none is configured. */
   provisionedRequested: number;
   provisionedStatus?: 'IN_PROGRESS' | 'READY' | 'FAILED';
+  /** StatusReason of a FAILED (or IN_PROGRESS) provisioned config, as AWS reports it. */
+  provisionedStatusReason?: string;
+  /**
+   * The version this qualifier serves: an alias's FunctionVersion (`$LATEST` possible), a version's own number.
+   * Undefined: not read.
+   */
+  servedVersion?: string;
+  /** An alias's RoutingConfig.AdditionalVersionWeights (version -> share), only when it has any. */
+  routingWeights?: Record<string, number>;
+  /**
+   * The served published version's configuration (versions are immutable: a fix on $LATEST reaches this qualifier
+   * only with the next publish). Undefined when not read or when the qualifier serves $LATEST.
+   */
+  served?: ServedConfiguration;
+}
+
+export interface ServedConfiguration {
+  memorySize: number;
+  timeout: number;
+  architecture: Architecture;
 }
 
 /** An Application Auto Scaling scheduled action on a function's scalable target (namespace `lambda`). */
@@ -60,6 +80,13 @@ export interface ScalableTargetState {
   resourceId: string;
   minCapacity: number;
   maxCapacity: number;
+  /** SuspendedState flags that are set (absent: nothing suspended). */
+  suspended?: { scheduledScaling?: true; dynamicScalingIn?: true; dynamicScalingOut?: true };
+  /**
+   * Names of scaling policies (target tracking / step) on the target that the controller did not create; read only
+   * where a qualifier is governed. Undefined: not read.
+   */
+  foreignScalingPolicies?: string[];
 }
 
 export interface ObservedFunction {
@@ -186,6 +213,11 @@ export interface RegionSnapshot {
   scalableTargets: ScalableTargetState[];
   /** Scheduled actions of the lambda namespace whose names carry the ownership prefix. */
   scheduledActions: ScheduledActionState[];
+  /**
+   * Provisioned-concurrency scalable targets the region holds in all (Application Auto Scaling's quota counts
+   * every one, not only those `scalableTargets` keeps). Undefined: not counted (then no new target is registered).
+   */
+  scalableTargetCount?: number;
 }
 
 export interface FleetSnapshot {
@@ -290,7 +322,19 @@ export type RefusalReason =
   /** A window's cron/time zone cannot be parsed, or cannot be expressed as an AWS cron (or name too long). */
   | 'InvalidSchedule'
   /** Functions sharing one log group are governed with different retentions. */
-  | 'SharedLogGroup';
+  | 'SharedLogGroup'
+  /** The governed alias points at $LATEST: AWS refuses provisioned concurrency on it. */
+  | 'AliasOnLatest'
+  /** The governed alias routes traffic to a second version (weights): AWS refuses provisioned concurrency on it. */
+  | 'WeightedAlias'
+  /** The qualifier's provisioned concurrency config ended FAILED (AWS's StatusReason in the message). */
+  | 'ProvisionedFailed'
+  /** Scheduled scaling of the qualifier's scalable target is suspended: the controller does not override it. */
+  | 'ScalingSuspended'
+  /** The qualifier's scalable target has a scaling policy the controller did not create. */
+  | 'ForeignScalingPolicy'
+  /** Registering another scalable target would exceed Application Auto Scaling's per-region quota. */
+  | 'ScalableTargetQuota';
 
 export interface Refusal {
   field: FieldName;
@@ -338,10 +382,27 @@ export interface FunctionPlan {
   /** Per policy (Enforce or Audit): its checks that do not hold (never actions). The planner always sets it. */
   violations?: Violation[];
   /**
+   * Governed qualifiers serving a published version whose settings differ from the policy's: `$LATEST` carries the
+   * fix (or is being fixed), the qualifier gets it with the next publish. Reported, never written (the controller
+   * never publishes). Absent: none.
+   */
+  qualifiers?: QualifierReport[];
+  /**
    * The function's infrastructure-as-code owner, when Enforce policies hold back because of it (iacManaged:
    * Audit): their drift is in `auditDrift`, never in `actions`.
    */
   iac?: { owner: IacOwner; policies: string[] } | undefined;
+}
+
+export interface QualifierReport {
+  qualifier: string;
+  state: 'PendingPublish';
+  /** The published version the qualifier serves. */
+  version: string;
+  /** Fields whose served value differs from the policy's (desired) value. */
+  fields: { field: 'memorySize' | 'timeout' | 'architecture'; desired: unknown; served: unknown }[];
+  /** `namespace/name` of the policy that governs the qualifier's provisioned concurrency. */
+  policy: string;
 }
 
 export interface ProvisionedWindowView {
@@ -407,6 +468,8 @@ export interface PlanOptions {
   runtimes?: RuntimeTable;
   /** Tags that mark a function as owned by infrastructure as code, beyond CloudFormation's and SAM's. */
   iacOwnerTags?: readonly IacOwnerTag[] | undefined;
+  /** Application Auto Scaling's scalable targets per region (AWS default 500, adjustable). */
+  scalableTargetQuota?: number;
 }
 
 /** Lambda runtimes with their deprecation dates (UTC days), keyed by identifier. */

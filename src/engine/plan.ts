@@ -8,6 +8,7 @@ import { analyzeBlock, type BlockAnalysis, windowView } from './block.ts';
 import { policyViolations } from './checks/plan-hook.ts';
 import { orphanedActions } from './cleanup.ts';
 import { CostAccumulator } from './cost.ts';
+import { pendingPublish, SCALABLE_TARGET_QUOTA } from './diff/provisioned.ts';
 import { diffAudit, diffEnforced, RegionContext } from './diff.ts';
 import { detectIacOwner, type IacOwner } from './iac.ts';
 import { type MergedSettings, type MergeResult, mergeEnforce } from './merge.ts';
@@ -84,6 +85,9 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
       snapshot.account,
       snapshot.scalableTargets,
       snapshot.scheduledActions,
+      snapshot.scalableTargetCount === undefined
+        ? undefined
+        : (options.scalableTargetQuota ?? SCALABLE_TARGET_QUOTA) - snapshot.scalableTargetCount,
     );
     const fns = [...snapshot.functions].sort((a, b) => compareOrdinal(a.name, b.name));
     for (const raw of fns) {
@@ -191,6 +195,10 @@ function planFunction(
     violations,
   };
   if (owner && held.size > 0) fp.iac = { owner, policies: [...held] };
+  if (enforce.length > 0) {
+    const pending = pendingPublish(fn, merged.settings);
+    if (pending.length > 0) fp.qualifiers = pending;
+  }
 
   // Indexed once per function: with many overlapping policies, `overridden` holds one entry per losing policy and
   // field, and scanning it for each matched policy made a plan quadratic in the number of policies.
@@ -296,10 +304,14 @@ function addCost(
   analysis: BlockAnalysis | undefined,
 ): void {
   const enforce = p.mode === 'Enforce';
-  const memory = (enforce ? merged.memorySize?.value : p.settings.memorySize) ?? fn.memorySize;
-  const arch = (enforce ? merged.architecture?.value : p.settings.architecture) ?? fn.architecture;
   const block = p.settings.provisionedConcurrency;
   if (block && analysis && (!enforce || merged.provisionedConcurrency?.policy.id === p.id)) {
+    // Provisioned concurrency runs the version the qualifier serves, at that version's memory: a memory change on
+    // $LATEST changes its price only once published. Unread (or serving $LATEST): what $LATEST will have.
+    const served = fn.qualifiers?.[block.qualifier]?.served;
+    const memory = served?.memorySize ?? (enforce ? merged.memorySize?.value : p.settings.memorySize) ?? fn.memorySize;
+    const arch =
+      served?.architecture ?? (enforce ? merged.architecture?.value : p.settings.architecture) ?? fn.architecture;
     tl.cost.addProvisioned(memory, analysis.monthlyValueSeconds, arch);
   }
   const movesToArm =

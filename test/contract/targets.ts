@@ -49,7 +49,11 @@ export type Difference =
   /** MaximumEventAgeInSeconds below 60 is accepted. */
   | 'eventAgeMinimumNotValidated'
   /** PutRetentionPolicy accepts any number of days. */
-  | 'retentionNotValidated';
+  | 'retentionNotValidated'
+  /** RegisterScalableTarget accepts a 501st target in the region (AWS: LimitExceededException at the quota). */
+  | 'noScalableTargetQuota'
+  /** ListVersionsByFunction returns every version in one page; MaxItems/Marker are ignored. */
+  | 'listVersionsNotPaged';
 
 export interface ContractTarget {
   readonly name: 'emulator' | 'moto';
@@ -89,6 +93,8 @@ export const MOTO_DIFFERENCES: ReadonlySet<Difference> = new Set<Difference>([
   'eventInvokeBadTimestamps',
   'eventAgeMinimumNotValidated',
   'retentionNotValidated',
+  'noScalableTargetQuota',
+  'listVersionsNotPaged',
 ]);
 
 function clients(endpoint: string) {

@@ -38,15 +38,22 @@ export class RegionContext {
   /** Log groups whose retention this plan already sets (functions can share one group). */
   readonly retentionPlanned = new Map<string, { days: number; fn: string; policy: string }>();
   readonly ownedActionsByFunction = new Map<string, ScheduledActionState[]>();
+  /**
+   * Scalable targets Application Auto Scaling's quota still allows in this region, after the registrations planned
+   * so far; undefined when the region's targets were not counted.
+   */
+  scalableTargetsLeft: number | undefined;
 
   constructor(
     region: string,
     account: RegionAccount | undefined,
     targets: readonly ScalableTargetState[],
     actions: readonly ScheduledActionState[],
+    scalableTargetsLeft?: number,
   ) {
     this.region = region;
     this.account = account;
+    this.scalableTargetsLeft = scalableTargetsLeft;
     this.unreservedLeft = account?.unreservedConcurrentExecutions;
     for (const t of targets) this.targets.set(t.resourceId, t);
     for (const a of actions) {

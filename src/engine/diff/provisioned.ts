@@ -3,7 +3,8 @@
  * provisioned config itself, each checked for what AWS would refuse before anything is written.
  */
 import type { BlockAnalysis } from '../block.ts';
-import type { ObservedFunction, PolicyInput, ScheduledActionState } from '../model.ts';
+import type { MergedSettings } from '../merge.ts';
+import type { ObservedFunction, PolicyInput, QualifierReport, ScheduledActionState } from '../model.ts';
 import { type DeclaredAction, resourceIdOf } from '../schedule.ts';
 import type { DiffOutput, FieldContext, RegionContext } from './common.ts';
 import { describeElsewhere, provisionedElsewhere, refuse, tag } from './common.ts';
@@ -26,6 +27,58 @@ export function diffProvisioned(ctx: FieldContext, out: DiffOutput): void {
         field: 'provisionedConcurrency',
         desired: analysis.desiredNow,
         actual: `qualifier ${q} not found`,
+        policy: prov.policy.id,
+      });
+    } else if (qs.servedVersion === '$LATEST') {
+      refuse(
+        out,
+        'provisionedConcurrency',
+        'AliasOnLatest',
+        `alias ${q} points at $LATEST: AWS keeps provisioned concurrency only on a published version (point ${q} at one)`,
+        prov.policy,
+      );
+    } else if (qs.routingWeights !== undefined && Object.keys(qs.routingWeights).length > 0) {
+      const weights = Object.entries(qs.routingWeights)
+        .map(([v, w]) => `version ${v} ${Math.round(w * 1000) / 10}%`)
+        .join(', ');
+      refuse(
+        out,
+        'provisionedConcurrency',
+        'WeightedAlias',
+        `alias ${q} routes traffic to a second version (${weights}): AWS refuses provisioned concurrency on a weighted alias`,
+        prov.policy,
+      );
+    } else if ((region.targets.get(resourceIdOf(fn.name, q))?.foreignScalingPolicies ?? []).length > 0) {
+      const target = resourceIdOf(fn.name, q);
+      const names = region.targets.get(target)?.foreignScalingPolicies ?? [];
+      refuse(
+        out,
+        'provisionedConcurrency',
+        'ForeignScalingPolicy',
+        `scalable target ${target} has scaling ${names.length === 1 ? 'policy' : 'policies'} ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''} the controller did not create: Application Auto Scaling scales it`,
+        prov.policy,
+      );
+    } else if (region.targets.get(resourceIdOf(fn.name, q))?.suspended?.scheduledScaling === true) {
+      refuse(
+        out,
+        'provisionedConcurrency',
+        'ScalingSuspended',
+        `scheduled scaling of scalable target ${resourceIdOf(fn.name, q)} is suspended (SuspendedState.ScheduledScalingSuspended): not overridden`,
+        prov.policy,
+      );
+    } else if (qs.provisionedStatus === 'FAILED' && qs.provisionedRequested === analysis.desiredNow) {
+      // The same value again would fail the same way: reported until someone fixes the function or the value changes.
+      refuse(
+        out,
+        'provisionedConcurrency',
+        'ProvisionedFailed',
+        `provisioned concurrency ${qs.provisionedRequested} on ${q} FAILED: ${qs.provisionedStatusReason ?? 'no reason given'}`,
+        prov.policy,
+      );
+      out.drift.push({
+        field: 'provisionedConcurrency',
+        desired: analysis.desiredNow,
+        actual: `${qs.provisionedRequested} FAILED`,
         policy: prov.policy.id,
       });
     } else if (ctx.effectiveReserved === undefined) {
@@ -52,35 +105,54 @@ export function diffProvisioned(ctx: FieldContext, out: DiffOutput): void {
       const resourceId = resourceIdOf(fn.name, q);
       const policy = prov.policy.id;
       const desiredNow = analysis.desiredNow;
-      if (analysis.declared.length > 0) {
-        const target = region.targets.get(resourceId);
-        if (!target) {
-          out.drift.push({
-            field: 'scheduledActions',
-            desired: `scalable target ${resourceId}`,
-            actual: 'absent',
-            policy,
-          });
-          out.actions.push(
-            tag(
-              { api: 'RegisterScalableTarget', resourceId, minCapacity: desiredNow, maxCapacity: desiredNow },
-              'scheduledActions',
-            ),
-          );
-        } else if (!analysis.inGrace && (desiredNow < target.minCapacity || desiredNow > target.maxCapacity)) {
+      const target = region.targets.get(resourceId);
+      const registering = analysis.declared.length > 0 && !target;
+      if (registering && region.scalableTargetsLeft !== undefined && region.scalableTargetsLeft <= 0) {
+        refuse(
+          out,
+          'provisionedConcurrency',
+          'ScalableTargetQuota',
+          `registering scalable target ${resourceId} would exceed Application Auto Scaling's quota of scalable targets in ${region.region}`,
+          prov.policy,
+        );
+        return;
+      }
+      const wrong = !analysis.inGrace && qs.provisionedRequested !== desiredNow;
+      if (registering) {
+        if (region.scalableTargetsLeft !== undefined) region.scalableTargetsLeft--;
+        out.drift.push({
+          field: 'scheduledActions',
+          desired: `scalable target ${resourceId}`,
+          actual: 'absent',
+          policy,
+        });
+        // Registering moves the current capacity into [min, max] itself: no direct Put to race it.
+        out.actions.push(
+          tag(
+            { api: 'RegisterScalableTarget', resourceId, minCapacity: desiredNow, maxCapacity: desiredNow },
+            ...(wrong ? (['scheduledActions', 'provisionedConcurrency'] as const) : (['scheduledActions'] as const)),
+          ),
+        );
+      } else if (
+        target &&
+        !analysis.inGrace &&
+        (wrong || desiredNow < target.minCapacity || desiredNow > target.maxCapacity)
+      ) {
+        // Application Auto Scaling owns the capacity of a registered target: the range moves, it moves the capacity.
+        if (!wrong) {
           out.drift.push({
             field: 'provisionedConcurrency',
             desired: desiredNow,
             actual: `scalable target ${target.minCapacity}..${target.maxCapacity}`,
             policy,
           });
-          out.actions.push(
-            tag(
-              { api: 'RegisterScalableTarget', resourceId, minCapacity: desiredNow, maxCapacity: desiredNow },
-              'provisionedConcurrency',
-            ),
-          );
         }
+        out.actions.push(
+          tag(
+            { api: 'RegisterScalableTarget', resourceId, minCapacity: desiredNow, maxCapacity: desiredNow },
+            'provisionedConcurrency',
+          ),
+        );
       }
       const declaredNames = new Set<string>();
       for (const d of analysis.declared) {
@@ -107,13 +179,15 @@ export function diffProvisioned(ctx: FieldContext, out: DiffOutput): void {
           ),
         );
       }
-      if (!analysis.inGrace && qs.provisionedRequested !== desiredNow) {
+      if (wrong) {
         out.drift.push({
           field: 'provisionedConcurrency',
           desired: desiredNow,
           actual: qs.provisionedRequested,
           policy,
         });
+      }
+      if (wrong && !registering && !target) {
         out.actions.push(
           tag(
             desiredNow > 0
@@ -220,4 +294,32 @@ function provisionedFits(
 
 function pick(d: DeclaredAction): { schedule: string; timezone: string; minCapacity: number; maxCapacity: number } {
   return { schedule: d.schedule, timezone: d.timezone, minCapacity: d.minCapacity, maxCapacity: d.maxCapacity };
+}
+
+/** Application Auto Scaling's default quota of scalable targets per resource type, account and region. */
+export const SCALABLE_TARGET_QUOTA = 500;
+
+/**
+ * The governed qualifier's served published version against the policy's memory, timeout and architecture. A
+ * version is immutable: a difference is fixed on `$LATEST` (by this plan or already) and reaches the qualifier with
+ * the next publish, which is the deployer's to make. Reported only; never an action.
+ */
+export function pendingPublish(fn: ObservedFunction, merged: MergedSettings): QualifierReport[] {
+  const prov = merged.provisionedConcurrency;
+  if (!prov) return [];
+  const q = prov.value.qualifier;
+  const qs = fn.qualifiers?.[q];
+  if (!qs?.exists || qs.served === undefined || qs.servedVersion === undefined) return [];
+  const fields: QualifierReport['fields'] = [];
+  if (merged.memorySize && merged.memorySize.value !== qs.served.memorySize) {
+    fields.push({ field: 'memorySize', desired: merged.memorySize.value, served: qs.served.memorySize });
+  }
+  if (merged.timeout && merged.timeout.value !== qs.served.timeout) {
+    fields.push({ field: 'timeout', desired: merged.timeout.value, served: qs.served.timeout });
+  }
+  if (merged.architecture && merged.architecture.value !== qs.served.architecture) {
+    fields.push({ field: 'architecture', desired: merged.architecture.value, served: qs.served.architecture });
+  }
+  if (fields.length === 0) return [];
+  return [{ qualifier: q, state: 'PendingPublish', version: qs.servedVersion, fields, policy: prov.policy.id }];
 }

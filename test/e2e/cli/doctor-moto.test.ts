@@ -63,7 +63,9 @@ describe('doctor against moto', () => {
       'tag:GetResources',
       'application-autoscaling:DescribeScalableTargets',
       'application-autoscaling:DescribeScheduledActions',
+      'application-autoscaling:DescribeScalingPolicies',
       'lambda:GetFunction',
+      'lambda:ListAliases',
     ]);
     const failed = region?.checks.filter((c) => c.status === 'fail') ?? [];
     expect(failed.map((c) => c.name)).toEqual(MOTO_LACKS);

@@ -146,11 +146,25 @@ describe('readFleet against the emulator (bulk read strategy)', () => {
 
     // ... governed qualifiers only
     const byName = new Map(main.functions.map((f) => [f.name, f]));
+    // ... with the version each alias serves and that version's own (immutable) configuration
     expect(byName.get('fn-000')?.qualifiers).toEqual({
-      live: { qualifier: 'live', exists: true, provisionedRequested: 2, provisionedStatus: 'READY' },
+      live: {
+        qualifier: 'live',
+        exists: true,
+        provisionedRequested: 2,
+        provisionedStatus: 'READY',
+        servedVersion: '1',
+        served: { memorySize: 128, timeout: 3, architecture: 'arm64' },
+      },
     });
     expect(byName.get('fn-005')?.qualifiers).toEqual({
-      live: { qualifier: 'live', exists: true, provisionedRequested: 0 },
+      live: {
+        qualifier: 'live',
+        exists: true,
+        provisionedRequested: 0,
+        servedVersion: '1',
+        served: { memorySize: 168, timeout: 8, architecture: 'x86_64' },
+      },
     });
     expect(byName.get('fn-001')?.qualifiers).toEqual({
       ghost: { qualifier: 'ghost', exists: false, provisionedRequested: 0 },
@@ -184,6 +198,11 @@ describe('readFleet against the emulator (bulk read strategy)', () => {
       'function:fn-000:live',
       'function:fn-030:live',
     ]);
+    // Scaling policies are read for the governed targets (none here), and every target counts against the quota.
+    expect(main.scalableTargets.find((t) => t.resourceId === 'function:fn-000:live')?.foreignScalingPolicies).toEqual(
+      [],
+    );
+    expect(main.scalableTargetCount).toBe(2);
 
     // ... the second region on its own
     const other = fleet.regions[1]!;
@@ -195,33 +214,34 @@ describe('readFleet against the emulator (bulk read strategy)', () => {
     // Assert: call budget of the bulk strategy in the 120-function region
     const apiCount = main.functions.filter(isApi).length; // 60
     const liveQualifiers = main.functions.filter((f) => [0, 5].includes(index(f.name) % 15)).length; // 16
-    const liveWithoutConfig = main.functions.filter((f) => index(f.name) % 15 === 5).length; // 8
     expect(main.calls.byApi).toEqual({
       ListFunctions: 3, // 50 + 50 + 20
       GetResources: 2, // 100 + 10 tagged
       GetAccountSettings: 1,
       DescribeScalableTargets: 1,
       DescribeScheduledActions: 1,
-      // reserved-governed functions + "exists?" checks of governed qualifiers without a provisioned config
-      // (the 8 `live` aliases and fn-001's `ghost`)
-      GetFunction: apiCount + liveWithoutConfig + 1,
+      // a governed qualifier has a scalable target (fn-000:live): one bulk read of the region's scaling policies
+      DescribeScalingPolicies: 1,
+      // reserved-governed functions + the served version of each governed alias (all 16 `live` serve version 1;
+      // fn-001's `ghost` is absent from ListAliases: no call)
+      GetFunction: apiCount + liveQualifiers,
       // one per function with a governed qualifier (16 with `live`, fn-001 with `ghost`): the 15 req/s bucket
       // pays exactly what one GetProvisionedConcurrencyConfig per governed qualifier cost
       ListProvisionedConcurrencyConfigs: liveQualifiers + 1,
+      // and one ListAliases each: what every alias serves, whether it has weights, whether it exists
+      ListAliases: liveQualifiers + 1,
     });
     expect(main.calls.byBucket).toEqual({
-      lambda: 3 + 1 + liveQualifiers + 1,
-      'lambda-getfunction': apiCount + liveWithoutConfig + 1,
-      autoscaling: 2,
+      lambda: 3 + 1 + 2 * (liveQualifiers + 1),
+      'lambda-getfunction': apiCount + liveQualifiers,
+      autoscaling: 3,
       tagging: 2,
       // No policy governs log retention: CloudWatch Logs is never called.
       logs: 0,
     });
     expect(main.calls.throttled).toBe(0);
-    // The only non-2xx answer is the expected 404 that says "no such alias" (ghost).
-    expect(main.calls.errors).toBe(1);
-    const failed = h.events.filter((e) => e.outcome === 'error');
-    expect(failed.every((e) => e.error?.code === 'NotFound')).toBe(true);
+    // ListAliases says "no such alias" for ghost: no 404 is needed to find that out.
+    expect(main.calls.errors).toBe(0);
 
     // The emulator saw the same calls (nothing hidden in SDK retries).
     const seen = h.emulator.runtime.calls;
@@ -239,7 +259,14 @@ describe('readFleet against the emulator (bulk read strategy)', () => {
     const f = read.functions[0]!;
     expect(f.reservedConcurrency).toBe(200);
     expect(f.qualifiers).toEqual({
-      a07: { qualifier: 'a07', exists: true, provisionedRequested: 2, provisionedStatus: 'READY' },
+      a07: {
+        qualifier: 'a07',
+        exists: true,
+        provisionedRequested: 2,
+        provisionedStatus: 'READY',
+        servedVersion: '1',
+        served: { memorySize: 128, timeout: 3, architecture: 'x86_64' },
+      },
       missing: { qualifier: 'missing', exists: false, provisionedRequested: 0 },
     });
     const others = f.otherProvisioned ?? {};
@@ -250,8 +277,10 @@ describe('readFleet against the emulator (bulk read strategy)', () => {
     expect(Object.values(others).reduce((n, v) => n + v, 0)).toBe(
       Array.from({ length: 55 }, (_, i) => 1 + (i % 3)).reduce((n, v) => n + v, 0) - 2,
     );
-    // 55 configs, 50 a page: two Lists; GetFunction for reserved and for `missing` only (a07 has a config).
+    // 55 configs and 55 aliases, 50 a page: two of each List; GetFunction for reserved and for a07's version 1
+    // (`missing` is not among the aliases: no call).
     expect(read.calls.byApi.ListProvisionedConcurrencyConfigs).toBe(2);
+    expect(read.calls.byApi.ListAliases).toBe(2);
     expect(read.calls.byApi.GetFunction).toBe(2);
     expect(read.calls.byApi.GetProvisionedConcurrencyConfig).toBeUndefined();
   });

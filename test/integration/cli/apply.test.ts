@@ -50,16 +50,16 @@ describe('apply against the purpose-made fleet', () => {
     // Assert: the write log holds exactly the plan's writes, each accepted, nothing for unmatched/Audit-only
     const log = await emu.writes();
     expect(log.filter((w) => !w.ok)).toEqual([]);
+    // Registering a target moves the capacity itself: no PutProvisionedConcurrencyConfig races it.
     expect(writesPerFunction(log)).toEqual({
-      'eu-central-1/api-big': ['UpdateFunctionConfiguration', ...PROVISIONED_SETUP, 'PutProvisionedConcurrencyConfig'],
+      'eu-central-1/api-big': ['UpdateFunctionConfiguration', ...PROVISIONED_SETUP],
       'eu-central-1/api-orders': [
         'UpdateFunctionConfiguration',
         'UpdateFunctionCode',
         'PutFunctionConcurrency',
         ...PROVISIONED_SETUP,
-        'PutProvisionedConcurrencyConfig',
       ],
-      'us-east-1/api-orders': ['PutFunctionConcurrency', ...PROVISIONED_SETUP, 'PutProvisionedConcurrencyConfig'],
+      'us-east-1/api-orders': ['PutFunctionConcurrency', ...PROVISIONED_SETUP],
       'us-east-1/batch-nightly': ['UpdateFunctionConfiguration', 'DeleteFunctionConcurrency'],
     });
 
@@ -137,7 +137,7 @@ describe('apply against the purpose-made fleet', () => {
     const result = await runCli(['apply', '-f', fixture('policies'), '-o', 'table', ...awsArgs(emu.url)]);
 
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain('applied 19 changes to 4 functions; 0 failed\n');
+    expect(result.stdout).toContain('applied 16 changes to 4 functions; 0 failed\n');
     expect(result.stdout).toContain('after apply: 5/6 compliant, 1 drifted, 0 infeasible\n');
     expect(result.stdout).not.toContain('re-checking');
   });

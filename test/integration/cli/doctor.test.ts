@@ -57,9 +57,11 @@ describe('doctor', () => {
         'tag:GetResources ok',
         'application-autoscaling:DescribeScalableTargets ok',
         'application-autoscaling:DescribeScheduledActions ok',
+        'application-autoscaling:DescribeScalingPolicies ok',
         'lambda:GetAccountSettings ok',
         'lambda:GetFunction ok',
         'lambda:ListProvisionedConcurrencyConfigs ok',
+        'lambda:ListAliases ok',
         'concurrency headroom ok',
       ]);
       expect(region.fields.every((f) => f.readable === true)).toBe(true);
@@ -70,9 +72,11 @@ describe('doctor', () => {
       GetResources: 1,
       DescribeScalableTargets: 1,
       DescribeScheduledActions: 1,
+      DescribeScalingPolicies: 1,
       GetAccountSettings: 1,
       GetFunction: 1,
       ListProvisionedConcurrencyConfigs: 1,
+      ListAliases: 1,
     };
     // STS is asked in the first region (AWS_REGION is unset here).
     expect(calls.byRegionApi).toEqual({
@@ -211,6 +215,7 @@ describe('doctor', () => {
     expect(region?.checks.filter((c) => c.status === 'skip').map((c) => c.name)).toEqual([
       'lambda:GetFunction',
       'lambda:ListProvisionedConcurrencyConfigs',
+      'lambda:ListAliases',
     ]);
     expect(region?.fields.find((f) => f.field === 'reservedConcurrency')).toMatchObject({
       readable: 'unknown',

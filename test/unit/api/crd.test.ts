@@ -126,6 +126,9 @@ describe('generated CRD', () => {
       '.status.functions[*].drift[*].desired',
       '.status.functions[*].drift[*].actual',
       '.status.functions[*].violations[*].actual',
+      // A served version's drift: the same shape as the function's own.
+      '.status.functions[*].qualifiers[*].fields[*].desired',
+      '.status.functions[*].qualifiers[*].fields[*].actual',
     ]);
   });
 

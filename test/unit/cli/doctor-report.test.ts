@@ -82,6 +82,7 @@ describe('buildDoctorReport', () => {
           'lambda:ListFunctions',
           'application-autoscaling:DescribeScalableTargets',
           'application-autoscaling:DescribeScheduledActions',
+          'application-autoscaling:DescribeScalingPolicies',
         ],
         readable: false,
         missing: ['application-autoscaling:DescribeScheduledActions'],

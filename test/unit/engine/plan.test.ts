@@ -513,7 +513,7 @@ describe('actions', () => {
         minCapacity: 2,
         maxCapacity: 2,
       },
-      { api: 'PutProvisionedConcurrencyConfig', qualifier: 'live', provisionedConcurrentExecutions: 20 },
+      // No PutProvisionedConcurrencyConfig: registering the target moves the capacity into [20, 20] itself.
     ]);
     expect(fp.drift.map((d) => d.field)).toEqual([
       'memorySize',
@@ -703,11 +703,18 @@ describe('actions', () => {
       ]);
     });
 
-    it('requested value different from the desired value now -> PutProvisionedConcurrencyConfig', () => {
+    it('requested value different from the desired value now, target registered -> re-registered, never a direct Put', () => {
       const fp = planOne(settings, fn('f', { qualifiers: live(2) }), inSync());
       expect(fp.drift).toEqual([{ field: 'provisionedConcurrency', desired: 20, actual: 2, policy: 'platform/p' }]);
       expect(fp.actions).toEqual([
-        { api: 'PutProvisionedConcurrencyConfig', qualifier: 'live', provisionedConcurrentExecutions: 20 },
+        { api: 'RegisterScalableTarget', resourceId: 'function:f:live', minCapacity: 20, maxCapacity: 20 },
+      ]);
+    });
+
+    it('requested value different from the desired value, no scalable target (no windows) -> PutProvisionedConcurrencyConfig', () => {
+      const fp = planOne({ provisionedConcurrency: { qualifier: 'live', value: 3 } }, fn('f', { qualifiers: live(2) }));
+      expect(fp.actions).toEqual([
+        { api: 'PutProvisionedConcurrencyConfig', qualifier: 'live', provisionedConcurrentExecutions: 3 },
       ]);
     });
 
@@ -719,8 +726,8 @@ describe('actions', () => {
     it.each([
       ['60 s after the 08:00 edge: AAS may not have acted, no value drift', '2026-12-01T07:01:00Z', 120, []],
       ['119 s after the edge', '2026-12-01T07:01:59Z', 120, []],
-      ['120 s after the edge: drift', '2026-12-01T07:02:00Z', 120, ['PutProvisionedConcurrencyConfig']],
-      ['a grace of 0 s', '2026-12-01T07:00:30Z', 0, ['PutProvisionedConcurrencyConfig']],
+      ['120 s after the edge: drift', '2026-12-01T07:02:00Z', 120, ['RegisterScalableTarget']],
+      ['a grace of 0 s', '2026-12-01T07:00:30Z', 0, ['RegisterScalableTarget']],
     ])('grace: %s', (_title, at, graceSeconds, expected) => {
       const state = {
         ...inSync(),
@@ -735,8 +742,8 @@ describe('actions', () => {
           graceSeconds,
         },
       );
-      const actions = apis(p.functions[0] as FunctionPlan).filter((a) => a !== 'RegisterScalableTarget');
-      expect(actions).toEqual(expected);
+      // The target owns the capacity: the fix is its range, which Application Auto Scaling applies.
+      expect(apis(p.functions[0] as FunctionPlan)).toEqual(expected);
     });
   });
 });

@@ -38,6 +38,11 @@ function applyPlan(fleet: FleetSnapshot, p: Plan): FleetSnapshot {
             ...r.scalableTargets.filter((t) => t.resourceId !== a.resourceId),
             { resourceId: a.resourceId, minCapacity: a.minCapacity, maxCapacity: a.maxCapacity },
           ];
+          {
+            // Registering moves the current capacity into [min, max] (Application Auto Scaling does it itself).
+            const q = f.qualifiers?.[a.resourceId.split(':')[2] ?? ''];
+            if (q) q.provisionedRequested = Math.min(a.maxCapacity, Math.max(a.minCapacity, q.provisionedRequested));
+          }
           break;
         case 'PutScheduledAction':
           r.scheduledActions = [
