@@ -85,6 +85,7 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
       snapshot.scalableTargets,
       snapshot.scheduledActions,
     );
+    ctx.runtimes = options.runtimes;
     const fns = [...snapshot.functions].sort((a, b) => compareOrdinal(a.name, b.name));
     for (const raw of fns) {
       // The snapshot's region is authoritative (a function listed under a region lives there).

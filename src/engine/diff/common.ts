@@ -18,6 +18,7 @@ import type {
   Refusal,
   RefusalReason,
   RegionAccount,
+  RuntimeTable,
   ScalableTargetState,
   ScheduledActionState,
 } from '../model.ts';
@@ -38,6 +39,8 @@ export class RegionContext {
   /** Log groups whose retention this plan already sets (functions can share one group). */
   readonly retentionPlanned = new Map<string, { days: number; fn: string; policy: string }>();
   readonly ownedActionsByFunction = new Map<string, ScheduledActionState[]>();
+  /** The runtime table the plan was given (architecture moves check it); the shipped one when absent. */
+  runtimes: RuntimeTable | undefined;
 
   constructor(
     region: string,
