@@ -3,9 +3,15 @@
  * Code.Location, looks inside it, and re-sends it only when nothing in it is built for the other CPU.
  */
 import { readFileSync } from 'node:fs';
-import { CreateFunctionCommand } from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ActionOutcome, AwsInfeasibleError, executeFunctionActions } from '../../../src/aws/index.ts';
+import { MAX_ZIP_UPLOAD_BYTES } from '../../../src/aws/executor.ts';
+import {
+  type ActionOutcome,
+  AwsInfeasibleError,
+  classifyAwsError,
+  executeFunctionActions,
+} from '../../../src/aws/index.ts';
 import type { ObservedFunction } from '../../../src/engine/model.ts';
 import { type Harness, startHarness, writes } from './harness.ts';
 
@@ -136,5 +142,26 @@ describe('architecture moves that cannot break code', () => {
 
     expect(failure(outcomes)).toMatchObject({ code: 'Infeasible', reason: 'RequestTooLarge', httpStatus: 413 });
     expect(h.events.filter((e) => e.api === 'UpdateFunctionCode')).toHaveLength(1);
+  });
+
+  it('the emulator answers a 50 MiB zip, whose request is too large, with 413 RequestEntityTooLargeException', async () => {
+    h = await startHarness();
+    await createFunction(h, 'huge', fixture('pure-js.zip'));
+    const zip = Buffer.alloc(MAX_ZIP_UPLOAD_BYTES, 1);
+
+    const sent = h.aws
+      .clients(REGION)
+      .lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'huge', ZipFile: zip, Architectures: ['arm64'] }));
+
+    const error = await sent.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({
+      name: 'RequestEntityTooLargeException',
+      message: 'Request must be smaller than 69905067 bytes for the UpdateFunctionCode operation',
+    });
+    expect(classifyAwsError(error)).toMatchObject({ code: 'Infeasible', reason: 'RequestTooLarge', httpStatus: 413 });
+    expect(architectureOf(h, 'huge')).toBe('x86_64');
   });
 });
