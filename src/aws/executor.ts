@@ -343,8 +343,9 @@ function imageArchitecture(t: Target): AwsInfeasibleError {
 
 /**
  * Architecture changes go through UpdateFunctionCode with the same code: read Code.Location (GetFunction), download
- * it, re-send it as ZipFile with the new Architectures. RevisionId pins the write to the version we downloaded, so
- * a deploy that lands in between makes AWS refuse (PreconditionFailed) instead of us rolling it back.
+ * it, look inside it (native binaries for the other CPU refuse the move), re-send it as ZipFile with the new
+ * Architectures. RevisionId pins the write to the version we downloaded, so a deploy that lands in between makes
+ * AWS refuse (PreconditionFailed) instead of us rolling it back.
  */
 async function updateArchitecture(t: Target, architecture: Architecture): Promise<string | undefined> {
   if (t.fn.packageType === 'Image') throw imageArchitecture(t);
@@ -372,19 +373,16 @@ async function updateArchitecture(t: Target, architecture: Architecture): Promis
     const fields = { Architectures: [architecture], ...(cfg?.RevisionId ? { RevisionId: cfg.RevisionId } : {}) };
     // Checked before downloading where CodeSize tells, and again on the bytes.
     if (cfg?.CodeSize !== undefined) checkRequestSize(t, cfg.CodeSize, fields);
-    let zip: Uint8Array | undefined = await downloadCode(t, location, cfg?.CodeSha256);
+    // The package lives only in this step: inspected in place (no copy), then sent; nothing keeps it afterwards.
+    const zip = await downloadCode(t, location, cfg?.CodeSha256);
     checkRequestSize(t, zip.byteLength, fields);
     const refusal = await inspectPackage(t, zip, architecture);
     if (refusal !== undefined) {
-      zip = undefined;
       if (cfg?.CodeSha256 !== undefined) rememberRefusal(t, verdictKey(cfg.CodeSha256, architecture), refusal);
       throw refusal;
     }
-    const body = zip;
-    // The package is not kept past the upload: only the request holds it.
-    zip = undefined;
     const out = await t.aws.call({ region: t.region, bucket: 'lambda', api: 'UpdateFunctionCode' }, (c) =>
-      c.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: t.fn.name, ZipFile: body, ...fields })),
+      c.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: t.fn.name, ZipFile: zip, ...fields })),
     );
     await afterUpdate(t, out);
   });
