@@ -8,7 +8,7 @@
  * and what is needed here is a small, bounded subset of the format (directory, local headers, stored/deflate).
  */
 import { constants, createInflateRaw, inflateRawSync } from 'node:zlib';
-import { type BinaryFinding, ELF_HEAD_BYTES, foreignBinary } from '../engine/checks/architecture-binaries.ts';
+import { BinaryCensus, type BinaryFinding, ELF_HEAD_BYTES } from '../engine/checks/architecture-binaries.ts';
 import type { Architecture } from '../engine/model.ts';
 
 const EOCD_SIGNATURE = 0x06054b50;
@@ -174,13 +174,14 @@ async function inflateHead(compressed: Uint8Array, n: number): Promise<Uint8Arra
 }
 
 /**
- * Inspects every file of the package, in central-directory order, and stops at the first ELF binary for another
- * CPU than `target`'s. Encrypted files and compression methods other than stored/deflate cannot be looked into:
- * the package is then `unreadable` (a move that cannot be checked is not made).
+ * Inspects every file of the package, in central-directory order, and names the first ELF binary for another CPU
+ * than `target`'s that has no build for the target beside it. Encrypted files and compression methods other than
+ * stored/deflate cannot be looked into: the package is then `unreadable` (a move that cannot be checked is not made).
  */
 export async function inspectZipForArchitecture(zip: Uint8Array, target: Architecture): Promise<ZipVerdict> {
   try {
     const dv = view(zip);
+    const census = new BinaryCensus(target);
     let files = 0;
     for (const entry of centralEntries(dv)) {
       if (entry.name.endsWith('/')) continue;
@@ -194,10 +195,10 @@ export async function inspectZipForArchitecture(zip: Uint8Array, target: Archite
       else {
         return { kind: 'unreadable', reason: `${entry.name} uses compression method ${entry.method}` };
       }
-      const finding = foreignBinary(entry.name, head, target);
-      if (finding !== undefined) return { kind: 'foreign', finding };
+      census.add(entry.name, head);
     }
-    return { kind: 'fits', files };
+    const finding = census.firstUnpaired();
+    return finding === undefined ? { kind: 'fits', files } : { kind: 'foreign', finding };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return { kind: 'unreadable', reason };

@@ -55,13 +55,48 @@ export interface BinaryFinding {
 
 /**
  * A finding when the file (path inside the package, and its first bytes: at least ELF_HEAD_BYTES when it has them)
- * is an ELF binary for a CPU other than `target`'s. The adapter asks file by file in package order and stops at the
- * first finding, so status names the first offending file.
+ * is an ELF binary for a CPU other than `target`'s.
  */
 export function foreignBinary(name: string, head: Uint8Array, target: Architecture): BinaryFinding | undefined {
   const elf = elfHeaderOf(head);
   if (elf === undefined || elf.machine === TARGET_MACHINE[target]) return undefined;
   return { file: name, machineName: elf.machineName, kind: kindOf(name) };
+}
+
+/** Architecture words in paths and file names, as packages that ship one binary per CPU spell them. */
+const ARCH_WORD = /(?<![a-z0-9])(x86[_-]64|x64|amd64|arm64|aarch64)(?![a-z0-9])/gi;
+
+/** The path with its architecture words replaced, so x64 and arm64 builds of one library compare equal. */
+function archNeutral(name: string): string {
+  return name.replace(ARCH_WORD, '{arch}');
+}
+
+/**
+ * Tracks a package's ELF files as the adapter reads them (in package order) and names the first foreign binary
+ * that has no build for the target beside it. A package that ships one build per CPU (sharp-linux-x64.node next to
+ * sharp-linux-arm64.node, sqlite-jdbc's Linux/x86_64 and Linux/aarch64 libraries) loads the right one at run time,
+ * so only a foreign binary without a target counterpart at the same architecture-neutral path breaks the move.
+ */
+export class BinaryCensus {
+  readonly #target: Architecture;
+  readonly #foreign: BinaryFinding[] = [];
+  readonly #targetBuilds = new Set<string>();
+
+  constructor(target: Architecture) {
+    this.#target = target;
+  }
+
+  add(name: string, head: Uint8Array): void {
+    const elf = elfHeaderOf(head);
+    if (elf === undefined) return;
+    if (elf.machine === TARGET_MACHINE[this.#target]) this.#targetBuilds.add(archNeutral(name));
+    else this.#foreign.push({ file: name, machineName: elf.machineName, kind: kindOf(name) });
+  }
+
+  /** The first foreign binary (package order) without a target build at the same architecture-neutral path. */
+  firstUnpaired(): BinaryFinding | undefined {
+    return this.#foreign.find((f) => !this.#targetBuilds.has(archNeutral(f.file)));
+  }
 }
 
 /** The status message for a refused move. */

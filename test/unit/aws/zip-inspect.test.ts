@@ -120,6 +120,27 @@ describe('inspectZipForArchitecture', () => {
     });
   });
 
+  it('moves a package that ships a build for each CPU, and names a foreign binary without a target build', async () => {
+    const perCpu = buildZip([
+      { name: 'node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64.node', content: elf(62), compress: true },
+      { name: 'node_modules/@img/sharp-linux-arm64/lib/sharp-linux-arm64.node', content: elf(183), compress: true },
+      { name: 'org/sqlite/native/Linux/x86_64/libsqlitejdbc.so', content: elf(62) },
+      { name: 'org/sqlite/native/Linux/aarch64/libsqlitejdbc.so', content: elf(183) },
+    ]);
+    expect(await inspectZipForArchitecture(perCpu, 'arm64')).toEqual({ kind: 'fits', files: 4 });
+    expect(await inspectZipForArchitecture(perCpu, 'x86_64')).toEqual({ kind: 'fits', files: 4 });
+
+    const unrelated = buildZip([
+      { name: 'bin/helper-arm64', content: elf(183) },
+      { name: 'lib/libcrypto-x64.so', content: elf(62) },
+      { name: 'lib/libz.so.1', content: elf(62) },
+    ]);
+    expect(await inspectZipForArchitecture(unrelated, 'arm64')).toMatchObject({
+      kind: 'foreign',
+      finding: { file: 'lib/libcrypto-x64.so', kind: 'shared object' },
+    });
+  });
+
   it('refuses what it cannot look into instead of guessing', async () => {
     expect(await inspectZipForArchitecture(new Uint8Array(Buffer.from('not a zip at all')), 'arm64')).toMatchObject({
       kind: 'unreadable',
