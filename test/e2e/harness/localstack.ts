@@ -1,7 +1,7 @@
 /**
  * LocalStack's core (PyPI localstack-core, installed by hack/install-localstack.sh) as a third AWS implementation:
  * one Python process serving the Lambda control plane on a loopback port, no Docker. Functions are created, listed,
- * versioned, aliased and given concurrency; none can run, so they stay Pending (see docs/emulator-vs-moto.md).
+ * versioned, aliased and given concurrency; none can run, so they never become Active (see docs/emulator-vs-moto.md).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
