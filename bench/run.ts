@@ -4,7 +4,8 @@
  *
  *   npm run bench                 # full: 10,000 functions x 500 policies (~4-5 min)
  *   npm run bench -- --quick      # 2,000 functions, smaller enforcement runs (~1.5 min)
- *   options: --no-k8s  --no-c7n  --no-c7n-install  --only=audit,planning,sync,c7n,enforce,k8s
+ *   options: --no-k8s  --no-c7n  --no-c7n-install  --only=audit,planning,sync,c7n,enforce,k8s,accounts
+ *            --accounts-functions=N (default 100,000; quick 10,000)  --accounts=N (20)  --accounts-alone=N (3)
  *
  * Machines are shared and noisy: every figure that depends on speed is reported next to a baseline measured in the
  * same run (the AWS minimum, the naive scanner, the quota, a reference CPU workload). See docs/benchmarks.md.
@@ -14,6 +15,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { BucketName } from '../src/aws/index.ts';
 import { startEmulator } from '../src/emulator/index.ts';
+import { type AccountsResult, runAccountsBench } from './accounts.ts';
 import { type AuditResult, runAudit } from './audit.ts';
 import { type C7nResult, runC7n } from './c7n.ts';
 import { AWS_LAMBDA_QUOTA, type EnforceRun, runEnforce } from './enforce.ts';
@@ -24,21 +26,32 @@ import { PLANNING_VARIANTS, type PlanningRun, runPlanningChild } from './plannin
 import { QUOTA_RATES } from './quota.ts';
 import { runSync, type SyncResult } from './sync.ts';
 
-const SECTIONS = ['audit', 'planning', 'sync', 'c7n', 'enforce', 'k8s'] as const;
+const SECTIONS = ['audit', 'planning', 'sync', 'c7n', 'enforce', 'k8s', 'accounts'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
   quick: boolean;
   sections: Set<Section>;
   c7nInstall: boolean;
+  accounts: { functions: number | undefined; accounts: number; alone: number };
+}
+
+function positive(arg: string): number {
+  const n = Number(arg.slice(arg.indexOf('=') + 1));
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${arg}: a positive integer is needed`);
+  return n;
 }
 
 function parseArgs(argv: readonly string[]): Options {
   const sections = new Set<Section>(SECTIONS);
   let quick = false;
   let c7nInstall = true;
+  const accounts: Options['accounts'] = { functions: undefined, accounts: 20, alone: 3 };
   for (const arg of argv) {
     if (arg === '--quick') quick = true;
+    else if (arg.startsWith('--accounts-functions=')) accounts.functions = positive(arg);
+    else if (arg.startsWith('--accounts-alone=')) accounts.alone = positive(arg);
+    else if (arg.startsWith('--accounts=')) accounts.accounts = positive(arg);
     else if (arg === '--no-k8s') sections.delete('k8s');
     else if (arg === '--no-c7n') sections.delete('c7n');
     else if (arg === '--no-c7n-install') c7nInstall = false;
@@ -49,11 +62,14 @@ function parseArgs(argv: readonly string[]): Options {
         sections.add(s as Section);
       }
     } else if (arg === '--help' || arg === '-h') {
-      console.log('npm run bench -- [--quick] [--no-k8s] [--no-c7n] [--no-c7n-install] [--only=a,b]');
+      console.log(
+        'npm run bench -- [--quick] [--no-k8s] [--no-c7n] [--no-c7n-install] [--only=a,b] ' +
+          '[--accounts-functions=N] [--accounts=N] [--accounts-alone=N]',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
   }
-  return { quick, sections, c7nInstall };
+  return { quick, sections, c7nInstall, accounts };
 }
 
 const opts = parseArgs(process.argv.slice(2));
@@ -61,6 +77,7 @@ const SIZE = opts.quick
   ? { fleet: 2_000, c7nFleet: 300, enforceTuned: 200, enforceDefault: 100, enforceOver: 60, kubeTrials: 3 }
   : { fleet: 10_000, c7nFleet: 10_000, enforceTuned: 1_000, enforceDefault: 300, enforceOver: 150, kubeTrials: 5 };
 const TARGET = { auditRatio: 1.1, planCpuMs: 250, rssMb: 200, quotaFraction: 0.9, kubeMs: 1_000 };
+const ACCOUNTS_TARGET = { callRatio: 1.0, wallRatio: 1.3, rssMb: 1024 };
 const BUCKETS: BucketName[] = ['lambda', 'lambda-getfunction', 'tagging', 'autoscaling', 'logs'];
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
@@ -352,6 +369,67 @@ function reportKube(k: KubeLatencyResult): void {
   });
 }
 
+function reportAccounts(a: AccountsResult): void {
+  say(
+    heading(
+      `6. Many accounts: ${num(a.functions)} functions in ${a.accounts} accounts x ${a.regions.length} regions ` +
+        '(emulator enforcing quotas per account)',
+    ),
+  );
+  const worst = a.callsPerAccount.reduce((w, c) => (c.ratio > w.ratio ? c : w));
+  say(
+    table(
+      ['measure', 'value'],
+      [
+        [
+          'calls per account (worst) / minimum',
+          `${num(worst.calls)} / ${num(worst.minimum)} = ${ratio(a.worstCallRatio)}`,
+        ],
+        ['STS AssumeRole + GetCallerIdentity', `${a.sts.assumeRole} + ${a.sts.getCallerIdentity}`],
+        ['429s answered by the emulator', `${a.throttledByEmulator}`],
+        ['wall, all accounts in parallel', ms(a.all.wallMs)],
+        [
+          `wall, slowest account alone (of ${a.alone.length} measured)`,
+          `${ms(a.slowestAloneMs)} (${a.alone.map((x) => ms(x.wallMs)).join(', ')})`,
+        ],
+        ['wall ratio (all / slowest alone)', ratio(a.wallRatio)],
+        ['controller peak RSS (all accounts)', `${num(a.all.maxRssMb, 0)} MB`],
+        ['controller CPU of the pass', ms(a.all.passCpuMs)],
+        [
+          `planning CPU (plan() of ${a.accounts} fleets)`,
+          `${ms(a.all.planCpuMs)} = ${ratio(a.all.planCpuMs / a.all.referenceCpuMs)} the reference workload (${ms(a.all.referenceCpuMs)})`,
+        ],
+      ],
+    ),
+  );
+  checks.push(
+    {
+      what: 'accounts: calls per account vs minimum (worst account)',
+      measured: ratio(a.worstCallRatio),
+      target: `${ratio(ACCOUNTS_TARGET.callRatio)}`,
+      ok: a.worstCallRatio <= ACCOUNTS_TARGET.callRatio,
+    },
+    {
+      what: `accounts: STS AssumeRole calls (${a.accounts} accounts)`,
+      measured: `${a.sts.assumeRole}`,
+      target: `${a.accounts}`,
+      ok: a.sts.assumeRole === a.accounts,
+    },
+    {
+      what: 'accounts: wall, all in parallel / slowest alone',
+      measured: ratio(a.wallRatio),
+      target: `<= ${ratio(ACCOUNTS_TARGET.wallRatio)}`,
+      ok: a.wallRatio <= ACCOUNTS_TARGET.wallRatio,
+    },
+    {
+      what: 'accounts: controller peak RSS',
+      measured: `${num(a.all.maxRssMb, 0)} MB`,
+      target: `< ${ACCOUNTS_TARGET.rssMb} MB`,
+      ok: a.all.maxRssMb < ACCOUNTS_TARGET.rssMb,
+    },
+  );
+}
+
 async function main(): Promise<void> {
   say(
     `lambda-policy-controller benchmark (${opts.quick ? 'quick' : 'full'}) on ${cpus().length} CPUs, node ${process.version}; ` +
@@ -426,6 +504,16 @@ async function main(): Promise<void> {
     );
     results.kube = kube;
     reportKube(kube);
+  }
+
+  if (opts.sections.has('accounts')) {
+    const accounts = await runAccountsBench({
+      functions: opts.accounts.functions ?? (opts.quick ? 10_000 : 100_000),
+      accounts: opts.accounts.accounts,
+      alone: opts.accounts.alone,
+    });
+    results.accounts = accounts;
+    reportAccounts(accounts);
   }
 
   say(heading('Summary (targets in docs/benchmarks.md)'));

@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACCOUNT_CRD_FILE, CRD_FILE, renderAccountCrdYaml, renderCrdYaml } from './crd.ts';
+import { ORGANIZATION_CRD_FILE, renderOrganizationCrdYaml } from './organization-crd.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 /** Same relative path inside the chart: charts/lambda-policy-controller/crds/<name>.yaml. */
@@ -17,6 +18,10 @@ const targets = [
   ...[ACCOUNT_CRD_FILE, join('charts', 'lambda-policy-controller', ACCOUNT_CRD_FILE)].map((file) => ({
     file,
     rendered: renderAccountCrdYaml(),
+  })),
+  ...[ORGANIZATION_CRD_FILE, join('charts', 'lambda-policy-controller', ORGANIZATION_CRD_FILE)].map((file) => ({
+    file,
+    rendered: renderOrganizationCrdYaml(),
   })),
 ];
 

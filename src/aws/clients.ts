@@ -18,7 +18,63 @@ export interface StaticCredentials {
 }
 
 /** Refreshing credentials (an assumed role's, src/aws/credentials.ts). */
-export type CredentialsFunction = () => Promise<StaticCredentials & { expiration?: Date }>;
+export type CredentialsFunction = (() => Promise<StaticCredentials & { expiration?: Date }>) & {
+  /**
+   * AWS refused the credentials with this access key id as expired: forget them, so the next ask assumes the role
+   * again (a session can end before its Expiration, e.g. when the role's sessions are revoked).
+   */
+  expired?: (accessKeyId: string) => void;
+};
+
+/** The answers AWS gives a request signed with expired temporary credentials (STS's and the other services'). */
+const EXPIRED_TOKEN_CODES = new Set(['ExpiredToken', 'ExpiredTokenException']);
+
+type Handler<A, R> = (args: A) => Promise<R>;
+
+function accessKeyOf(request: unknown): string | undefined {
+  if (typeof request !== 'object' || request === null || !('headers' in request)) return undefined;
+  const headers = request.headers;
+  if (typeof headers !== 'object' || headers === null) return undefined;
+  const auth = (headers as Record<string, unknown>).authorization ?? (headers as Record<string, unknown>).Authorization;
+  return typeof auth === 'string' ? /Credential=([^/]+)\//.exec(auth)?.[1] : undefined;
+}
+
+/**
+ * An answer "your token expired" is not a failure of the call: the request was refused before AWS acted on it, so
+ * the credentials are refreshed and the same call is sent once more (re-serialized and re-signed: the retry starts
+ * at the initialize step). A write therefore never fails because a session ended in the middle of a pass. The
+ * access key actually signed with is read back after signing (`capture`, at the deserialize step), so concurrent
+ * calls that all meet the same expiry make one refresh, not one each. Add both to a client's middleware stack
+ * (`capture` with CAPTURE_STEP, `retry` with RETRY_STEP).
+ */
+export function expiredTokenMiddleware(credentials: CredentialsFunction) {
+  const signedWith = new WeakMap<object, string>();
+  return {
+    capture:
+      <A extends { request: unknown }, R>(next: Handler<A, R>, context: object): Handler<A, R> =>
+      async (args) => {
+        const key = accessKeyOf(args.request);
+        if (key !== undefined) signedWith.set(context, key);
+        return next(args);
+      },
+    retry:
+      <A, R>(next: Handler<A, R>, context: object): Handler<A, R> =>
+      async (args) => {
+        try {
+          return await next(args);
+        } catch (error) {
+          const name = typeof error === 'object' && error !== null && 'name' in error ? error.name : undefined;
+          if (typeof name !== 'string' || !EXPIRED_TOKEN_CODES.has(name)) throw error;
+          const key = signedWith.get(context);
+          if (key !== undefined) credentials.expired?.(key);
+          return next(args);
+        }
+      },
+  };
+}
+
+export const CAPTURE_STEP = { step: 'deserialize', name: 'lpcSignedAccessKey', priority: 'low' } as const;
+export const RETRY_STEP = { step: 'initialize', name: 'lpcExpiredTokenRetry', priority: 'low' } as const;
 
 export interface ClientsConfig {
   /** Custom endpoint for every service, e.g. the emulator at `http://127.0.0.1:4566`. */
@@ -266,7 +322,7 @@ export function sdkClientConfig(region: string, config: ClientsConfig) {
 
 export function createRegionClients(region: string, config: ClientsConfig = {}): RegionClients {
   const sdk = sdkClientConfig(region, config);
-  return {
+  const clients: RegionClients = {
     region,
     lambda: new LambdaClient(sdk),
     autoscaling: new ApplicationAutoScalingClient(sdk),
@@ -274,6 +330,22 @@ export function createRegionClients(region: string, config: ClientsConfig = {}):
     sts: new STSClient(sdk),
     logs: new CloudWatchLogsClient(sdk),
   };
+  const credentials = config.credentials;
+  if (typeof credentials === 'function') {
+    // One call per client: each client's middleware stack is typed by its own inputs and outputs.
+    const mw = expiredTokenMiddleware(credentials);
+    clients.lambda.middlewareStack.add(mw.capture, CAPTURE_STEP);
+    clients.lambda.middlewareStack.add(mw.retry, RETRY_STEP);
+    clients.autoscaling.middlewareStack.add(mw.capture, CAPTURE_STEP);
+    clients.autoscaling.middlewareStack.add(mw.retry, RETRY_STEP);
+    clients.tagging.middlewareStack.add(mw.capture, CAPTURE_STEP);
+    clients.tagging.middlewareStack.add(mw.retry, RETRY_STEP);
+    clients.sts.middlewareStack.add(mw.capture, CAPTURE_STEP);
+    clients.sts.middlewareStack.add(mw.retry, RETRY_STEP);
+    clients.logs.middlewareStack.add(mw.capture, CAPTURE_STEP);
+    clients.logs.middlewareStack.add(mw.retry, RETRY_STEP);
+  }
+  return clients;
 }
 
 /** Lazily creates and caches the clients of each region. */

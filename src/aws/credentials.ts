@@ -36,8 +36,14 @@ export interface TemporaryCredentials {
   expiration: Date;
 }
 
-/** The function the SDK calls for credentials; `memoized` keeps the SDK from caching on its own wall clock. */
-export type CredentialProvider = (() => Promise<TemporaryCredentials>) & { memoized: true };
+/**
+ * The function the SDK calls for credentials; `memoized` keeps the SDK from caching on its own wall clock;
+ * `expired` is how a client reports that AWS refused them as expired (src/aws/clients.ts retries the call once).
+ */
+export type CredentialProvider = (() => Promise<TemporaryCredentials>) & {
+  memoized: true;
+  expired: (accessKeyId: string) => void;
+};
 
 /** AssumeRole failed for one account (the cause is the classified AWS error; no credential is in either). */
 export class AssumeRoleFailedError extends Error {
@@ -77,6 +83,8 @@ export interface CredentialCacheOptions {
   baseDelayMs?: number;
   random?: () => number;
   onAssume?: (event: AssumeEvent) => void;
+  /** AWS refused an account's cached credentials as expired (they were dropped; the call is retried). */
+  onExpired?: (event: { account: string }) => void;
 }
 
 interface Entry {
@@ -96,7 +104,22 @@ export class CredentialCache {
   /** The SDK credential provider for one account's clients. */
   provider(target: RoleTarget): CredentialProvider {
     const provider = () => this.get(target);
-    return Object.assign(provider, { memoized: true as const });
+    return Object.assign(provider, {
+      memoized: true as const,
+      expired: (accessKeyId: string) => this.expired(target.account, accessKeyId),
+    });
+  }
+
+  /**
+   * AWS answered ExpiredToken for these credentials before their Expiration (revoked sessions, a clock ahead of
+   * ours): drop them so the next ask assumes the role again. Only when they are still the cached ones — the calls
+   * that met the same expiry in parallel then cause one AssumeRole, not one each; a refresh in flight is kept.
+   */
+  expired(account: string, accessKeyId: string): void {
+    const entry = this.#entries.get(account);
+    if (entry?.credentials?.accessKeyId !== accessKeyId) return;
+    delete entry.credentials;
+    this.#options.onExpired?.({ account });
   }
 
   /** The account's last failure, if its latest refresh failed (AccessDenied marks it until a refresh succeeds). */

@@ -33,6 +33,7 @@ import {
   SCHEDULED_ACTION_PREFIX,
 } from '../engine/model.ts';
 import { isOwnedActionName } from '../engine/schedule.ts';
+import type { Logger } from '../shared/logger.ts';
 import { mapConcurrent } from './concurrency.ts';
 import type { Aws } from './context.ts';
 import {
@@ -46,6 +47,7 @@ import {
 } from './errors.ts';
 import { LAMBDA_NAMESPACE, PROVISIONED_DIMENSION } from './inventory.ts';
 import { loggingConfigFor, putRetentionPolicy, writeEventInvokeConfig } from './production-writes.ts';
+import { logRemediations } from './remediation-log.ts';
 import { inspectZipForArchitecture } from './zip-inspect.ts';
 
 /** The first look after an update, before the regular poll interval. */
@@ -560,6 +562,10 @@ export async function executeFunctionActions(
 export interface ExecutePlanOptions extends ExecuteOptions {
   /** Functions worked on at once. Default 32; the token buckets keep the aggregate rate within quota. */
   concurrency?: number | undefined;
+  /** Gets one info record per write (policy, function, field, old -> new); default none. */
+  logger?: Logger | undefined;
+  /** The AwsAccount the writes go to, named in those records. */
+  account?: string | undefined;
 }
 
 /** Runs every function's actions of a plan, functions in parallel (bounded), each function's actions in order. */
@@ -584,6 +590,7 @@ export async function executePlan(
       return { region: fp.region, name: fp.name, ok: false, outcomes };
     }
     const outcomes = await executeFunctionActions(aws, fp.region, fn, fp.actions, opts);
+    if (opts.logger) logRemediations(opts.logger, fp, outcomes, opts.account);
     return { region: fp.region, name: fp.name, ok: outcomes.every((o) => o.ok), outcomes };
   });
 }

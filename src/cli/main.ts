@@ -9,6 +9,7 @@ import { CONTROLLER_VERSION } from '../aws/clients.ts';
 import { DEFAULT_LEASE_NAME, leaseNameProblem } from '../controller/lease-name.ts';
 import { IacOwnerTagsError, parseIacOwnerTags } from '../engine/iac.ts';
 import { DEFAULT_GUARD_FLOOR, DEFAULT_MAX_CHANGES_PERCENT } from '../engine/rollout.ts';
+import { LOG_FORMATS, LOG_LEVELS } from '../shared/log-output.ts';
 import { escapeTerminal } from './escape.ts';
 import { EXIT_ERROR } from './exit-codes.ts';
 
@@ -198,7 +199,18 @@ export function buildProgram(exit: { code: number }): Command {
       .option('--workers <n>', 'regions reconciled at once', positiveInt, 4)
       .option('--dry-run', 'treat every policy as Audit: read and report drift, never write AWS', false)
       .addOption(maxChangesPercentOption())
-      .addOption(iacOwnerTagsOption()),
+      .addOption(iacOwnerTagsOption())
+      .addOption(
+        new Option('--log-level <level>', 'least severe level logged')
+          .choices(LOG_LEVELS)
+          .env('LOG_LEVEL')
+          .default('info'),
+      )
+      .addOption(
+        new Option('--log-format <format>', 'json: one object per line; text: one readable line per record')
+          .choices(LOG_FORMATS)
+          .default('json'),
+      ),
   ).action(async (opts) => {
     const { runController } = await import('./run-command.ts');
     exit.code = await runController(opts);

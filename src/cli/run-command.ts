@@ -1,21 +1,22 @@
 /**
  * `lambda-policy-controller run`: the controller in a cluster. Watches LambdaPolicy, reconciles one key per region,
- * writes status/events/finalizers; optional leader election; /healthz, /readyz and /metrics; pino JSON logs;
+ * writes status/events/finalizers; optional leader election; /healthz, /readyz and /metrics; pino logs (JSON or text, --log-format);
  * graceful shutdown on SIGTERM (leadership released for a fast hand-over).
  */
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { CONTROLLER_VERSION } from '../aws/clients.ts';
 import { createAws } from '../aws/index.ts';
 import { controllerReadiness, HealthServer } from '../controller/health.ts';
 import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from '../controller/leader.ts';
 import { Manager } from '../controller/manager.ts';
 import { ControllerMetrics } from '../controller/metrics.ts';
+import { organizationReconciler } from '../controller/organizations.ts';
 import { registerDryRunGauge } from '../controller/safety.ts';
 import type { IacOwnerTag } from '../engine/iac.ts';
 import { DEFAULT_MAX_CHANGES_PERCENT } from '../engine/rollout.ts';
 import { kubernetesLeaseClient } from '../kube/lease.ts';
 import { KubernetesStatusSink } from '../kube/sink.ts';
+import { createLogger, type LogFormat, type LogLevel } from '../shared/log-output.ts';
 import { KubernetesPolicySource } from '../sources/kubernetes.ts';
 import { EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
 import { loadRuntimeTable } from './runtimes-file.ts';
@@ -43,6 +44,10 @@ export interface RunOptions {
   maxChangesPercent?: number;
   /** Tags marking functions owned by infrastructure as code, e.g. [{ key: 'ManagedBy', value: 'terraform' }]. */
   iacOwnerTags?: IacOwnerTag[];
+  /** Least severe level logged; default info. */
+  logLevel?: LogLevel;
+  /** json (default) or text. */
+  logFormat?: LogFormat;
   /** Resolves to stop (tests); default SIGINT/SIGTERM. */
   until?: Promise<unknown>;
 }
@@ -59,7 +64,7 @@ export function defaultBindAddress(port: number, env: NodeJS.ProcessEnv = proces
 
 export async function runController(opts: RunOptions): Promise<number> {
   if (opts.seed !== undefined) return runWithEmbeddedAws(opts, opts.seed);
-  const logger = pino({ name: 'lambda-policy-controller', level: process.env.LOG_LEVEL ?? 'info' });
+  const logger = createLogger({ level: opts.logLevel, format: opts.logFormat });
   const regions = opts.regions ?? [process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? ''].filter(Boolean);
   if (regions.length === 0) {
     logger.error({}, 'no default region: pass --regions or set AWS_REGION');
@@ -88,6 +93,7 @@ export async function runController(opts: RunOptions): Promise<number> {
     instance: identity,
     logger,
     onStatusWrite: () => metrics.statusWrites.inc({ result: 'written' }),
+    onEvent: (event) => metrics.events.inc({ type: event.type, reason: event.reason }),
   });
   let runtimes: Awaited<ReturnType<typeof loadRuntimeTable>>;
   try {
@@ -114,6 +120,7 @@ export async function runController(opts: RunOptions): Promise<number> {
             metrics.setLeader(true);
             logger.info({ identity }, 'started leading');
             manager.start();
+            organizations.start();
           },
           onStoppedLeading: () => {
             metrics.setLeader(false);
@@ -130,6 +137,8 @@ export async function runController(opts: RunOptions): Promise<number> {
     sink,
     workers: opts.workers,
     logger,
+    // One info record per AWS write (policy, function, field, old -> new).
+    execute: { logger },
     metrics,
     dryRun: opts.dryRun ?? false,
     iacOwnerTags: opts.iacOwnerTags ?? [],
@@ -139,6 +148,8 @@ export async function runController(opts: RunOptions): Promise<number> {
     ...(runtimes ? { runtimes } : {}),
   });
 
+  // AwsOrganizations keep their AwsAccounts in step; like the manager, only the leader runs it.
+  const organizations = organizationReconciler(kc, { endpoint: opts.awsEndpoint, logger });
   const health = new HealthServer({
     address: opts.healthAddr ?? defaultBindAddress(8081),
     readiness: controllerReadiness({
@@ -168,7 +179,10 @@ export async function runController(opts: RunOptions): Promise<number> {
 
   await source.start();
   if (elector) elector.start();
-  else manager.start();
+  else {
+    manager.start();
+    organizations.start();
+  }
 
   const stop =
     opts.until ??
@@ -179,6 +193,8 @@ export async function runController(opts: RunOptions): Promise<number> {
   const reason = await Promise.race([stop.then(() => 'signal' as const), leadershipLost.then(() => 'lost' as const)]);
   logger.info({ reason }, 'shutting down');
   await manager.stop();
+  await organizations.stop();
+  organizations.destroy();
   await elector?.stop();
   await source.stop();
   await health.stop();
@@ -195,7 +211,7 @@ async function runWithEmbeddedAws(opts: RunOptions, seed: string): Promise<numbe
   const { startEmbeddedAws } = await import('./embedded-aws.ts');
   const embedded = await startEmbeddedAws(seed);
   try {
-    pino({ name: 'lambda-policy-controller', level: process.env.LOG_LEVEL ?? 'info' }).info(
+    createLogger({ level: opts.logLevel, format: opts.logFormat }).info(
       { endpoint: embedded.url, seed },
       'embedded AWS emulator started',
     );

@@ -1,15 +1,22 @@
 /**
- * What one check of one policy deserves in Kubernetes Events: at most one per reason. Remediations
- * (Normal/Remediated), failures (Warning/RemediationFailed) and refusals (Warning/Infeasible, only for Enforce
- * policies, only when something was attempted or is refused; repeats become a series bump, not new objects).
- * Pure: the recorder (src/kube/events.ts) writes them.
+ * What a policy deserves in Kubernetes Events. Pure: the recorder (src/kube/events.ts) writes them, turning repeats
+ * into a series bump, not new objects.
+ *
+ * - Per check, at most one per reason: remediations (Normal/Remediated), failures (Warning/RemediationFailed) and
+ *   refusals (Warning/Infeasible, only for Enforce policies, only when something was attempted or is refused).
+ * - Per status transition (`transitionEvents`): a Warning when the policy enters a state a person must look at —
+ *   Stalled=True with any reason (InvalidPolicy, RolloutPaused, RolloutFailed, OutOfScope, ...) or Ready=False with
+ *   any reason (AwsUnavailable, ...) — named by the condition's own reason, so a new reason gets its Event without
+ *   code here. Staying in the state emits nothing; leaving and entering again repeats the Event (a series).
  */
-import type { FunctionState, LambdaPolicy } from '../api/schema.ts';
+import type { FunctionState, LambdaPolicy, LambdaPolicyStatus } from '../api/schema.ts';
 import type { FunctionPlan } from '../engine/model.ts';
 import { MAX_EVENT_NOTE, type PolicyEventRecord } from '../kube/events.ts';
 import { compareOrdinal } from '../shared/compare.ts';
 import { objectKey } from '../shared/keys.ts';
+import { redactSecrets } from '../shared/logger.ts';
 import { truncate } from '../shared/text.ts';
+import { type ConditionLike, findCondition, READY, STALLED } from './conditions.ts';
 import { type ExecutedFunction, functionStatusFor } from './status.ts';
 
 /** How many function names an event lists before "and N more". */
@@ -77,4 +84,50 @@ export function cycleEvents(
     });
   }
   return out;
+}
+
+/** Reasons whose Events every check already records (cycleEvents): a transition into them would say it twice. */
+const PER_CHECK_REASONS: ReadonlySet<string> = new Set(['RemediationFailed', 'Infeasible']);
+
+/** The action of transition Events: the controller's reconcile of the policy is what is held up. */
+export const TRANSITION_ACTION = 'Reconcile';
+
+interface WarningState {
+  reason: string;
+  message: string;
+  generation: number | undefined;
+}
+
+/** The state a status is in that a person must look at: Stalled=True first, else Ready=False; else none. */
+function warningState(status: unknown): WarningState | undefined {
+  const conditions = (status as { conditions?: ConditionLike[] } | undefined)?.conditions;
+  if (!Array.isArray(conditions)) return undefined;
+  const stalled = findCondition(conditions, STALLED);
+  const ready = findCondition(conditions, READY);
+  const c = stalled?.status === 'True' ? stalled : ready?.status === 'False' ? ready : undefined;
+  if (!c?.reason) return undefined;
+  return { reason: c.reason, message: c.message ?? '', generation: c.observedGeneration };
+}
+
+/**
+ * The Warning Events of a status change: one when `next` enters a warning state `previous` was not in (another
+ * reason, or none), and one when a new generation is still in it with another message (a spec edit that did not
+ * fix it says what is wrong now). Nothing while the state holds, so a policy stalled for days costs no writes.
+ */
+export function transitionEvents(previous: unknown, next: LambdaPolicyStatus): PolicyEventRecord[] {
+  const now = warningState(next);
+  if (!now || PER_CHECK_REASONS.has(now.reason)) return [];
+  const before = warningState(previous);
+  const entered = before?.reason !== now.reason;
+  const edited = !entered && before?.generation !== now.generation && before?.message !== now.message;
+  if (!entered && !edited) return [];
+  const note = now.message === '' ? now.reason : now.message;
+  return [
+    {
+      type: 'Warning',
+      reason: now.reason,
+      action: TRANSITION_ACTION,
+      note: truncate(redactSecrets(note), MAX_EVENT_NOTE),
+    },
+  ];
 }

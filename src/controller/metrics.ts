@@ -101,6 +101,7 @@ export class ControllerMetrics {
   private readonly functionsByState: Gauge<'policy' | 'state'>;
   private readonly policyReady: Gauge<'policy'>;
   private readonly policyCompliant: Gauge<'policy'>;
+  private readonly policyViolations: Gauge<'policy'>;
   private readonly policyStalled: Gauge<'policy' | 'reason'>;
   private readonly policyLastCheck: Gauge<'policy'>;
   private readonly policyNextCheck: Gauge<'policy'>;
@@ -210,6 +211,12 @@ export class ControllerMetrics {
       labelNames: ['policy'],
       registers,
     });
+    this.policyViolations = new Gauge({
+      name: 'lpc_policy_violations',
+      help: "Matched functions violating at least one of the policy's checks, whatever their settings state (a lower bound while status.truncated).",
+      labelNames: ['policy'],
+      registers,
+    });
     this.policyStalled = new Gauge({
       name: 'lpc_policy_stalled',
       help: '1 while the policy is Stalled (a person must fix the policy or the grant), with the reason; absent otherwise.',
@@ -295,6 +302,10 @@ export class ControllerMetrics {
     const compliant = condition('Compliant');
     const isCompliant = compliant ? compliant.status === 'True' : s !== undefined && s.compliant === s.matched;
     this.policyCompliant.set({ policy }, isCompliant ? 1 : 0);
+    // In-line functions that violate are counted in the summary; drifted/failed ones that also violate are listed
+    // first in status.functions (non-compliant entries come before in-line ones).
+    const alsoOff = (status.functions ?? []).filter((f) => f.state !== 'Violating' && (f.violations?.length ?? 0) > 0);
+    this.policyViolations.set({ policy }, (s?.violating ?? 0) + alsoOff.length);
     const stalled = condition('Stalled');
     const reason = stalled?.status === 'True' ? stalled.reason || 'Stalled' : undefined;
     const previous = this.stalledReasons.get(policy);
@@ -319,7 +330,13 @@ export class ControllerMetrics {
   /** Drops a deleted policy's series. */
   forgetPolicy(policy: string): void {
     for (const state of FUNCTION_STATES) this.functionsByState.remove({ policy, state });
-    for (const gauge of [this.policyReady, this.policyCompliant, this.policyLastCheck, this.policyNextCheck])
+    for (const gauge of [
+      this.policyReady,
+      this.policyCompliant,
+      this.policyViolations,
+      this.policyLastCheck,
+      this.policyNextCheck,
+    ])
       gauge.remove({ policy });
     const reason = this.stalledReasons.get(policy);
     if (reason !== undefined) this.policyStalled.remove({ policy, reason });

@@ -1,5 +1,6 @@
 /**
- * What the safety rails mean for a policy's status, events and metrics: the rollout guard's decision (Paused,
+ * What the safety rails mean for a policy's status and metrics (a paused or halted rollout's Warning Event is the
+ * generic one of entering a Stalled reason, src/controller/events.ts): the rollout guard's decision (Paused,
  * Halted, Batched) and the controller's dry-run mode. Kept apart from the status rules so each rail is one small
  * function the status publisher calls.
  */
@@ -7,9 +8,6 @@ import { Gauge, type Registry } from 'prom-client';
 import type { LambdaPolicy, LambdaPolicyStatus } from '../api/schema.ts';
 import type { PolicyReport } from '../engine/model.ts';
 import type { RolloutHalt } from '../engine/rollout.ts';
-import type { PolicyEventRecord } from '../kube/events.ts';
-import { MAX_EVENT_NOTE } from '../kube/events.ts';
-import { truncate } from '../shared/text.ts';
 import type { KstatusState } from './conditions.ts';
 
 /**
@@ -45,20 +43,6 @@ export function haltFromStatus(policy: LambdaPolicy): RolloutHalt | undefined {
   if (generation === undefined || stalled.observedGeneration !== generation) return undefined;
   const message = (stalled.message ?? '').replace(/^rollout stopped at a failed batch: /, '');
   return { generation, message };
-}
-
-/** One Warning per pass that the guard holds back (the recorder turns repeats into a series). */
-export function rolloutEvents(report: PolicyReport | undefined): PolicyEventRecord[] {
-  const d = report?.rollout;
-  if (!d || (d.state !== 'Paused' && d.state !== 'Halted')) return [];
-  return [
-    {
-      type: 'Warning',
-      reason: d.state === 'Paused' ? 'RolloutPaused' : 'RolloutFailed',
-      action: 'Remediate',
-      note: truncate(d.message, MAX_EVENT_NOTE),
-    },
-  ];
 }
 
 export const DRY_RUN_NOTE = 'dry run (controller started with --dry-run): treated as Audit, nothing is written';

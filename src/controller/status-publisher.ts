@@ -23,9 +23,9 @@ import type { PolicyEventRecord } from '../kube/events.ts';
 import { objectKey } from '../shared/keys.ts';
 import { truncate } from '../shared/text.ts';
 import { CONDITION_MESSAGE_MAX, type KstatusState } from './conditions.ts';
-import { cycleEvents } from './events.ts';
+import { cycleEvents, transitionEvents } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';
-import { dryRunState, rolloutEvents, rolloutState } from './safety.ts';
+import { dryRunState, rolloutState } from './safety.ts';
 import { buildErrorStatus, buildStatus, type ExecutedFunction, functionStatusFor } from './status.ts';
 
 /** Where statuses, events and finalizers go: the Kubernetes API, or the demo's memory. */
@@ -209,11 +209,7 @@ export class StatusPublisher {
         dryRun: this.dryRun,
       });
       const fixed = (carried?.remediated ?? 0) + fixedNow;
-      const events = [
-        ...(carried?.events ?? []),
-        ...cycleEvents(policy, here, pass.executions),
-        ...rolloutEvents(pass.policies.find((p) => p.id === id)),
-      ];
+      const events = [...(carried?.events ?? []), ...cycleEvents(policy, here, pass.executions)];
       try {
         await this.write(policy, status);
       } catch (error) {
@@ -273,10 +269,13 @@ export class StatusPublisher {
 
   private async write(policy: LambdaPolicy, status: LambdaPolicyStatus): Promise<void> {
     if (!this.mayWrite()) return;
-    const written = await this.sink.writeStatus(policy, this.previous(policy), status);
+    const previous = this.previous(policy);
+    const written = await this.sink.writeStatus(policy, previous, status);
     if (written) this.lastStatus.set(uidOf(policy), status);
     // Every status this replica holds for the policy, written now or unchanged: the gauges say what it says.
     this.metrics?.observePolicyStatus(objectKey(policy), status);
+    // Entering a state a person must look at (whatever its reason) is one Warning, on the write that enters it.
+    if (written) await this.sink.recordEvents(policy, transitionEvents(previous, status));
   }
 
   /** Runs one status update of `policy` after the ones already queued for it. */

@@ -361,21 +361,36 @@ function overallState(
   };
 }
 
-/** What the Compliant condition says about the figures of a check. */
-function compliance(summary: StatusSummary, problems: readonly string[]): Compliance {
+/**
+ * What the Compliant condition says about the figures of a check. One reason, by precedence — Failed (a write AWS
+ * refused or that broke off: the fleet may be half changed) > Infeasible (AWS would refuse the settings) >
+ * Violations (checks a person must act on) > Drifted (what the controller corrects, or an Audit policy reports) —
+ * and a message with every count that is not zero, so drift and violations together show both.
+ */
+function compliance(summary: StatusSummary, problems: readonly string[], violating: number): Compliance {
   const of = `${summary.compliant} of ${summary.matched} matched functions compliant`;
-  if (summary.infeasible > 0)
-    return { status: 'False', reason: 'Infeasible', message: `${of}; ${summary.infeasible} cannot be brought in line` };
-  if (problems.length > 0) return { status: 'Unknown', reason: 'InvalidPolicy', message: 'the policy was not checked' };
-  if (summary.failed > 0) return { status: 'False', reason: 'Failed', message: `${of}; ${summary.failed} failed` };
-  if (summary.drifted > 0) {
-    const iac = summary.iacManaged ?? 0;
-    const owned = iac > 0 ? ` (${iac} owned by infrastructure as code: change their templates)` : '';
-    return { status: 'False', reason: 'Drifted', message: `${of}; ${summary.drifted} drifted${owned}` };
-  }
-  const violating = summary.violating ?? 0;
-  if (violating > 0) return { status: 'False', reason: 'Violations', message: `${of}; ${violating} violate checks` };
-  return { status: 'True', reason: 'Compliant', message: of };
+  if (problems.length > 0 && summary.infeasible === 0)
+    return { status: 'Unknown', reason: 'InvalidPolicy', message: 'the policy was not checked' };
+  const iac = summary.iacManaged ?? 0;
+  const owned = iac > 0 ? ` (${iac} owned by infrastructure as code: change their templates)` : '';
+  const counts = [
+    summary.failed > 0 ? `${summary.failed} failed` : '',
+    summary.infeasible > 0 ? `${summary.infeasible} cannot be brought in line` : '',
+    violating > 0 ? `${violating} violate checks` : '',
+    summary.drifted > 0 ? `${summary.drifted} drifted${owned}` : '',
+  ].filter((c) => c !== '');
+  const reason =
+    summary.failed > 0
+      ? 'Failed'
+      : summary.infeasible > 0
+        ? 'Infeasible'
+        : violating > 0
+          ? 'Violations'
+          : summary.drifted > 0
+            ? 'Drifted'
+            : undefined;
+  if (reason === undefined) return { status: 'True', reason: 'Compliant', message: of };
+  return { status: 'False', reason, message: `${of}; ${counts.join(', ')}` };
 }
 
 function checkTimes(policy: LambdaPolicy, now: Date, options: BuildStatusOptions) {
@@ -430,8 +445,13 @@ export function buildStatus(
     now,
   ).conditions;
   const status: LambdaPolicyStatus = {
-    conditions: compliantCondition(conditions, compliance(summary, report.problems), policy.metadata.generation, now)
-      .conditions,
+    conditions: compliantCondition(
+      conditions,
+      // Functions with violated checks, whatever their state (a drifted one that also violates counts in both).
+      compliance(summary, report.problems, entries.filter((e) => (e.violations?.length ?? 0) > 0).length),
+      policy.metadata.generation,
+      now,
+    ).conditions,
     summary,
     functions: entries.slice(0, max),
     truncated: entries.length > max,

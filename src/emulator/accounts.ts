@@ -112,6 +112,7 @@ export function applySeedAccounts(home: EmulatorRuntime, accounts: readonly Seed
         ...(spec.unreservedFloor !== undefined ? { unreservedFloor: spec.unreservedFloor } : {}),
       });
       home.accounts.set(spec.accountId, rt);
+      homes.set(rt, home);
     }
     for (const role of spec.roles ?? []) rt.roles.set(role.name, role);
     applySeed(rt.store, { functions: spec.functions ?? [] }, rt.nowMs());
@@ -137,6 +138,12 @@ export function callerAccount(
 ): { runtime: EmulatorRuntime; session?: AssumedSession } {
   const session = accessKeyId ? home.sessions.get(accessKeyId) : undefined;
   if (!session) return { runtime: home };
+  const pending = earlyExpiry.get(home);
+  const left = pending?.get(session.accountId);
+  if (pending && left !== undefined) {
+    if (left <= 1) expireNow(home, session.accountId);
+    else pending.set(session.accountId, left - 1);
+  }
   if (home.nowMs() >= session.expiresAt) {
     throw new AwsError(
       stsService ? 'ExpiredToken' : 'ExpiredTokenException',
@@ -145,6 +152,45 @@ export function callerAccount(
     );
   }
   return { runtime: adminAccount(home, session.accountId), session };
+}
+
+/** Fault: an account's issued sessions expire early, now or after that many more calls signed with them. */
+const earlyExpiry = new WeakMap<EmulatorRuntime, Map<string, number>>();
+
+function expireNow(home: EmulatorRuntime, accountId: string): number {
+  earlyExpiry.get(home)?.delete(accountId);
+  let expired = 0;
+  const now = home.nowMs();
+  for (const session of home.sessions.values()) {
+    if (session.accountId === accountId && session.expiresAt > now) {
+      session.expiresAt = now;
+      expired++;
+    }
+  }
+  return expired;
+}
+
+/**
+ * `POST /_emulator/sessions/expire?account=ID`: the credentials AssumeRole issued for the account stop working
+ * (ExpiredToken / ExpiredTokenException) before their Expiration — at once, or after `afterCalls` more calls made
+ * with them, so a test can expire them in the middle of a pass. Credentials issued later work as usual.
+ */
+export function expireSessions(account: EmulatorRuntime, afterCalls: number) {
+  const home = homeOf(account);
+  const accountId = account.store.accountId;
+  if (afterCalls > 0) {
+    const pending = earlyExpiry.get(home) ?? new Map<string, number>();
+    pending.set(accountId, afterCalls);
+    earlyExpiry.set(home, pending);
+    return { account: accountId, expired: 0, afterCalls };
+  }
+  return { account: accountId, expired: expireNow(home, accountId), afterCalls: 0 };
+}
+
+/** The home runtime an account runtime belongs to (sessions are kept there). */
+const homes = new WeakMap<EmulatorRuntime, EmulatorRuntime>();
+function homeOf(account: EmulatorRuntime): EmulatorRuntime {
+  return homes.get(account) ?? account;
 }
 
 /** The account whose STS answers an AssumeRole: the role's (so faults and counts on that account apply to it). */

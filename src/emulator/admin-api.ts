@@ -5,12 +5,13 @@
 
 import { randomUUID } from 'node:crypto';
 import { compareOrdinal } from '../shared/compare.ts';
-import { applySeedAccounts, describeAccounts } from './accounts.ts';
+import { applySeedAccounts, describeAccounts, expireSessions } from './accounts.ts';
 import { setProvisioned } from './concurrency.ts';
 import { AwsError } from './errors.ts';
 import type { FaultOptions } from './faults.ts';
 import type { ApiResponse } from './http-types.ts';
 import { isRecord, num, str, stringMap } from './http-types.ts';
+import { applySeedOrganization, handleOrganizationAdmin } from './organizations.ts';
 import type { QuotaOptions } from './quotas.ts';
 import type { EmulatorRuntime } from './runtime.ts';
 import { applySeed, validateSeed } from './seed.ts';
@@ -209,6 +210,14 @@ export function handleAdmin(
       return ok({ ok: true });
     case 'GET accounts':
       return ok(describeAccounts(rt));
+    case 'GET organization':
+    case 'POST organization':
+    case 'DELETE organization':
+      return handleOrganizationAdmin(rt, method, segments, body);
+    case 'POST sessions':
+      // `/_emulator/sessions/expire?account=ID` `{ afterCalls? }`: the account's issued credentials expire early.
+      if (a !== 'expire') throw badRequest('use /_emulator/sessions/expire');
+      return ok(expireSessions(rt, num(json.afterCalls) ?? 0));
     case 'GET state':
       rt.fireDue();
       return ok(snapshotState(rt, query.get('region'), query.get('function')));
@@ -285,6 +294,7 @@ export function handleAdmin(
       }
       applySeed(rt.store, seed, rt.nowMs());
       applySeedAccounts(rt, seed.accounts ?? [], query.get('replace') !== 'false');
+      if (seed.organization || query.get('replace') !== 'false') applySeedOrganization(rt, seed.organization);
       return ok({ functions: seed.functions?.length ?? 0, accounts: seed.accounts?.length ?? 0 });
     }
     case 'GET functions':

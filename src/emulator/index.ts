@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { applySeedAccounts } from './accounts.ts';
 import { snapshotState } from './admin-api.ts';
 import type { FaultOptions } from './faults.ts';
+import { applySeedOrganization } from './organizations.ts';
 import type { QuotaOptions } from './quotas.ts';
 import { EmulatorRuntime } from './runtime.ts';
 import type { SeedDocument } from './seed.ts';
@@ -75,6 +76,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   if (options.faults) runtime.faults.configure(options.faults);
   if (options.seed) applySeed(runtime.store, options.seed, runtime.nowMs());
   if (options.seed?.accounts) applySeedAccounts(runtime, options.seed.accounts, true);
+  if (options.seed?.organization) applySeedOrganization(runtime, options.seed.organization);
 
   const server = createServer(createRequestHandler(runtime));
   server.keepAliveTimeout = 5_000;

@@ -76,7 +76,7 @@ export class QuotaEnforcer {
 
 /** Which quota bucket an API call draws from. */
 export function bucketFor(
-  service: 'lambda' | 'autoscaling' | 'tagging' | 'sts' | 'logs',
+  service: 'lambda' | 'autoscaling' | 'tagging' | 'sts' | 'logs' | 'organizations',
   api: string,
 ): QuotaBucket | undefined {
   if (service === 'lambda') return api === 'GetFunction' ? 'getFunction' : 'lambda';

@@ -10,6 +10,7 @@ import { setProvisioned } from './concurrency.ts';
 import { isRecord } from './http-types.ts';
 import { applyLoggingConfig, publishLayer } from './lambda-production.ts';
 import { createLogGroup, RETENTION_DAYS } from './logs-api.ts';
+import { type SeedOrganization, validateSeedOrganization } from './organizations.ts';
 import type { Architecture, PackageType, Store } from './store.ts';
 import { newFunctionRecord, publishVersion } from './store.ts';
 
@@ -72,6 +73,8 @@ export interface SeedDocument {
   functions?: SeedFunction[];
   /** Other accounts, each with its own fleet, quotas, write log and assumable roles. */
   accounts?: SeedAccount[];
+  /** The AWS Organization the home account manages (the management account), with its OUs and member accounts. */
+  organization?: SeedOrganization;
 }
 
 export class SeedError extends Error {
@@ -172,6 +175,9 @@ export function validateSeed(doc: unknown, source = 'seed'): SeedDocument {
   }
   if (doc.accounts !== undefined) {
     out.accounts = validateSeedAccounts(doc.accounts, `${source}.accounts`, validateSeed, out.accountId);
+  }
+  if (doc.organization !== undefined) {
+    out.organization = validateSeedOrganization(doc.organization, `${source}.organization`);
   }
   return out;
 }

@@ -14,13 +14,14 @@ import type { ApiRequest, ApiResponse, Operation } from './http-types.ts';
 import { isRecord } from './http-types.ts';
 import { routeLambda } from './lambda-api.ts';
 import { LOGS_TARGET_PREFIX, routeLogs } from './logs-api.ts';
+import { ORGANIZATIONS_TARGET_PREFIX, routeOrganizations } from './organizations-api.ts';
 import { bucketFor } from './quotas.ts';
 import type { EmulatorRuntime } from './runtime.ts';
 import { isMutating } from './runtime.ts';
 import { routeSts, stsErrorXml } from './sts-api.ts';
 import { routeTagging, TAGGING_TARGET_PREFIX } from './tagging-api.ts';
 
-type Service = 'lambda' | 'autoscaling' | 'tagging' | 'sts' | 'logs';
+type Service = 'lambda' | 'autoscaling' | 'tagging' | 'sts' | 'logs' | 'organizations';
 
 const MAX_BODY_BYTES = 80 * 1024 * 1024;
 /**
@@ -65,7 +66,7 @@ function send(res: ServerResponse, response: ApiResponse, requestId: string, ser
   } else if (response.body !== undefined) {
     payload = JSON.stringify(response.body);
     headers['Content-Type'] =
-      service === 'autoscaling' || service === 'tagging' || service === 'logs'
+      service === 'autoscaling' || service === 'tagging' || service === 'logs' || service === 'organizations'
         ? 'application/x-amz-json-1.1'
         : 'application/json';
   }
@@ -75,7 +76,7 @@ function send(res: ServerResponse, response: ApiResponse, requestId: string, ser
 }
 
 function jsonType(service: Service): string {
-  return service === 'autoscaling' || service === 'tagging' || service === 'logs'
+  return service === 'autoscaling' || service === 'tagging' || service === 'logs' || service === 'organizations'
     ? 'application/x-amz-json-1.1'
     : 'application/json';
 }
@@ -125,6 +126,7 @@ const DEFAULT_ERROR: Record<Service, string> = {
   tagging: 'InternalServiceException',
   sts: 'InternalFailure',
   logs: 'ServiceUnavailableException',
+  organizations: 'ServiceException',
 };
 
 function summariseParams(body: Record<string, unknown>, query: URLSearchParams): Record<string, unknown> {
@@ -178,6 +180,7 @@ export function createRequestHandler(rt: EmulatorRuntime) {
       if (isSts) service = 'sts';
       else if (target.startsWith(AUTOSCALING_TARGET_PREFIX)) service = 'autoscaling';
       else if (target.startsWith(TAGGING_TARGET_PREFIX)) service = 'tagging';
+      else if (target.startsWith(ORGANIZATIONS_TARGET_PREFIX)) service = 'organizations';
       // The signing key picks the account: every API below runs against that account's runtime.
       const caller = callerAccount(rt, scope?.accessKeyId, isSts);
       const home = rt;
@@ -196,7 +199,13 @@ export function createRequestHandler(rt: EmulatorRuntime) {
         baseUrl: `http://${host}`,
       });
 
-      if (target.startsWith(LOGS_TARGET_PREFIX)) {
+      if (target.startsWith(ORGANIZATIONS_TARGET_PREFIX)) {
+        // Organizations is global: its calls land on the caller's account (counts, faults), its data is the home's.
+        service = 'organizations';
+        body = parseJson(text);
+        op = routeOrganizations(home, acct, apiReq(body), target);
+        if (!op) throw new AwsError('UnknownOperationException', 400, `Operation ${target} is not supported`);
+      } else if (target.startsWith(LOGS_TARGET_PREFIX)) {
         service = 'logs';
         body = parseJson(text);
         op = routeLogs(acct, apiReq(body), target);

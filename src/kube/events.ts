@@ -4,12 +4,13 @@
  * again; it joins a series, as in client-go's events library: the first repeat patches `series` (count 2), later
  * repeats only count in memory and the Event is patched with the current count at most once per heartbeat
  * (default 30 min) or on `flush()`. A failure that repeats every check therefore costs one write per half hour,
- * not one per check. If the Event expired meanwhile (TTL 1 h) a new one is created.
+ * not one per check. If the Event expired meanwhile (TTL 1 h) a new one is created. Notes are capped at the API's
+ * 1 KiB and pass through `redactSecrets`: they are built from AWS answers and error texts.
  */
 import { type EventsV1Api, PatchStrategy, setHeaderOptions, V1MicroTime } from '@kubernetes/client-node';
 import type { LambdaPolicy } from '../api/schema.ts';
 import { namespaceOf } from '../shared/keys.ts';
-import { describeError, type Logger, silentLogger } from '../shared/logger.ts';
+import { describeError, type Logger, redactSecrets, silentLogger } from '../shared/logger.ts';
 import { truncate } from '../shared/text.ts';
 import { kubeError, NotFoundError } from './errors.ts';
 
@@ -38,6 +39,8 @@ export interface EventRecorderOptions {
   seriesHeartbeatMs?: number;
   now?: () => Date;
   logger?: Logger;
+  /** Told of every occurrence the API server was sent or counted (a new Event or a series repeat). */
+  onRecorded?: (event: PolicyEventRecord) => void;
 }
 
 interface Known {
@@ -62,6 +65,7 @@ export class EventRecorder {
   private readonly heartbeatMs: number;
   private readonly now: () => Date;
   private readonly log: Logger;
+  private readonly onRecorded: ((event: PolicyEventRecord) => void) | undefined;
   private readonly known = new Map<string, Known>();
   /** Requests sent (tests and metrics). */
   readonly sent = { created: 0, patched: 0, failed: 0 };
@@ -74,6 +78,7 @@ export class EventRecorder {
     this.heartbeatMs = options.seriesHeartbeatMs ?? 30 * 60_000;
     this.now = options.now ?? (() => new Date());
     this.log = options.logger ?? silentLogger;
+    this.onRecorded = options.onRecorded;
   }
 
   /** Records each event; never throws (an Event is best effort and must not fail a reconcile). */
@@ -81,7 +86,9 @@ export class EventRecorder {
     for (const e of events) await this.record(policy, e);
   }
 
-  async record(policy: LambdaPolicy, event: PolicyEventRecord): Promise<void> {
+  async record(policy: LambdaPolicy, raw: PolicyEventRecord): Promise<void> {
+    // Notes are built from AWS answers and error texts: bounded, and never carrying a credential.
+    const event = { ...raw, note: truncate(redactSecrets(raw.note), MAX_EVENT_NOTE) };
     const namespace = namespaceOf(policy);
     const ident = [
       policy.metadata.uid ?? `${namespace}/${policy.metadata.name}`,
@@ -98,8 +105,13 @@ export class EventRecorder {
         known.lastSeen = now.getTime();
         this.touch(ident, known);
         // The first repeat makes it a series at once; later counts wait for the heartbeat.
-        if (known.written > 1 && now.getTime() - known.lastWrite < this.heartbeatMs) return;
-        if (await this.writeSeries(known)) return;
+        if (
+          (known.written > 1 && now.getTime() - known.lastWrite < this.heartbeatMs) ||
+          (await this.writeSeries(known))
+        ) {
+          this.onRecorded?.(event);
+          return;
+        }
         // The Event expired (default TTL 1 h): start a new one.
       }
       const name = `${policy.metadata.name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xfff)
@@ -117,7 +129,7 @@ export class EventRecorder {
           action: event.action,
           reason: event.reason,
           type: event.type,
-          note: truncate(event.note, MAX_EVENT_NOTE),
+          note: event.note,
           regarding: {
             apiVersion: policy.apiVersion,
             kind: policy.kind,
@@ -131,6 +143,7 @@ export class EventRecorder {
         },
       });
       this.sent.created++;
+      this.onRecorded?.(event);
       this.touch(ident, { namespace, name, count: 1, written: 1, lastSeen: now.getTime(), lastWrite: now.getTime() });
     } catch (error) {
       this.sent.failed++;

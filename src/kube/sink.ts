@@ -17,6 +17,8 @@ export interface KubernetesSinkOptions {
   logger?: Logger;
   /** Called after every status write (the status-writes metric). */
   onStatusWrite?: () => void;
+  /** Called for every Event occurrence recorded (the events metric). */
+  onEvent?: (event: PolicyEventRecord) => void;
 }
 
 export class KubernetesStatusSink {
@@ -31,6 +33,7 @@ export class KubernetesStatusSink {
     this.events = new EventRecorder(kc.makeApiClient(EventsV1Api), {
       instance: options.instance,
       ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.onEvent ? { onRecorded: options.onEvent } : {}),
     });
     this.finalizers = new Finalizers(custom);
   }

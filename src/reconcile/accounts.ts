@@ -74,6 +74,7 @@ export async function reconcileAccounts(
         }
         const result = await reconcileFleet(aws, reaching, {
           ...passOptions,
+          execute: { ...passOptions.execute, account: account.name },
           defaultRegions: regions,
           onlyRegions: regions,
           visible: (fn) => inScope(account.scope, fn),

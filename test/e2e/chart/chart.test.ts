@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { ACCOUNT_CRD_FILE, CRD_FILE, CRD_NAME } from '../../../src/api/crd.ts';
+import { ORGANIZATION_CRD_FILE } from '../../../src/api/organization-crd.ts';
 import { DEFAULT_LEASE_NAME } from '../../../src/controller/leader.ts';
 import { type ControlPlane, runCommand, startControlPlane } from '../harness/index.ts';
 import { CHART_DIR, type KubeObject, renderChart, renderChartYaml } from './support/render.ts';
@@ -207,6 +208,8 @@ describe('helm template', () => {
         `--leader-election-namespace=${NS}`,
         `--leader-election-id=${LEASE}`,
         '--max-changes-percent=25',
+        '--log-level=info',
+        '--log-format=json',
       ],
       region: 'us-east-1',
     },
@@ -222,6 +225,8 @@ describe('helm template', () => {
         `--leader-election-namespace=${NS}`,
         `--leader-election-id=${LEASE}`,
         '--max-changes-percent=25',
+        '--log-level=info',
+        '--log-format=json',
       ],
       region: 'eu-central-1',
     },
@@ -244,17 +249,21 @@ describe('helm template', () => {
         `--leader-election-id=${LEASE}`,
         '--namespace=team-a',
         '--max-changes-percent=25',
+        '--log-level=info',
+        '--log-format=json',
         '--workers',
         '8',
       ],
       region: 'eu-west-1',
     },
     {
-      name: 'safety rails: dry run, a stricter guard, IaC owner tags',
+      name: 'safety rails: dry run, a stricter guard, IaC owner tags; log level and format',
       set: {
         dryRun: 'true',
         'safety.maxChangesPercent': '10',
         'iac.ownerTags': '{ManagedBy=terraform,pulumi:project}',
+        logLevel: 'debug',
+        logFormat: 'text',
       },
       args: [
         'run',
@@ -267,6 +276,8 @@ describe('helm template', () => {
         '--max-changes-percent=10',
         '--dry-run',
         '--iac-owner-tags=ManagedBy=terraform,pulumi:project',
+        '--log-level=debug',
+        '--log-format=text',
       ],
       region: 'us-east-1',
     },
@@ -483,7 +494,7 @@ describe('helm template', () => {
       );
       // `helm show crds`, which NOTES.txt tells users to apply on upgrades, prints the generated CRDs.
       const shown = parseAllDocuments(crds.stdout).map((d) => d.toJS() as unknown);
-      const generated = [CRD_FILE, ACCOUNT_CRD_FILE].map(
+      const generated = [CRD_FILE, ACCOUNT_CRD_FILE, ORGANIZATION_CRD_FILE].map(
         (f) => parse(readFileSync(join(CHART_DIR, f), 'utf8')) as unknown,
       );
       expect(shown).toHaveLength(generated.length);

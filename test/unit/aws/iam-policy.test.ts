@@ -20,6 +20,7 @@ const SERVICE_PREFIX: Record<string, string> = {
   '@aws-sdk/client-resource-groups-tagging-api': 'tag',
   '@aws-sdk/client-sts': 'sts',
   '@aws-sdk/client-cloudwatch-logs': 'logs',
+  '@aws-sdk/client-organizations': 'organizations',
 };
 
 /** Operations whose IAM action is not named like the operation (Service Authorization Reference). */
@@ -119,7 +120,10 @@ function requiredActions(calls: readonly DerivedCall[]): Set<string> {
   return required;
 }
 
-const calls = derivedCalls();
+const allCalls = derivedCalls();
+/** Organizations is read through the AwsOrganization's own role (policy-organizations.json), not the fleet role. */
+const isOrganizations = (c: DerivedCall) => c.action.startsWith('organizations:');
+const calls = allCalls.filter((c) => !isOrganizations(c));
 const sorted = (s: Iterable<string>) => [...s].sort();
 
 describe('the IAM policies in docs/iam', () => {
@@ -178,6 +182,13 @@ describe('the IAM policies in docs/iam', () => {
         }
       }
     }
+  });
+
+  it('policy-organizations.json grants exactly the Organizations reads discovery makes', () => {
+    const organizations = sorted(requiredActions(allCalls.filter(isOrganizations)));
+    expect(organizations).toContain('organizations:ListAccountsForParent');
+    expect(organizations.every(isRead)).toBe(true);
+    expect(sorted(allowed('policy-organizations.json'))).toEqual(organizations);
   });
 
   it('trusts exactly the chart ServiceAccount, through IRSA or EKS Pod Identity', () => {

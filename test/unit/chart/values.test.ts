@@ -69,6 +69,8 @@ describe('values.schema.json', () => {
     ['no region at all', 'aws.regions', []],
     ['an endpoint without a scheme', 'aws.endpoint', 'emulator:4566'],
     ['an unknown log level', 'logLevel', 'verbose'],
+    ['an unknown log format', 'logFormat', 'pretty'],
+    ['a log level the controller does not take', 'logLevel', 'fatal'],
     ['a probe key the template does not read', 'livenessProbe.httpGet', { path: '/' }],
     ['a resources key that is not requests/limits', 'resources.request', { cpu: '1' }],
     ['a memory quantity that is not one', 'resources.limits.memory', '1 GB'],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LambdaPolicy } from '../../../src/api/schema.ts';
 import type { KstatusState } from '../../../src/controller/conditions.ts';
-import { asDryRun, dryRunState, haltFromStatus, rolloutEvents, rolloutState } from '../../../src/controller/safety.ts';
+import { asDryRun, dryRunState, haltFromStatus, rolloutState } from '../../../src/controller/safety.ts';
 import type { PolicyReport } from '../../../src/engine/model.ts';
 import type { RolloutReport, RolloutState } from '../../../src/engine/rollout.ts';
 
@@ -41,15 +41,6 @@ describe('rolloutState', () => {
     ],
   ])('%s', (_name, reports, kind, reason) => {
     expect(rolloutState(READY, reports)).toMatchObject({ kind, reason });
-  });
-
-  it('emits a Warning only for Paused and Halted', () => {
-    expect(rolloutEvents(report('Paused', 'would change 3 of 3'))).toEqual([
-      { type: 'Warning', reason: 'RolloutPaused', action: 'Remediate', note: 'would change 3 of 3' },
-    ]);
-    expect(rolloutEvents(report('Halted'))[0]?.reason).toBe('RolloutFailed');
-    expect(rolloutEvents(report('Batched'))).toEqual([]);
-    expect(rolloutEvents(undefined)).toEqual([]);
   });
 });
 

@@ -39,7 +39,7 @@ export interface ControllerProcessOptions {
 
 /** One JSON log line of pino. */
 export interface LogEntry {
-  level: number;
+  level: string;
   msg?: string;
   [key: string]: unknown;
 }
