@@ -54,6 +54,11 @@ export interface FleetFacts {
   servedVersionReads: number;
   /** Distinct layer versions on the region's functions (GetLayerVersionByArn once each under the baseline). */
   layerVersions: number;
+  /**
+   * Distinct layer versions on Zip functions an Enforce policy moves to arm64: a move is refused unless every layer
+   * lists the target, so these are read even without the baseline.
+   */
+  moveLayerVersions: number;
   /** Log groups under /aws/lambda/ in the region. */
   logGroups: number;
 }
@@ -85,6 +90,7 @@ export function buildFleet(count: number, regions: readonly string[] = BENCH_REG
         aliasReads: 0,
         servedVersionReads: 0,
         layerVersions: 0,
+        moveLayerVersions: 0,
         logGroups: 0,
       },
     ]),
@@ -92,6 +98,7 @@ export function buildFleet(count: number, regions: readonly string[] = BENCH_REG
   // The production fields draw from their own sequence, so the rest of the estate is the one earlier runs measured.
   const prod = lcg(11);
   const layersSeen = new Map<string, Set<string>>(regions.map((r) => [r, new Set<string>()]));
+  const moveLayersSeen = new Map<string, Set<string>>(regions.map((r) => [r, new Set<string>()]));
   const drift = () => rand() < 0.15;
   for (let i = 0; i < count; i++) {
     const region = regions[i % regions.length] as string;
@@ -130,6 +137,12 @@ export function buildFleet(count: number, regions: readonly string[] = BENCH_REG
       }
     }
     addProductionFields(fn, prod, fact, layersSeen.get(region) as Set<string>);
+    const moves = wantsArm && service < GOVERNED_SERVICES && fn.architecture === 'x86_64' && fn.packageType !== 'Image';
+    if (moves && fn.layers) {
+      const seen = moveLayersSeen.get(region) as Set<string>;
+      for (const l of fn.layers) seen.add(l.name);
+      fact.moveLayerVersions = seen.size;
+    }
     functions.push(fn);
   }
   return {
@@ -314,7 +327,7 @@ export function minimumAuditCalls(facts: readonly FleetFacts[], options: { basel
         1 +
         f.provisionedReads +
         f.aliasReads +
-        (baseline ? f.functions + f.layerVersions : 0),
+        (baseline ? f.functions + f.layerVersions : f.moveLayerVersions),
       'lambda-getfunction': f.reservedReads + f.servedVersionReads,
       tagging: Math.max(1, Math.ceil(f.tagged / 100)),
       autoscaling: 2,
@@ -329,7 +342,9 @@ export function minimumAuditCalls(facts: readonly FleetFacts[], options: { basel
     terms: {
       lambda:
         'ceil(n/50) ListFunctions + GetAccountSettings + 1 config list and 1 alias list per provisioned-governed function' +
-        (options.baseline ? ' + 1 EventInvokeConfig list per baseline function + 1 per distinct layer version' : ''),
+        (options.baseline
+          ? ' + 1 EventInvokeConfig list per baseline function + 1 per distinct layer version'
+          : ' + 1 per distinct layer version on a function moving to arm64'),
       'lambda-getfunction': '1 per reserved-relevant function + 1 per governed alias (its served version)',
       tagging: 'ceil(tagged/100) GetResources',
       autoscaling: 'DescribeScalableTargets + DescribeScheduledActions',

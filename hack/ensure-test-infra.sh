@@ -50,6 +50,7 @@ start=$SECONDS
 log "versions: kubernetes v${KUBERNETES_VERSION}, etcd v${ETCD_VERSION}, helm v${HELM_VERSION}, moto ${MOTO_VERSION} (cache ${ROOT})"
 # Python first: it is quick, and a missing python3 should fail before a long Go build.
 bash "$HACK_DIR/install-moto.sh" $FORCE
+bash "$HACK_DIR/install-localstack.sh" $FORCE
 bash "$HACK_DIR/build-etcd.sh" $FORCE
 bash "$HACK_DIR/build-helm.sh" $FORCE
 bash "$HACK_DIR/build-kubernetes.sh" $FORCE

@@ -7,6 +7,7 @@
  * each one looks only at values of the expected type and leaves anything else to the schema.
  */
 import { CronExpressionParser } from 'cron-parser';
+import { canonicalTimeZoneFor, isCanonicalTimeZone } from '../shared/time-zones.ts';
 import {
   CEL_RULES,
   CRON_DAY_FIELDS_PATTERN,
@@ -158,10 +159,19 @@ function checkTimezone(timezone: unknown, path: string, report: Report): boolean
     return false;
   }
   if (!isKnownTimeZone(timezone)) {
-    report(path, `unknown time zone "${timezone}": must be an IANA time zone name such as UTC or Europe/Berlin`, 'cli');
+    report(path, timeZoneProblem(timezone), 'cli');
     return false;
   }
   return true;
+}
+
+/** Why a zone name is refused: an alias names the canonical zone to use, anything else is unknown. */
+export function timeZoneProblem(timezone: string): string {
+  const canonical = canonicalTimeZoneFor(timezone);
+  if (canonical !== undefined) {
+    return `time zone "${timezone}" is an alias of ${canonical}: Application Auto Scaling takes canonical IANA names only, use "${canonical}"`;
+  }
+  return `unknown time zone "${timezone}": must be a canonical IANA time zone name such as UTC or Europe/Berlin`;
 }
 
 function checkCron(expression: unknown, path: string, timezone: string | undefined, report: Report): void {
@@ -188,23 +198,13 @@ export function cronProblem(expression: string, timezone = 'UTC'): string | unde
   }
 }
 
-let supportedZones: ReadonlySet<string> | undefined;
-
 /**
- * Whether a time zone exists: one of the runtime's IANA zones, UTC, an Etc/ zone, or a backward-compatible alias
- * (US/Pacific) the runtime resolves. Case matters, as it does for AWS: europe/berlin is refused.
+ * Whether a time zone can be used: a canonical IANA name as Application Auto Scaling takes it (UTC, Europe/Berlin,
+ * Etc/GMT+5). Aliases (US/Pacific, Asia/Calcutta) are refused: AWS does not take them, so a window in one could
+ * never be scheduled. Case matters, as it does for AWS: europe/berlin is refused.
  */
 export function isKnownTimeZone(timezone: string): boolean {
-  if (!TIMEZONE.test(timezone)) return false;
-  supportedZones ??= new Set(Intl.supportedValuesOf('timeZone'));
-  if (supportedZones.has(timezone) || timezone === 'UTC') return true;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
-  } catch {
-    return false;
-  }
-  // Intl matches names case-insensitively; AWS and the tz database do not.
-  return timezone.split('/').every((segment) => /^[A-Z0-9]/.test(segment));
+  return TIMEZONE.test(timezone) && isCanonicalTimeZone(timezone);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -282,6 +282,11 @@ export function classifyAwsError(err: unknown, api?: string): AwsError {
   if (ACCESS_DENIED_CODES.has(name) || httpStatus === 403 || httpStatus === 401) {
     return new AwsAccessDeniedError(text, err, details);
   }
+  // Lambda answers 413 RequestEntityTooLargeException for a request body above its limit (a direct ZipFile upload
+  // base64-encoded in JSON, or too large a configuration): the same request is too large again, never retried.
+  if (name === 'RequestEntityTooLargeException' || httpStatus === 413) {
+    return new AwsInfeasibleError(text, err, { ...details, reason: 'RequestTooLarge' });
+  }
   if (INFEASIBLE_CODES.has(name)) return new AwsInfeasibleError(text, err, details);
   if (RETRYABLE_CODES.has(name)) return new AwsRetryableError(text, err, details);
 

@@ -24,6 +24,7 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
+import { describeForeignBinary } from '../engine/checks/architecture-binaries.ts';
 import {
   type Action,
   type Architecture,
@@ -48,12 +49,24 @@ import {
 import { LAMBDA_NAMESPACE, PROVISIONED_DIMENSION } from './inventory.ts';
 import { loggingConfigFor, putRetentionPolicy, writeEventInvokeConfig } from './production-writes.ts';
 import { logRemediations } from './remediation-log.ts';
+import { inspectZipForArchitecture } from './zip-inspect.ts';
 
 /** The first look after an update, before the regular poll interval. */
 const FIRST_POLL_MS = 250;
 
 /** Lambda's limit for a direct ZipFile upload (zipped). */
 export const MAX_ZIP_UPLOAD_BYTES = 50 * 1024 * 1024;
+/**
+ * Lambda's limit on the UpdateFunctionCode request itself ("Request must be smaller than 69905067 bytes"): the zip
+ * travels base64-encoded inside JSON, so a package just under 50 MB zipped can still be refused with 413.
+ */
+export const MAX_CODE_REQUEST_BYTES = 69_905_067;
+
+/** The size of the UpdateFunctionCode body the SDK sends: the other members as JSON plus the base64 zip. */
+export function encodedCodeRequestBytes(zipBytes: number, fields: Record<string, unknown>): number {
+  const base64 = 4 * Math.ceil(zipBytes / 3);
+  return Buffer.byteLength(JSON.stringify({ ...fields, ZipFile: '' })) + base64;
+}
 
 export interface ExecuteOptions {
   /** GetFunction polling interval while an update is InProgress/Pending. Default 1000 (as waitUntilFunctionUpdatedV2). */
@@ -69,6 +82,8 @@ export interface ExecuteOptions {
    * 409). Default 5000: the call spends the scarce 15 req/s bucket, and allocations take minutes.
    */
   provisionedPollIntervalMs?: number;
+  /** Default MAX_CODE_REQUEST_BYTES (the encoded request must stay below it); lowered in tests. */
+  maxRequestBytes?: number;
 }
 
 export type ActionStatus = 'applied' | 'failed' | 'skipped';
@@ -97,6 +112,7 @@ interface Resolved {
   conflictRetries: number;
   maxZipBytes: number;
   provisionedPollIntervalMs: number;
+  maxRequestBytes: number;
 }
 
 function resolve(opts: ExecuteOptions): Resolved {
@@ -106,6 +122,7 @@ function resolve(opts: ExecuteOptions): Resolved {
     conflictRetries: opts.conflictRetries ?? 5,
     maxZipBytes: opts.maxZipBytes ?? MAX_ZIP_UPLOAD_BYTES,
     provisionedPollIntervalMs: opts.provisionedPollIntervalMs ?? 5000,
+    maxRequestBytes: opts.maxRequestBytes ?? MAX_CODE_REQUEST_BYTES,
   };
 }
 
@@ -337,6 +354,63 @@ function tooLarge(t: Target, bytes: number): AwsInfeasibleError {
   );
 }
 
+function checkRequestSize(t: Target, zipBytes: number, fields: Record<string, unknown>): void {
+  const encoded = encodedCodeRequestBytes(zipBytes, fields);
+  if (encoded < t.opts.maxRequestBytes) return;
+  throw new AwsInfeasibleError(
+    `${t.fn.name}: code package of ${zipBytes} bytes makes a ${encoded}-byte UpdateFunctionCode request (base64 in ` +
+      `JSON); Lambda accepts requests smaller than ${t.opts.maxRequestBytes} bytes, so the architecture can only be ` +
+      'changed by redeploying from S3',
+    undefined,
+    { api: 'UpdateFunctionCode', reason: 'RequestTooLarge' },
+  );
+}
+
+/** Refused packages, per region client, by CodeSha256 and target: a package never changes under its sha. */
+const refusedByClients = new WeakMap<object, Map<string, AwsInfeasibleError>>();
+const MAX_REMEMBERED_REFUSALS = 10_000;
+
+function refusedPackages(t: Target): Map<string, AwsInfeasibleError> {
+  const key = t.aws.clients(t.region);
+  let map = refusedByClients.get(key);
+  if (map === undefined) {
+    map = new Map();
+    refusedByClients.set(key, map);
+  }
+  return map;
+}
+
+function verdictKey(sha: string, architecture: Architecture): string {
+  return `${sha} ${architecture}`;
+}
+
+function rememberRefusal(t: Target, key: string, refusal: AwsInfeasibleError): void {
+  const map = refusedPackages(t);
+  if (map.size >= MAX_REMEMBERED_REFUSALS) map.clear();
+  map.set(key, refusal);
+}
+
+/** Native binaries for the other CPU (or a package that cannot be looked into) refuse the move. */
+async function inspectPackage(
+  t: Target,
+  zip: Uint8Array,
+  architecture: Architecture,
+): Promise<AwsInfeasibleError | undefined> {
+  const verdict = await inspectZipForArchitecture(zip, architecture);
+  if (verdict.kind === 'fits') return undefined;
+  if (verdict.kind === 'foreign') {
+    return new AwsInfeasibleError(`${t.fn.name}: ${describeForeignBinary(verdict.finding, architecture)}`, undefined, {
+      api: 'UpdateFunctionCode',
+      reason: 'NativeArchitecture',
+    });
+  }
+  return new AwsInfeasibleError(
+    `${t.fn.name}: the code package could not be inspected for native binaries (${verdict.reason}); not moved to ${architecture}`,
+    undefined,
+    { api: 'UpdateFunctionCode', reason: 'CodeUnreadable' },
+  );
+}
+
 function imageArchitecture(t: Target): AwsInfeasibleError {
   return new AwsInfeasibleError(
     `${t.fn.name} is an Image function: Lambda has no multi-architecture images, so its architecture changes only ` +
@@ -348,8 +422,9 @@ function imageArchitecture(t: Target): AwsInfeasibleError {
 
 /**
  * Architecture changes go through UpdateFunctionCode with the same code: read Code.Location (GetFunction), download
- * it, re-send it as ZipFile with the new Architectures. RevisionId pins the write to the version we downloaded, so
- * a deploy that lands in between makes AWS refuse (PreconditionFailed) instead of us rolling it back.
+ * it, look inside it (native binaries for the other CPU refuse the move), re-send it as ZipFile with the new
+ * Architectures. RevisionId pins the write to the version we downloaded, so a deploy that lands in between makes
+ * AWS refuse (PreconditionFailed) instead of us rolling it back.
  */
 async function updateArchitecture(t: Target, architecture: Architecture): Promise<string | undefined> {
   if (t.fn.packageType === 'Image') throw imageArchitecture(t);
@@ -370,16 +445,23 @@ async function updateArchitecture(t: Target, architecture: Architecture): Promis
         reason: 'CodeUnavailable',
       });
     }
+    const known =
+      cfg?.CodeSha256 === undefined ? undefined : refusedPackages(t).get(verdictKey(cfg.CodeSha256, architecture));
+    // The same package was already looked into: no second download to learn the same answer.
+    if (known !== undefined) throw known;
+    const fields = { Architectures: [architecture], ...(cfg?.RevisionId ? { RevisionId: cfg.RevisionId } : {}) };
+    // Checked before downloading where CodeSize tells, and again on the bytes.
+    if (cfg?.CodeSize !== undefined) checkRequestSize(t, cfg.CodeSize, fields);
+    // The package lives only in this step: inspected in place (no copy), then sent; nothing keeps it afterwards.
     const zip = await downloadCode(t, location, cfg?.CodeSha256);
+    checkRequestSize(t, zip.byteLength, fields);
+    const refusal = await inspectPackage(t, zip, architecture);
+    if (refusal !== undefined) {
+      if (cfg?.CodeSha256 !== undefined) rememberRefusal(t, verdictKey(cfg.CodeSha256, architecture), refusal);
+      throw refusal;
+    }
     const out = await t.aws.call({ region: t.region, bucket: 'lambda', api: 'UpdateFunctionCode' }, (c) =>
-      c.lambda.send(
-        new UpdateFunctionCodeCommand({
-          FunctionName: t.fn.name,
-          ZipFile: zip,
-          Architectures: [architecture],
-          RevisionId: cfg?.RevisionId,
-        }),
-      ),
+      c.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: t.fn.name, ZipFile: zip, ...fields })),
     );
     await afterUpdate(t, out);
   });

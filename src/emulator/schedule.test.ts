@@ -24,6 +24,11 @@ describe('parseSchedule', () => {
   it('rejects an unknown timezone', () => {
     expect(() => parseSchedule('cron(0 8 ? * MON *)', 'Europe/Atlantis')).toThrow(/Invalid timezone/);
   });
+
+  it('rejects a time zone alias, as Application Auto Scaling takes canonical names only', () => {
+    expect(() => parseSchedule('cron(0 8 ? * MON *)', 'US/Eastern')).toThrow(/Invalid timezone: US\/Eastern/);
+    expect(() => parseSchedule('cron(0 8 ? * MON *)', 'America/New_York')).not.toThrow();
+  });
 });
 
 describe('nextFiring', () => {

@@ -6,7 +6,9 @@
  * AWS cron differs from Unix cron: a sixth Year field, `?` required in one of the day fields, and day-of-week
  * numbered 1=SUN..7=SAT. We translate to cron-parser's syntax (seconds first, 0=SUN) and filter years ourselves.
  */
+
 import { CronExpressionParser } from 'cron-parser';
+import { isCanonicalTimeZone } from '../shared/time-zones.ts';
 
 export class ScheduleError extends Error {
   readonly code = 'InvalidSchedule';
@@ -31,13 +33,9 @@ const MIN_YEAR = 1970;
 const MAX_YEAR = 2199;
 const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
 
+/** Application Auto Scaling takes the canonical IANA names (as Joda-Time knows them) only, never an alias. */
 export function isValidTimezone(timezone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
-    return true;
-  } catch {
-    return false;
-  }
+  return isCanonicalTimeZone(timezone);
 }
 
 export function parseSchedule(expression: string, timezone = 'UTC'): Schedule {

@@ -24,6 +24,12 @@ import { routeTagging, TAGGING_TARGET_PREFIX } from './tagging-api.ts';
 type Service = 'lambda' | 'autoscaling' | 'tagging' | 'sts' | 'logs' | 'organizations';
 
 const MAX_BODY_BYTES = 80 * 1024 * 1024;
+/**
+ * Lambda's front door refuses a code upload whose request (the zip base64-encoded inside JSON) is not smaller than
+ * this, with 413 RequestEntityTooLargeException; the 50 MB zipped quota is what that limit comes to.
+ */
+export const LAMBDA_CODE_REQUEST_LIMIT = 69_905_067;
+const CODE_UPLOAD_APIS = new Set(['CreateFunction', 'UpdateFunctionCode', 'PublishLayerVersion']);
 const DEFAULT_REGION = 'us-east-1';
 
 /**
@@ -223,6 +229,13 @@ export function createRequestHandler(rt: EmulatorRuntime) {
         op = routeLambda(acct, apiReq(body));
         if (!op)
           throw new AwsError('UnknownOperationException', 404, `No Lambda operation for ${method} ${url.pathname}`);
+        if (CODE_UPLOAD_APIS.has(op.api) && raw.length >= LAMBDA_CODE_REQUEST_LIMIT) {
+          throw new AwsError(
+            'RequestEntityTooLargeException',
+            413,
+            `Request must be smaller than ${LAMBDA_CODE_REQUEST_LIMIT} bytes for the ${op.api} operation`,
+          );
+        }
       }
 
       const response = await runOperation(acct, service, region, op, body, url.searchParams, scope?.accessKeyId);

@@ -234,7 +234,10 @@ export interface ReadRequirements {
   qualifiers: string[];
   /** ListFunctionEventInvokeConfigs (asyncInvocation governed, or asyncFailureDestination without a DLQ). */
   asyncConfig?: boolean;
-  /** GetLayerVersionByArn for each layer version (cached per ARN) where layersSupportArchitecture is checked. */
+  /**
+   * GetLayerVersionByArn for each layer version (cached per ARN) where layersSupportArchitecture is checked or an
+   * Enforce policy moves the function to an architecture it does not have.
+   */
   layers?: boolean;
   /** The function's log group, where logRetentionDays is governed. */
   logGroup?: boolean;
@@ -313,6 +316,10 @@ type ActionRequest =
 
 export type RefusalReason =
   | 'ImageArchitecture'
+  /** The function's runtime does not run on the governed architecture. */
+  | 'RuntimeArchitecture'
+  /** A layer of the function does not list the governed architecture in its CompatibleArchitectures. */
+  | 'LayerArchitecture'
   | 'ProvisionedExceedsReserved'
   | 'UnreservedFloor'
   | 'LatestQualifier'
@@ -488,6 +495,8 @@ export interface RuntimeEntry {
   /** `YYYY-MM-DD`: no updates of functions with this runtime from then on. */
   blockUpdate?: string;
   successor?: string;
+  /** The architectures Lambda runs this runtime on; absent: both (every runtime since the arm64 launch). */
+  architectures?: Architecture[];
 }
 
 /** Prefix of every scheduled action the controller creates; it never touches actions without it. */

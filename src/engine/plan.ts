@@ -89,6 +89,7 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
         ? undefined
         : (options.scalableTargetQuota ?? SCALABLE_TARGET_QUOTA) - snapshot.scalableTargetCount,
     );
+    ctx.runtimes = options.runtimes;
     const fns = [...snapshot.functions].sort((a, b) => compareOrdinal(a.name, b.name));
     for (const raw of fns) {
       // The snapshot's region is authoritative (a function listed under a region lives there).

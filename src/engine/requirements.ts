@@ -12,8 +12,8 @@ import { PolicyIndex, type SelectableFunction } from './select.ts';
 /**
  * Reads of the production settings and checks, each only where a matching policy needs it: the EventInvokeConfig
  * where asyncInvocation is governed or an on-failure destination is required of a function without a dead-letter
- * queue (ListFunctions already shows that one), layer versions where their architectures are checked, the log group
- * where its retention is governed.
+ * queue (ListFunctions already shows that one), layer versions where their architectures are checked or a governed
+ * architecture move needs them, the log group where its retention is governed.
  */
 function productionReads(
   fn: SelectableFunction | ObservedFunction,
@@ -25,7 +25,12 @@ function productionReads(
     if (p.settings.asyncInvocation !== undefined) out.asyncConfig = true;
     if (p.checks?.asyncFailureDestination === 'Required' && observed.deadLetterTarget === undefined)
       out.asyncConfig = true;
-    if (p.checks?.layersSupportArchitecture === true && (observed.layers ?? []).length > 0) out.layers = true;
+    const hasLayers = (observed.layers ?? []).length > 0;
+    if (p.checks?.layersSupportArchitecture === true && hasLayers) out.layers = true;
+    // An architecture move is refused unless every layer lists the target: read them only where one is due.
+    const arch = p.settings.architecture;
+    const moves = arch !== undefined && arch !== observed.architecture && observed.packageType !== 'Image';
+    if (p.mode === 'Enforce' && moves && hasLayers) out.layers = true;
     if (p.settings.logRetentionDays !== undefined) out.logGroup = true;
   }
   return out;

@@ -19,8 +19,10 @@
  * cron.ts keeps next()'s intended semantics (skipped times shifted by the gap, repeated times once) for every
  * start point, and the field count and the zone (Intl) are checked here.
  */
+
 import { CronExpressionParser } from 'cron-parser';
 import type { Window } from '../api/schema.ts';
+import { canonicalTimeZoneFor } from '../shared/time-zones.ts';
 import {
   type CronFields,
   cronFields,
@@ -84,6 +86,10 @@ function parseUncached(expr: string, tz: string): CronSpec | ScheduleError {
     return new ScheduleError(`cron "${expr}" must have 5 fields (minute hour day-of-month month day-of-week)`);
   }
   if (!isValidTimeZone(tz)) return new ScheduleError(`unknown time zone "${tz}"`);
+  // Application Auto Scaling carries the window and takes canonical names only: an alias could never be scheduled.
+  const canonical = canonicalTimeZoneFor(tz);
+  if (canonical !== undefined)
+    return new ScheduleError(`time zone "${tz}" is an alias of ${canonical}: use "${canonical}"`);
   const normalized = fields.join(' ');
   try {
     // Parsed in UTC: only the expanded fields are used (firings come from cron.ts in the window's zone).

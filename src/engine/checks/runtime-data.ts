@@ -5,6 +5,8 @@
  * `--runtimes-file` (the chart can mount one) replaces this table as a whole when AWS moves a date.
  */
 export const RUNTIME_TABLE_SOURCE = 'https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html';
+// Architectures: the runtime tables' Architectures column (AL1 runtimes, nodejs10.x, python3.7, java8 and go1.x
+// never ran on arm64; every runtime since lists both).
 // Last reviewed 2026-12-01. Deprecation dates were cross-checked against other published copies of the page; most
 // block-create/block-update dates were not (AWS moves them more often): `--runtimes-file` corrects them without a
 // release.
@@ -15,6 +17,8 @@ export interface RuntimeRow {
   blockCreate?: string;
   blockUpdate?: string;
   successor?: string;
+  /** Only where Lambda does not run the runtime on both: the runtime tables list x86_64 alone for these. */
+  architectures?: ('x86_64' | 'arm64')[];
 }
 
 export const RUNTIME_ROWS: readonly RuntimeRow[] = [
@@ -172,6 +176,7 @@ export const RUNTIME_ROWS: readonly RuntimeRow[] = [
     blockCreate: '2024-02-08',
     blockUpdate: '2026-03-31',
     successor: 'java25',
+    architectures: ['x86_64'],
   },
   {
     identifier: 'go1.x',
@@ -179,6 +184,7 @@ export const RUNTIME_ROWS: readonly RuntimeRow[] = [
     blockCreate: '2024-02-08',
     blockUpdate: '2026-03-31',
     successor: 'provided.al2023',
+    architectures: ['x86_64'],
   },
   {
     identifier: 'provided',
@@ -186,6 +192,7 @@ export const RUNTIME_ROWS: readonly RuntimeRow[] = [
     blockCreate: '2024-02-08',
     blockUpdate: '2026-03-31',
     successor: 'provided.al2023',
+    architectures: ['x86_64'],
   },
   {
     identifier: 'nodejs14.x',
@@ -200,6 +207,7 @@ export const RUNTIME_ROWS: readonly RuntimeRow[] = [
     blockCreate: '2024-01-09',
     blockUpdate: '2026-03-31',
     successor: 'python3.14',
+    architectures: ['x86_64'],
   },
   {
     identifier: 'ruby2.7',
@@ -210,10 +218,10 @@ export const RUNTIME_ROWS: readonly RuntimeRow[] = [
   },
   { identifier: 'dotnetcore3.1', deprecation: '2023-04-03', successor: 'dotnet10' },
   { identifier: 'nodejs12.x', deprecation: '2023-03-31', successor: 'nodejs24.x' },
-  { identifier: 'python3.6', deprecation: '2022-07-18', successor: 'python3.14' },
+  { identifier: 'python3.6', deprecation: '2022-07-18', successor: 'python3.14', architectures: ['x86_64'] },
   { identifier: 'dotnet5.0', deprecation: '2022-05-10', successor: 'dotnet10' },
-  { identifier: 'dotnetcore2.1', deprecation: '2022-01-05', successor: 'dotnet10' },
-  { identifier: 'nodejs10.x', deprecation: '2021-07-30', successor: 'nodejs24.x' },
-  { identifier: 'ruby2.5', deprecation: '2021-07-30', successor: 'ruby3.4' },
-  { identifier: 'python2.7', deprecation: '2021-07-15', successor: 'python3.14' },
+  { identifier: 'dotnetcore2.1', deprecation: '2022-01-05', successor: 'dotnet10', architectures: ['x86_64'] },
+  { identifier: 'nodejs10.x', deprecation: '2021-07-30', successor: 'nodejs24.x', architectures: ['x86_64'] },
+  { identifier: 'ruby2.5', deprecation: '2021-07-30', successor: 'ruby3.4', architectures: ['x86_64'] },
+  { identifier: 'python2.7', deprecation: '2021-07-15', successor: 'python3.14', architectures: ['x86_64'] },
 ];

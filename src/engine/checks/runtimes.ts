@@ -2,7 +2,7 @@
  * The runtime table: validated from plain data (the shipped rows or a parsed override file), and the runtime
  * check over it. Pure: reading the override file is the caller's business; errors name the file and the field.
  */
-import type { RuntimeEntry, RuntimeTable } from '../model.ts';
+import type { Architecture, RuntimeEntry, RuntimeTable } from '../model.ts';
 import { RUNTIME_ROWS, RUNTIME_TABLE_SOURCE } from './runtime-data.ts';
 
 /** The runtime families Lambda has shipped; an identifier outside them is a typo, not a runtime. */
@@ -36,7 +36,7 @@ function day(value: unknown, file: string, field: string): string {
 
 /**
  * Checks a runtime table document: `{ source?: string, runtimes: [{ identifier, deprecation, blockCreate?,
- * blockUpdate?, successor? }] }`. Identifiers must look like Lambda runtime identifiers (family + version) and be
+ * blockUpdate?, successor?, architectures? }] }`. Identifiers must look like Lambda runtime identifiers (family + version) and be
  * unique; a successor must be a runtime of the same table; block dates must not precede the deprecation.
  */
 export function parseRuntimeTable(doc: unknown, file: string): RuntimeTable {
@@ -56,7 +56,7 @@ export function parseRuntimeTable(doc: unknown, file: string): RuntimeTable {
     const at = `runtimes[${i}]`;
     if (!isRecord(raw)) throw new RuntimeTableError(file, at, 'must be a mapping');
     for (const key of Object.keys(raw)) {
-      if (!['identifier', 'deprecation', 'blockCreate', 'blockUpdate', 'successor'].includes(key)) {
+      if (!['identifier', 'deprecation', 'blockCreate', 'blockUpdate', 'successor', 'architectures'].includes(key)) {
         throw new RuntimeTableError(file, `${at}.${key}`, 'unknown field');
       }
     }
@@ -81,6 +81,18 @@ export function parseRuntimeTable(doc: unknown, file: string): RuntimeTable {
         );
       }
       entry[key] = value;
+    }
+    if (raw.architectures !== undefined) {
+      const archs: unknown = raw.architectures;
+      if (
+        !Array.isArray(archs) ||
+        archs.length === 0 ||
+        archs.some((a) => a !== 'x86_64' && a !== 'arm64') ||
+        new Set(archs).size !== archs.length
+      ) {
+        throw new RuntimeTableError(file, `${at}.architectures`, 'must list x86_64 and/or arm64, each once');
+      }
+      entry.architectures = [...(archs as Architecture[])];
     }
     if (raw.successor !== undefined) {
       if (typeof raw.successor !== 'string') throw new RuntimeTableError(file, `${at}.successor`, 'must be a string');
@@ -131,4 +143,19 @@ export function runtimeDeprecation(
   ].filter((b) => b !== '');
   const successor = entry.successor ? `; move to ${entry.successor}` : '';
   return `${runtime} is ${when}${blocks.length > 0 ? `, ${blocks.join(', ')}` : ''}${successor}`;
+}
+
+/**
+ * Why `runtime` cannot run on `architecture`, or undefined when it can (or the table does not list the runtime:
+ * a newer or custom one is not judged).
+ */
+export function runtimeArchitectureProblem(
+  runtime: string | undefined,
+  architecture: Architecture,
+  table: RuntimeTable,
+): string | undefined {
+  if (runtime === undefined) return undefined;
+  const archs = table.runtimes.get(runtime)?.architectures;
+  if (archs === undefined || archs.includes(architecture)) return undefined;
+  return `runtime ${runtime} runs on ${archs.join(', ')} only, not ${architecture}`;
 }

@@ -18,6 +18,7 @@ import type {
   Refusal,
   RefusalReason,
   RegionAccount,
+  RuntimeTable,
   ScalableTargetState,
   ScheduledActionState,
 } from '../model.ts';
@@ -43,6 +44,8 @@ export class RegionContext {
    * so far; undefined when the region's targets were not counted.
    */
   scalableTargetsLeft: number | undefined;
+  /** The runtime table the plan was given (architecture moves check it); the shipped one when absent. */
+  runtimes: RuntimeTable | undefined;
 
   constructor(
     region: string,

@@ -179,6 +179,12 @@ describe('apply against examples/fleet.yaml with examples/policies', () => {
     expect(applied.code).toBe(2);
     const after = parsePlan(applied.stdout).after;
     expect(after?.functions.flatMap((f) => f.actions)).toEqual([]);
-    expect(after?.functions.filter((f) => !f.compliant).every((f) => f.drift.length === 0)).toBe(true);
+    // What is left is Audit drift, and drift the planner refuses to fix (an x86-only layer blocks one arm64 move).
+    const unfixable = (f: NonNullable<typeof after>['functions'][number]) =>
+      f.drift.every((d) => f.refusals.some((r) => r.field === d.field));
+    expect(after?.functions.filter((f) => !f.compliant).every(unfixable)).toBe(true);
+    expect(after?.functions.flatMap((f) => f.refusals.map((r) => `${f.name}:${r.reason}`))).toEqual([
+      'payments-webhooks:LayerArchitecture',
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CEL_RULES, CRON_PATTERN, celString, TIMEZONE_PATTERN } from '../../../src/api/cel.ts';
 import { checkCrossFieldRules, cliOnlyIssues, cronProblem, isKnownTimeZone } from '../../../src/api/rules.ts';
+import { canonicalTimeZoneFor, canonicalTimeZones } from '../../../src/shared/time-zones.ts';
 
 const window = (fields: Record<string, unknown>) => ({
   selector: { functionNames: ['*'] },
@@ -62,7 +63,10 @@ describe('time zones', () => {
     'Etc/GMT+5',
     'Etc/UTC',
     'Asia/Kolkata',
-    'US/Pacific',
+    'Etc/GMT+9',
+    'Europe/Amsterdam',
+    'Europe/Kyiv',
+    'America/Nuuk',
   ])('knows %s', (timezone) => {
     expect(isKnownTimeZone(timezone)).toBe(true);
     expect(checkCrossFieldRules(window({ timezone }))).toEqual([]);
@@ -79,6 +83,35 @@ describe('time zones', () => {
 
     expect(issues).toHaveLength(1);
     expect(issues[0]).toMatchObject({ path: 'spec.settings.provisionedConcurrency.windows[0].timezone', source });
+  });
+
+  it.each([
+    ['US/Eastern', 'America/New_York'],
+    ['US/Pacific', 'America/Los_Angeles'],
+    ['Asia/Calcutta', 'Asia/Kolkata'],
+    ['Europe/Kiev', 'Europe/Kyiv'],
+    ['Etc/Universal', 'Etc/UTC'],
+    ['GMT', 'Etc/GMT'],
+    ['EST5EDT', 'America/New_York'],
+  ])('refuses the alias %s, naming %s', (timezone, canonical) => {
+    expect(isKnownTimeZone(timezone)).toBe(false);
+    expect(checkCrossFieldRules(window({ timezone }))).toEqual([
+      {
+        path: 'spec.settings.provisionedConcurrency.windows[0].timezone',
+        source: 'cli',
+        message: `time zone "${timezone}" is an alias of ${canonical}: Application Auto Scaling takes canonical IANA names only, use "${canonical}"`,
+      },
+    ]);
+  });
+
+  it('can evaluate every canonical zone with the runtime, and knows every name the runtime lists', () => {
+    const canonical = canonicalTimeZones();
+    expect(canonical.length).toBeGreaterThan(400);
+    for (const zone of canonical) expect(() => new Intl.DateTimeFormat('en-US', { timeZone: zone })).not.toThrow();
+    // Intl lists CLDR's names: each is canonical here or an alias with a canonical name to suggest.
+    for (const zone of Intl.supportedValuesOf('timeZone')) {
+      expect(isKnownTimeZone(zone) || canonicalTimeZoneFor(zone) !== undefined).toBe(true);
+    }
   });
 
   it('does not report the cron fields again when the zone is unusable', () => {

@@ -55,6 +55,8 @@ describe('classifyAwsError', () => {
     ],
     ['AAS ValidationException', new ValidationException({ message: 'bad cron', ...meta(400) }), 'Infeasible'],
     ['RequestTooLargeException', sdkError('RequestTooLargeException', 413), 'Infeasible'],
+    ['RequestEntityTooLargeException (413)', sdkError('RequestEntityTooLargeException', 413), 'Infeasible'],
+    ['bare HTTP 413', sdkError('UnknownError', 413), 'Infeasible'],
     ['AccessDeniedException', sdkError('AccessDeniedException', 403), 'AccessDenied'],
     ['UnrecognizedClientException', sdkError('UnrecognizedClientException', 403), 'AccessDenied'],
     ['bare HTTP 403', sdkError('Forbidden', 403), 'AccessDenied'],

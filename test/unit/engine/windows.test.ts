@@ -151,6 +151,7 @@ describe('cron.ts agrees with cron-parser next() away from DST transitions', () 
 describe('parseCron', () => {
   it.each([
     ['0 8 * * *', 'Mars/Olympus', /unknown time zone/],
+    ['0 8 * * *', 'US/Eastern', /alias of America\/New_York/],
     ['0 8 * *', 'UTC', /5 fields/],
     ['0 0 8 * * *', 'UTC', /5 fields/],
     ['@daily', 'UTC', /5 fields/],
