@@ -6,7 +6,8 @@
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { CONTROLLER_VERSION } from '../aws/clients.ts';
-import { createAws } from '../aws/index.ts';
+import { callerIdentity, createAws } from '../aws/index.ts';
+import { parseHomeNamespaces, parseLabelSelector } from '../controller/accounts.ts';
 import { controllerReadiness, HealthServer } from '../controller/health.ts';
 import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from '../controller/leader.ts';
 import { Manager } from '../controller/manager.ts';
@@ -14,8 +15,11 @@ import { ControllerMetrics } from '../controller/metrics.ts';
 import { registerDryRunGauge } from '../controller/safety.ts';
 import type { IacOwnerTag } from '../engine/iac.ts';
 import { DEFAULT_MAX_CHANGES_PERCENT } from '../engine/rollout.ts';
+import { AccountStatusWriter, KubernetesTenancy } from '../kube/accounts.ts';
 import { kubernetesLeaseClient } from '../kube/lease.ts';
 import { KubernetesStatusSink } from '../kube/sink.ts';
+import { AccountClients } from '../reconcile/accounts.ts';
+import { systemClock } from '../shared/clock.ts';
 import { KubernetesPolicySource } from '../sources/kubernetes.ts';
 import { EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
 import { loadRuntimeTable } from './runtimes-file.ts';
@@ -43,6 +47,10 @@ export interface RunOptions {
   maxChangesPercent?: number;
   /** Tags marking functions owned by infrastructure as code, e.g. [{ key: 'ManagedBy', value: 'terraform' }]. */
   iacOwnerTags?: IacOwnerTag[];
+  /** `--home-account-namespaces`: who may reach the controller's own account (default every namespace). */
+  homeAccountNamespaces?: string;
+  /** `--account-selector`: govern only the AwsAccounts whose labels match (sharding). */
+  accountSelector?: string;
   /** Resolves to stop (tests); default SIGINT/SIGTERM. */
   until?: Promise<unknown>;
 }
@@ -65,6 +73,15 @@ export async function runController(opts: RunOptions): Promise<number> {
     logger.error({}, 'no default region: pass --regions or set AWS_REGION');
     return EXIT_ERROR;
   }
+  let homePolicyNamespaces: ReturnType<typeof parseHomeNamespaces>;
+  let accountSelector: ReturnType<typeof parseLabelSelector> | undefined;
+  try {
+    homePolicyNamespaces = parseHomeNamespaces(opts.homeAccountNamespaces);
+    accountSelector = opts.accountSelector === undefined ? undefined : parseLabelSelector(opts.accountSelector);
+  } catch (error) {
+    logger.error({ error: (error as Error).message }, 'invalid --home-account-namespaces or --account-selector');
+    return EXIT_ERROR;
+  }
   const kc = new KubeConfig();
   if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
   else kc.loadFromDefault();
@@ -84,6 +101,22 @@ export async function runController(opts: RunOptions): Promise<number> {
     onCall: (call) => metrics.observeAwsCall(call),
   });
   const source = new KubernetesPolicySource(kc, { ...(opts.namespace ? { namespace: opts.namespace } : {}), logger });
+  // AwsAccounts and namespace labels (cluster-scoped reads): what tenancy decides grants from.
+  const tenancy = new KubernetesTenancy(kc, { logger });
+  const accountClients = new AccountClients({
+    regions,
+    ...(opts.awsEndpoint === undefined ? {} : { endpoint: opts.awsEndpoint }),
+    onCall: (call) => metrics.observeAwsCall(call),
+    clock: systemClock,
+  });
+  // The home account's id names it in status; a controller whose own identity cannot be asked still runs.
+  const homeAccountId = await callerIdentity(aws, regions[0] ?? 'us-east-1').then(
+    (who) => who.account,
+    (error: unknown) => {
+      logger.warn({ error: (error as Error).message }, 'GetCallerIdentity of the home account failed');
+      return '';
+    },
+  );
   const sink = new KubernetesStatusSink(kc, {
     instance: identity,
     logger,
@@ -137,12 +170,18 @@ export async function runController(opts: RunOptions): Promise<number> {
     // Every write asks first: a leader that lost its Lease stops writing at once, not when the process exits.
     ...(elector ? { mayWrite: () => elector.isLeader() } : {}),
     ...(runtimes ? { runtimes } : {}),
+    tenancy,
+    accountClients,
+    accountSink: new AccountStatusWriter(kc),
+    homeAccountId,
+    homePolicyNamespaces,
+    ...(accountSelector ? { accountSelector } : {}),
   });
 
   const health = new HealthServer({
     address: opts.healthAddr ?? defaultBindAddress(8081),
     readiness: controllerReadiness({
-      watcherReady: () => source.watcher.ready(),
+      watcherReady: () => source.watcher.ready() && tenancy.ready(),
       ...(elector ? { isLeader: () => elector.isLeader() } : {}),
       unavailableRegions: () => manager.unavailableRegions(),
     }),
@@ -162,11 +201,13 @@ export async function runController(opts: RunOptions): Promise<number> {
       identity,
       dryRun: opts.dryRun ?? false,
       maxChangesPercent: opts.maxChangesPercent ?? DEFAULT_MAX_CHANGES_PERCENT,
+      homeAccount: { accountId: homeAccountId, policyNamespaces: homePolicyNamespaces },
+      ...(accountSelector ? { accountSelector } : {}),
     },
     'controller starting',
   );
 
-  await source.start();
+  await Promise.all([source.start(), tenancy.start()]);
   if (elector) elector.start();
   else manager.start();
 
@@ -181,6 +222,8 @@ export async function runController(opts: RunOptions): Promise<number> {
   await manager.stop();
   await elector?.stop();
   await source.stop();
+  await tenancy.stop();
+  accountClients.destroy();
   await health.stop();
   await metricsServer.stop();
   aws.destroy();
