@@ -16,7 +16,7 @@ import { ACCOUNT_PLURAL, type AwsAccount, type AwsAccountStatus } from '../api/a
 import { API_GROUP, API_VERSION } from '../api/schema.ts';
 import { type Clock, systemClock, type TimerHandle } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
-import { kubeError, NotFoundError } from './errors.ts';
+import { GoneError, KubeApiError, kubeError, NotFoundError } from './errors.ts';
 import { FIELD_MANAGER } from './policies.ts';
 import { type ListWatchTransport, type PolicyEvent, PolicyWatcher, type WatchedObject } from './watcher.ts';
 
@@ -31,29 +31,55 @@ interface Page<T> {
   continue: string | undefined;
 }
 
-/** List (paged) + watch of one cluster-scoped collection, as the policy transport does it for LambdaPolicies. */
+/** How often a collection that is not there (CRD not installed, no RBAC for it) is listed again. */
+const ABSENT_RELIST_MS = 60_000;
+
+/**
+ * List (paged) + watch of one cluster-scoped collection, as the policy transport does it for LambdaPolicies.
+ * A collection the API server does not serve (404: the AwsAccount CRD of an upgraded release, which Helm does
+ * not install on upgrade) or does not let us read (403: an older chart's RBAC) reads as empty and is listed
+ * again every minute: no AwsAccount means policies naming one are OutOfScope, no namespace labels mean only
+ * `{}` grants — nothing is written that a grant would refuse, and the controller still starts.
+ */
 function clusterTransport<T extends WatchedObject>(
   kc: KubeConfig,
   path: string,
   page: (limit: number, cont: string | undefined) => Promise<Page<T>>,
-  options: { pageSize?: number; watchTimeoutSeconds?: [number, number] } = {},
+  options: { pageSize?: number; watchTimeoutSeconds?: [number, number]; logger?: Logger | undefined } = {},
 ): ListWatchTransport<T> {
   const pageSize = options.pageSize ?? 500;
   const [minT, maxT] = options.watchTimeoutSeconds ?? [300, 600];
+  let absent = false;
   return {
     async list() {
       const items: T[] = [];
       let cont: string | undefined;
       let resourceVersion = '';
-      do {
-        const next = await page(pageSize, cont);
-        for (const item of next.items) items.push(item);
-        resourceVersion = next.resourceVersion || resourceVersion;
-        cont = next.continue;
-      } while (cont);
+      try {
+        do {
+          const next = await page(pageSize, cont);
+          for (const item of next.items) items.push(item);
+          resourceVersion = next.resourceVersion || resourceVersion;
+          cont = next.continue;
+        } while (cont);
+      } catch (error) {
+        const status = error instanceof KubeApiError ? error.status : undefined;
+        if (status !== 404 && status !== 403) throw error;
+        if (!absent)
+          options.logger?.warn({ path, status }, 'collection not readable; read as empty, listed again every minute');
+        absent = true;
+        return { items: [], resourceVersion: '' };
+      }
+      absent = false;
       return { items, resourceVersion };
     },
     async watch(resourceVersion, onEvent, onDone) {
+      if (absent) {
+        // Nothing to watch: end as expired after a while, so the watcher lists again (quietly, no backoff).
+        const timer = setTimeout(() => onDone(new GoneError(`${path}: not served; listing again`)), ABSENT_RELIST_MS);
+        timer.unref();
+        return { abort: () => clearTimeout(timer) };
+      }
       const watch = new Watch(kc);
       const timeoutSeconds = Math.round(minT + Math.random() * (maxT - minT));
       Reflect.set(watch, 'requestTimeoutMs', (timeoutSeconds + 60) * 1000);
@@ -107,33 +133,41 @@ export class AwsAccountClient {
   }
 }
 
-export function kubernetesAccountTransport(kc: KubeConfig): ListWatchTransport<AwsAccount> {
+export function kubernetesAccountTransport(kc: KubeConfig, logger?: Logger): ListWatchTransport<AwsAccount> {
   const client = new AwsAccountClient(kc.makeApiClient(CustomObjectsApi));
-  return clusterTransport(kc, `/apis/${API_GROUP}/${API_VERSION}/${ACCOUNT_PLURAL}`, (limit, cont) =>
-    client.list(limit, cont),
+  return clusterTransport(
+    kc,
+    `/apis/${API_GROUP}/${API_VERSION}/${ACCOUNT_PLURAL}`,
+    (limit, cont) => client.list(limit, cont),
+    { logger },
   );
 }
 
-export function kubernetesNamespaceTransport(kc: KubeConfig): ListWatchTransport<NamespaceObject> {
+export function kubernetesNamespaceTransport(kc: KubeConfig, logger?: Logger): ListWatchTransport<NamespaceObject> {
   const core = kc.makeApiClient(CoreV1Api);
-  return clusterTransport(kc, '/api/v1/namespaces', async (limit, cont) => {
-    try {
-      const list = await core.listNamespace({ limit, ...(cont === undefined ? {} : { _continue: cont }) });
-      return {
-        items: list.items.map((n) => ({
-          metadata: {
-            name: n.metadata?.name ?? '',
-            ...(n.metadata?.labels ? { labels: n.metadata.labels } : {}),
-            ...(n.metadata?.resourceVersion ? { resourceVersion: n.metadata.resourceVersion } : {}),
-          },
-        })),
-        resourceVersion: list.metadata?.resourceVersion ?? '',
-        continue: list.metadata?._continue || undefined,
-      };
-    } catch (error) {
-      throw kubeError(error, 'listing Namespaces');
-    }
-  });
+  return clusterTransport(
+    kc,
+    '/api/v1/namespaces',
+    async (limit, cont) => {
+      try {
+        const list = await core.listNamespace({ limit, ...(cont === undefined ? {} : { _continue: cont }) });
+        return {
+          items: list.items.map((n) => ({
+            metadata: {
+              name: n.metadata?.name ?? '',
+              ...(n.metadata?.labels ? { labels: n.metadata.labels } : {}),
+              ...(n.metadata?.resourceVersion ? { resourceVersion: n.metadata.resourceVersion } : {}),
+            },
+          })),
+          resourceVersion: list.metadata?.resourceVersion ?? '',
+          continue: list.metadata?._continue || undefined,
+        };
+      } catch (error) {
+        throw kubeError(error, 'listing Namespaces');
+      }
+    },
+    { logger },
+  );
 }
 
 /** What changes grants: an AwsAccount's labels and spec (not its status), a namespace's labels. */
@@ -172,7 +206,10 @@ export class KubernetesTenancy {
     const transports =
       'accounts' in source
         ? source
-        : { accounts: kubernetesAccountTransport(source), namespaces: kubernetesNamespaceTransport(source) };
+        : {
+            accounts: kubernetesAccountTransport(source, options.logger),
+            namespaces: kubernetesNamespaceTransport(source, options.logger),
+          };
     const common = {
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
