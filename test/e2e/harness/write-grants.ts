@@ -21,6 +21,7 @@ import {
   inScope,
 } from '../../../src/engine/grants.ts';
 import { matches } from '../../../src/engine/select.ts';
+import type { ClusterClient } from './cluster-client.ts';
 
 export interface GrantCheck {
   emulator: Emulator;
@@ -38,6 +39,39 @@ export interface GrantCheck {
 
 function runtimes(emulator: Emulator): EmulatorRuntime[] {
   return [emulator.runtime, ...emulator.runtime.accounts.values()];
+}
+
+/** The write-log sequence of every account now: a bookmark for `since`. */
+export function writeBookmarks(emulator: Emulator): Map<string, number> {
+  return new Map(runtimes(emulator).map((rt) => [rt.store.accountId, rt.writes.at(-1)?.seq ?? 0]));
+}
+
+/**
+ * writesOutsideGrants with the policies, AwsAccounts and namespace labels the API server holds now. Call it while
+ * the policies that wrote are still declared as they were (or pass `since`).
+ */
+export async function writesOutsideClusterGrants(
+  cluster: ClusterClient,
+  emulator: Emulator,
+  options: Omit<GrantCheck, 'emulator' | 'policies' | 'accounts' | 'namespaceLabels'>,
+): Promise<string[]> {
+  const [policies, accounts, namespaces] = await Promise.all([
+    cluster.kubectlJson<{ items: LambdaPolicy[] }>(['get', 'lambdapolicies', '-A']),
+    cluster
+      .kubectlJson<{ items: AwsAccount[] }>(['get', 'awsaccounts'])
+      .catch((): { items: AwsAccount[] } => ({ items: [] })),
+    cluster.kubectlJson<{ items: { metadata: { name: string; labels?: Record<string, string> } }[] }>([
+      'get',
+      'namespaces',
+    ]),
+  ]);
+  return writesOutsideGrants({
+    ...options,
+    emulator,
+    policies: policies.items.filter((p) => !p.metadata.deletionTimestamp),
+    accounts: accounts.items,
+    namespaceLabels: new Map(namespaces.items.map((n) => [n.metadata.name, n.metadata.labels ?? {}])),
+  });
 }
 
 export function writesOutsideGrants(check: GrantCheck): string[] {
