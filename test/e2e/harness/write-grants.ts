@@ -86,12 +86,23 @@ export function writesOutsideGrants(check: GrantCheck): string[] {
     // The AwsAccounts naming this account id (and the home account for the home runtime) may each grant.
     const grantsHere: AccountGrant[] = accounts.filter((a) => a.accountId === accountId);
     const tagsOf = new Map<string, Record<string, string>>();
+    // A log group's writes (retention) belong to the function that logs there.
+    const logGroupOf = new Map<string, string>();
     for (const [region, view] of Object.entries(snapshotState(rt).regions)) {
       for (const fn of view.functions) tagsOf.set(`${region}/${fn.name}`, fn.tags);
     }
+    for (const [region, state] of rt.store.regions) {
+      for (const [name, fn] of state.functions) {
+        logGroupOf.set(`${region}/${fn.config.logging?.logGroup ?? `/aws/lambda/${name}`}`, name);
+      }
+    }
     for (const w of rt.writes) {
       if (w.seq <= (check.since?.get(accountId) ?? 0)) continue;
-      const name = w.function ?? (w.resourceId ? parseFunctionResourceId(w.resourceId)?.name : undefined);
+      const name =
+        w.function ??
+        (w.resourceId
+          ? (parseFunctionResourceId(w.resourceId)?.name ?? logGroupOf.get(`${w.region}/${w.resourceId}`))
+          : undefined);
       const describe = `#${w.seq} ${w.api} account ${accountId} ${w.region}/${name ?? w.resourceId ?? '?'}`;
       if (name === undefined) {
         offending.push(`${describe}: not a function's write`);
