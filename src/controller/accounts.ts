@@ -104,6 +104,9 @@ export function parseHomeNamespaces(text: string | undefined): LabelSelector | n
   return parseLabelSelector(value);
 }
 
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
 /** kubectl's label selector syntax: `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`, comma-joined. */
 export function parseLabelSelector(text: string): LabelSelector {
   const matchLabels: Record<string, string> = {};
@@ -153,6 +156,9 @@ export function parseLabelSelector(text: string): LabelSelector {
       continue;
     }
     throw new Error(`not a label selector: ${JSON.stringify(part)}`);
+  }
+  for (const key of [...Object.keys(matchLabels), ...matchExpressions.map((e) => e.key)]) {
+    if (!LABEL_KEY.test(key)) throw new Error(`not a label key: ${JSON.stringify(key)}`);
   }
   const out: LabelSelector = {};
   if (Object.keys(matchLabels).length > 0) out.matchLabels = matchLabels;
