@@ -256,7 +256,9 @@ export class Manager {
     }
     for (const [key, before] of this.known) {
       if (!next.has(key)) {
-        for (const k of this.placed.get(key)?.keys ?? []) keys.add(k);
+        const placed = this.placed.get(key);
+        for (const k of placed?.keys ?? []) keys.add(k);
+        for (const account of accountsOf(placed?.grant)) keys.add(ACCOUNT_KEY + account);
         this.placed.delete(key);
         this.grants.delete(key);
         this.halted.delete(key);
@@ -312,13 +314,7 @@ export class Manager {
     const before = this.placed.get(id);
     this.placed.set(id, { grant: grantText, keys });
     if (!force && before?.grant === grantText) return [];
-    const accounts = new Set<string>();
-    for (const r of grant?.reach ?? []) accounts.add(r.account);
-    for (const r of grant?.refused ?? []) accounts.add(r.account);
-    for (const g of before === undefined ? [] : ((JSON.parse(before.grant) as PolicyGrant | null)?.reach ?? [])) {
-      accounts.add(g.account);
-    }
-    accounts.delete(HOME_ACCOUNT);
+    const accounts = new Set([...accountsOf(grantText), ...accountsOf(before?.grant)]);
     return [...new Set([...(before?.keys ?? []), ...keys, ...[...accounts].map((a) => ACCOUNT_KEY + a)])];
   }
 
@@ -768,6 +764,14 @@ export class Manager {
     for (const f of this.fleetsOf(policy)) this.queue.add(fleetKey(f.account, f.region));
     return undefined;
   }
+}
+
+/** The AwsAccounts a placed grant names, reached or refused (their `policies` count depends on it). */
+function accountsOf(grantText: string | undefined): string[] {
+  const grant = grantText === undefined ? null : (JSON.parse(grantText) as PolicyGrant | null);
+  const names = new Set([...(grant?.reach ?? []), ...(grant?.refused ?? [])].map((r) => r.account));
+  names.delete(HOME_ACCOUNT);
+  return [...names];
 }
 
 function planVersion(p: LambdaPolicy): string {

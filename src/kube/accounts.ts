@@ -303,7 +303,9 @@ export class AccountStatusWriter {
 
   /** Returns whether it wrote; an account deleted meanwhile is not an error. */
   async writeAccountStatus(account: AwsAccount, next: AwsAccountStatus): Promise<boolean> {
-    const previous = this.written.get(account.metadata.name) ?? account.status;
+    // By uid: an AwsAccount deleted and created again under its name starts without a status.
+    const key = account.metadata.uid ?? account.metadata.name;
+    const previous = this.written.get(key) ?? account.status;
     if (!accountStatusChanged(previous, next, this.heartbeatMs)) return false;
     const status: Record<string, unknown> = {};
     for (const key of ACCOUNT_STATUS_KEYS) status[key] = next[key] ?? null;
@@ -313,12 +315,8 @@ export class AccountStatusWriter {
       if (error instanceof NotFoundError) return false;
       throw error;
     }
-    this.written.set(account.metadata.name, next);
+    this.written.set(key, next);
     this.writes++;
     return true;
-  }
-
-  forget(name: string): void {
-    this.written.delete(name);
   }
 }

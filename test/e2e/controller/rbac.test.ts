@@ -149,6 +149,11 @@ describe("the controller under exactly the chart's RBAC", () => {
     ['create', 'leases.coordination.k8s.io', `--namespace=${SYSTEM_NS}`],
     ['get', `leases.coordination.k8s.io/${DEFAULT_LEASE_NAME}`, `--namespace=${SYSTEM_NS}`],
     ['update', `leases.coordination.k8s.io/${DEFAULT_LEASE_NAME}`, `--namespace=${SYSTEM_NS}`],
+    ['list', 'awsaccounts.lambdapolicy.io'],
+    ['watch', 'awsaccounts.lambdapolicy.io'],
+    ['patch', 'awsaccounts.lambdapolicy.io', '--subresource=status'],
+    ['list', 'namespaces'],
+    ['watch', 'namespaces'],
   ];
   const no = [
     // Never the spec: no create/update (PUT)/delete of policies, no PUT of status either (only merge patches).
@@ -157,6 +162,11 @@ describe("the controller under exactly the chart's RBAC", () => {
     ['delete', 'lambdapolicies.lambdapolicy.io'],
     ['deletecollection', 'lambdapolicies.lambdapolicy.io'],
     ['update', 'lambdapolicies.lambdapolicy.io', '--subresource=status'],
+    ['patch', 'awsaccounts.lambdapolicy.io'],
+    ['create', 'awsaccounts.lambdapolicy.io'],
+    ['delete', 'awsaccounts.lambdapolicy.io'],
+    ['patch', 'namespaces'],
+    ['update', 'namespaces'],
     // Nothing else in the cluster.
     ['get', 'secrets'],
     ['list', 'configmaps'],
