@@ -21,7 +21,12 @@ import { FilePolicySource } from '../../../src/sources/files.ts';
 
 const EU = 'eu-central-1';
 const HOME = '123456789012';
-const IDS = { fast: '111111111111', slow: '222222222222', denied: '333333333333' } as const;
+const IDS = {
+  fast: '111111111111',
+  slow: '222222222222',
+  denied: '333333333333',
+  throttled: '444444444444',
+} as const;
 
 const fn = (name: string) => ({ name, region: EU, memorySize: 512 });
 
@@ -128,14 +133,18 @@ const memoryIn = (emulator: Emulator, name: keyof typeof IDS) =>
   emulator.runtime.accounts.get(IDS[name])?.store.regions.get(EU)?.functions.get(`${name}-api`)?.config.memorySize;
 
 describe('accounts apart', () => {
-  it('a refused role and a slow account delay no other', async () => {
+  it('a refused role, a slow account and one throttling 30% of its calls delay no other', async () => {
     const { emulator, sink, accountSink, manager } = await start([
       awsAccount('fast', {}),
       awsAccount('slow', {}),
       awsAccount('denied', {}, 'no-such-role'),
+      awsAccount('throttled', {}),
     ]);
     // Every answer of the slow account takes long; its first pass is still reading while the others finish.
     emulator.runtime.accounts.get(IDS.slow)?.faults.configure({ latencyMs: { ListFunctions: 4_000 } });
+    emulator.runtime.accounts
+      .get(IDS.throttled)
+      ?.faults.configure({ errorRate: { '*': 0.3 }, errorCode: 'TooManyRequestsException', seed: 7 });
     manager.start();
 
     await until('fast remediated', () =>
