@@ -117,7 +117,8 @@ export function writesOutsideGrants(check: GrantCheck): string[] {
           { namespace, selector },
           {
             accounts,
-            home: homeGrant(homeId, homeRegions, homeNs),
+            // Not as homeGrant's argument: its default turns an undefined selector (none) into {} (all).
+            home: { ...homeGrant(homeId, homeRegions), policyNamespaces: homeNs },
             namespaceLabels: check.namespaceLabels ?? new Map(),
             defaultRegions: check.defaultRegions,
           },

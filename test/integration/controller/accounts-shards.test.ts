@@ -77,6 +77,17 @@ spec:
 `,
     );
   }
+  await writeFile(
+    join(dir, 'home.yaml'),
+    `apiVersion: lambdapolicy.io/v1alpha1
+kind: LambdaPolicy
+metadata: { name: home, namespace: team, generation: 1 }
+spec:
+  interval: 30s
+  selector: { functionNames: ["home-*"] }
+  settings: { memorySize: 2048 }
+`,
+  );
   const emulator: Emulator = await startEmulator({
     port: 0,
     tickMs: 0,
@@ -187,5 +198,24 @@ describe('accounts apart', () => {
     expect(sink.statuses.has('team/slow')).toBe(false);
     expect(sink.statuses.has('team/denied')).toBe(false);
     expect([...accountSink.statuses.keys()]).toEqual(['fast']);
+    // The home account is another release's (homeAccount.policyNamespaces: null here).
+    expect(sink.statuses.has('team/home')).toBe(false);
+    expect(emulator.runtime.writes).toEqual([]);
+  });
+
+  it('--home-account-namespaces none: a policy for the home account is OutOfScope, nothing read or written there', async () => {
+    const { emulator, sink, manager } = await start([awsAccount('fast', {})], { home: null });
+    manager.start();
+
+    const status = await until('home OutOfScope', () => {
+      const s = sink.statuses.get('team/home');
+      return cond(s, 'Stalled')?.reason === 'OutOfScope' ? s : undefined;
+    });
+    expect(cond(status, 'Stalled')?.message).toContain(`account home (${HOME}): namespace not granted`);
+    await until('fast remediated', () =>
+      sink.statuses.get('team/fast')?.summary?.remediated === 1 ? true : undefined,
+    );
+    expect(emulator.runtime.calls.byApi.ListFunctions ?? 0).toBe(0);
+    expect(emulator.runtime.writes).toEqual([]);
   });
 });
