@@ -142,10 +142,17 @@ export const AwsAccountSchema = Type.Object(
 );
 
 export type AwsAccountSpec = Static<typeof AwsAccountSpecSchema>;
+export type AwsAccountStatus = Static<typeof AwsAccountStatusSchema>;
 export interface AwsAccount {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; labels?: Record<string, string>; generation?: number; uid?: string };
+  metadata: {
+    name: string;
+    labels?: Record<string, string>;
+    generation?: number;
+    uid?: string;
+    resourceVersion?: string;
+  };
   spec: AwsAccountSpec;
   status?: unknown;
 }

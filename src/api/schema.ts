@@ -434,6 +434,7 @@ export const FUNCTION_STATES = [
 ] as const;
 export const MAX_STATUS_FUNCTIONS = 50;
 export const MAX_STATUS_MESSAGE = 256;
+export const MAX_STATUS_ACCOUNTS = 50;
 
 const Count = (description: string) => Type.Integer({ minimum: 0, description });
 const Timestamp = (description: string) => Type.String({ format: 'date-time', description });
@@ -514,6 +515,12 @@ export const ViolationStatusSchema = Type.Object(
 
 export const FunctionStatusSchema = Type.Object(
   {
+    account: Type.Optional(
+      Type.String({
+        maxLength: 253,
+        description: "The AwsAccount the function is in (home: the controller's own credentials).",
+      }),
+    ),
     region: Type.String({ maxLength: 32, description: 'The AWS region of the function.' }),
     name: Type.String({ maxLength: 170, description: 'The function name.' }),
     state: Type.Enum([...FUNCTION_STATES], {
@@ -580,6 +587,31 @@ export const LambdaPolicyStatusSchema = Type.Object(
       }),
     ),
     truncated: Type.Optional(Type.Boolean({ description: 'true when more functions matched than are listed.' })),
+    accounts: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            account: Type.String({ maxLength: 253, description: "The AwsAccount (home: the controller's own)." }),
+            accountId: Type.Optional(Type.String({ maxLength: 12, description: 'Its 12-digit id, when known.' })),
+            matched: Count('Functions the policy matches there.'),
+            drifted: Count('Of them, functions with drift.'),
+            lastCheckTime: Type.Optional(Timestamp('When the account was last read for this policy.')),
+            error: Type.Optional(
+              Type.String({
+                maxLength: MAX_STATUS_MESSAGE,
+                description: 'Why the account could not be read, or was refused (OutOfScope).',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        {
+          maxItems: MAX_STATUS_ACCOUNTS,
+          description:
+            'Per account the policy reaches or was refused (at most 50, by name); written for policies that use AwsAccounts.',
+        },
+      ),
+    ),
     problems: Type.Optional(
       Type.Array(Type.String({ maxLength: MAX_STATUS_MESSAGE }), {
         maxItems: 20,
@@ -681,6 +713,7 @@ export type IacManagedMode = (typeof IAC_MANAGED_MODES)[number];
 export type FunctionState = (typeof FUNCTION_STATES)[number];
 export type FunctionStatus = Static<typeof FunctionStatusSchema>;
 export type LambdaPolicyStatus = Static<typeof LambdaPolicyStatusSchema>;
+export type AccountStatusEntry = NonNullable<LambdaPolicyStatus['accounts']>[number];
 
 export interface ObjectMeta {
   name: string;

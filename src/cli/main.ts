@@ -198,6 +198,14 @@ export function buildProgram(exit: { code: number }): Command {
       )
       .option('--workers <n>', 'regions reconciled at once', positiveInt, 4)
       .option('--dry-run', 'treat every policy as Audit: read and report drift, never write AWS', false)
+      .option(
+        '--home-account-namespaces <selector>',
+        "namespaces whose policies may reach the controller's own account: a label selector (team=a,env in (x,y)), JSON, or none (default: every namespace)",
+      )
+      .option(
+        '--account-selector <selector>',
+        'shard: govern only the AwsAccounts whose labels match (several releases split the estate)',
+      )
       .addOption(maxChangesPercentOption())
       .addOption(iacOwnerTagsOption())
       .addOption(

@@ -5,7 +5,8 @@
  */
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { CONTROLLER_VERSION } from '../aws/clients.ts';
-import { createAws } from '../aws/index.ts';
+import { callerIdentity, createAws } from '../aws/index.ts';
+import { parseHomeNamespaces, parseLabelSelector } from '../controller/accounts.ts';
 import { controllerReadiness, HealthServer } from '../controller/health.ts';
 import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from '../controller/leader.ts';
 import { Manager } from '../controller/manager.ts';
@@ -14,8 +15,11 @@ import { organizationReconciler } from '../controller/organizations.ts';
 import { registerDryRunGauge } from '../controller/safety.ts';
 import type { IacOwnerTag } from '../engine/iac.ts';
 import { DEFAULT_MAX_CHANGES_PERCENT } from '../engine/rollout.ts';
+import { AccountStatusWriter, KubernetesTenancy } from '../kube/accounts.ts';
 import { kubernetesLeaseClient } from '../kube/lease.ts';
 import { KubernetesStatusSink } from '../kube/sink.ts';
+import { AccountClients } from '../reconcile/accounts.ts';
+import { systemClock } from '../shared/clock.ts';
 import { createLogger, type LogFormat, type LogLevel } from '../shared/log-output.ts';
 import { KubernetesPolicySource } from '../sources/kubernetes.ts';
 import { EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
@@ -48,6 +52,10 @@ export interface RunOptions {
   logLevel?: LogLevel;
   /** json (default) or text. */
   logFormat?: LogFormat;
+  /** `--home-account-namespaces`: who may reach the controller's own account (default every namespace). */
+  homeAccountNamespaces?: string;
+  /** `--account-selector`: govern only the AwsAccounts whose labels match (sharding). */
+  accountSelector?: string;
   /** Resolves to stop (tests); default SIGINT/SIGTERM. */
   until?: Promise<unknown>;
 }
@@ -70,6 +78,15 @@ export async function runController(opts: RunOptions): Promise<number> {
     logger.error({}, 'no default region: pass --regions or set AWS_REGION');
     return EXIT_ERROR;
   }
+  let homePolicyNamespaces: ReturnType<typeof parseHomeNamespaces>;
+  let accountSelector: ReturnType<typeof parseLabelSelector> | undefined;
+  try {
+    homePolicyNamespaces = parseHomeNamespaces(opts.homeAccountNamespaces);
+    accountSelector = opts.accountSelector === undefined ? undefined : parseLabelSelector(opts.accountSelector);
+  } catch (error) {
+    logger.error({ error: (error as Error).message }, 'invalid --home-account-namespaces or --account-selector');
+    return EXIT_ERROR;
+  }
   const kc = new KubeConfig();
   if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
   else kc.loadFromDefault();
@@ -89,6 +106,22 @@ export async function runController(opts: RunOptions): Promise<number> {
     onCall: (call) => metrics.observeAwsCall(call),
   });
   const source = new KubernetesPolicySource(kc, { ...(opts.namespace ? { namespace: opts.namespace } : {}), logger });
+  // AwsAccounts and namespace labels (cluster-scoped reads): what tenancy decides grants from.
+  const tenancy = new KubernetesTenancy(kc, { logger });
+  const accountClients = new AccountClients({
+    regions,
+    ...(opts.awsEndpoint === undefined ? {} : { endpoint: opts.awsEndpoint }),
+    onCall: (call) => metrics.observeAwsCall(call),
+    clock: systemClock,
+  });
+  // The home account's id names it in status; a controller whose own identity cannot be asked still runs.
+  const homeAccountId = await callerIdentity(aws, regions[0] ?? 'us-east-1').then(
+    (who) => who.account,
+    (error: unknown) => {
+      logger.warn({ error: (error as Error).message }, 'GetCallerIdentity of the home account failed');
+      return '';
+    },
+  );
   const sink = new KubernetesStatusSink(kc, {
     instance: identity,
     logger,
@@ -146,6 +179,12 @@ export async function runController(opts: RunOptions): Promise<number> {
     // Every write asks first: a leader that lost its Lease stops writing at once, not when the process exits.
     ...(elector ? { mayWrite: () => elector.isLeader() } : {}),
     ...(runtimes ? { runtimes } : {}),
+    tenancy,
+    accountClients,
+    accountSink: new AccountStatusWriter(kc),
+    homeAccountId,
+    homePolicyNamespaces,
+    ...(accountSelector ? { accountSelector } : {}),
   });
 
   // AwsOrganizations keep their AwsAccounts in step; like the manager, only the leader runs it.
@@ -153,7 +192,7 @@ export async function runController(opts: RunOptions): Promise<number> {
   const health = new HealthServer({
     address: opts.healthAddr ?? defaultBindAddress(8081),
     readiness: controllerReadiness({
-      watcherReady: () => source.watcher.ready(),
+      watcherReady: () => source.watcher.ready() && tenancy.ready(),
       ...(elector ? { isLeader: () => elector.isLeader() } : {}),
       unavailableRegions: () => manager.unavailableRegions(),
     }),
@@ -173,11 +212,13 @@ export async function runController(opts: RunOptions): Promise<number> {
       identity,
       dryRun: opts.dryRun ?? false,
       maxChangesPercent: opts.maxChangesPercent ?? DEFAULT_MAX_CHANGES_PERCENT,
+      homeAccount: { accountId: homeAccountId, policyNamespaces: homePolicyNamespaces },
+      ...(accountSelector ? { accountSelector } : {}),
     },
     'controller starting',
   );
 
-  await source.start();
+  await Promise.all([source.start(), tenancy.start()]);
   if (elector) elector.start();
   else {
     manager.start();
@@ -197,6 +238,8 @@ export async function runController(opts: RunOptions): Promise<number> {
   organizations.destroy();
   await elector?.stop();
   await source.stop();
+  await tenancy.stop();
+  accountClients.destroy();
   await health.stop();
   await metricsServer.stop();
   aws.destroy();

@@ -16,17 +16,31 @@
  * `composeStatus` is the pure rule; `StatusPublisher` keeps what it needs between passes (the last status written,
  * fixes not yet reported) and forgets a policy when it goes.
  */
-import type { LambdaPolicy, LambdaPolicyStatus, Mode } from '../api/schema.ts';
+import {
+  type AccountStatusEntry,
+  type LambdaPolicy,
+  type LambdaPolicyStatus,
+  MAX_STATUS_ACCOUNTS,
+  MAX_STATUS_MESSAGE,
+  type Mode,
+} from '../api/schema.ts';
 import { roundCents } from '../engine/cost.ts';
+import { outOfScopeMessage, type Refusal } from '../engine/grants.ts';
 import { type FunctionPlan, type PolicyReport, zeroCounts } from '../engine/model.ts';
 import type { PolicyEventRecord } from '../kube/events.ts';
 import { objectKey } from '../shared/keys.ts';
 import { truncate } from '../shared/text.ts';
-import { CONDITION_MESSAGE_MAX, type KstatusState } from './conditions.ts';
+import { CONDITION_MESSAGE_MAX, type KstatusState, toKubeTime } from './conditions.ts';
 import { cycleEvents, transitionEvents } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { dryRunState, rolloutState } from './safety.ts';
-import { buildErrorStatus, buildStatus, type ExecutedFunction, functionStatusFor } from './status.ts';
+import {
+  type AccountFunctionPlan,
+  buildErrorStatus,
+  buildStatus,
+  type ExecutedFunction,
+  functionStatusFor,
+} from './status.ts';
 
 /** Where statuses, events and finalizers go: the Kubernetes API, or the demo's memory. */
 export interface PolicyStatusSink {
@@ -42,9 +56,27 @@ export interface PolicyStatusSink {
 
 /** What one region's latest pass says about the functions it planned. */
 export interface RegionView {
+  /** The account of the pass (every function entry names it). */
+  account?: string | undefined;
+  /** When the pass read AWS (an account's lastCheckTime is its latest region's). */
+  at?: Date | undefined;
   functions: readonly FunctionPlan[];
   executions: readonly ExecutedFunction[];
   policies: readonly PolicyReport[];
+}
+
+/** One account a policy reaches, as its status lists it. */
+export interface AccountReach {
+  account: string;
+  accountId: string;
+  /** Why it cannot be read now (credentials, mismatch, an outage), if so. */
+  error?: string | undefined;
+}
+
+/** Tenancy's verdict on a policy: where it reaches and what it was refused (Stalled/OutOfScope). */
+export interface TenancyView {
+  reach: readonly AccountReach[];
+  refused: readonly Refusal[];
 }
 
 /** Everything a policy's status is made of after a pass; nothing else is read. */
@@ -65,6 +97,8 @@ export interface StatusInputs {
   now: Date;
   /** The controller runs with --dry-run: conditions say so. */
   dryRun?: boolean | undefined;
+  /** For policies that use AwsAccounts (or were refused one): `status.accounts` and OutOfScope. */
+  tenancy?: TenancyView | undefined;
 }
 
 /** The status of a policy after a pass (pure: the same inputs give the same status). */
@@ -72,12 +106,15 @@ export function composeStatus(inputs: StatusInputs): LambdaPolicyStatus {
   const { policy, previous, now } = inputs;
   const id = objectKey(policy);
   const mode: Mode = policy.spec.mode ?? 'Enforce';
-  const functions: FunctionPlan[] = [];
+  const functions: AccountFunctionPlan[] = [];
   const executions: ExecutedFunction[] = [];
   const reports: PolicyReport[] = [];
   for (const view of inputs.regions) {
-    functions.push(...view.functions.filter((f) => f.policies.includes(id)));
-    executions.push(...view.executions);
+    const account = view.account;
+    for (const f of view.functions) {
+      if (f.policies.includes(id)) functions.push(account === undefined ? f : { ...f, account });
+    }
+    for (const e of view.executions) executions.push(account === undefined ? e : { ...e, account });
     const report = view.policies.find((p) => p.id === id);
     if (report) reports.push(report);
   }
@@ -88,7 +125,49 @@ export function composeStatus(inputs: StatusInputs): LambdaPolicyStatus {
       return inputs.dryRun ? dryRunState(state) : state;
     },
     remediated: before + inputs.fixedNow + inputs.fixedUnreported,
+    ...(inputs.tenancy ? { accounts: accountEntries(id, inputs.tenancy, inputs.regions) } : {}),
   });
+}
+
+/**
+ * `status.accounts`: per account reached (matched, drifted, last check, error) and per account refused (its
+ * OutOfScope reason), by name, bounded.
+ */
+function accountEntries(
+  id: string,
+  tenancy: TenancyView,
+  views: readonly RegionView[],
+): NonNullable<LambdaPolicyStatus['accounts']> {
+  const entries = new Map<string, AccountStatusEntry>();
+  for (const reach of tenancy.reach) {
+    const entry: AccountStatusEntry = { account: reach.account, matched: 0, drifted: 0 };
+    if (reach.accountId !== '') entry.accountId = reach.accountId;
+    let last: Date | undefined;
+    for (const view of views) {
+      if (view.account !== reach.account) continue;
+      for (const f of view.functions) {
+        if (!f.policies.includes(id)) continue;
+        entry.matched++;
+        if (!f.compliant) entry.drifted++;
+      }
+      if (view.at && (last === undefined || view.at > last)) last = view.at;
+    }
+    if (last) entry.lastCheckTime = toKubeTime(last);
+    if (reach.error) entry.error = truncate(reach.error, MAX_STATUS_MESSAGE);
+    entries.set(reach.account, entry);
+  }
+  const refusedBy = new Map<string, Refusal[]>();
+  for (const r of tenancy.refused) refusedBy.set(r.account, [...(refusedBy.get(r.account) ?? []), r]);
+  for (const [account, refusals] of refusedBy) {
+    const entry: AccountStatusEntry = entries.get(account) ?? { account, matched: 0, drifted: 0 };
+    const accountId = refusals.find((r) => r.accountId)?.accountId;
+    if (accountId && entry.accountId === undefined) entry.accountId = accountId;
+    entry.error = truncate(`OutOfScope: ${outOfScopeMessage(refusals, 4)}`, MAX_STATUS_MESSAGE);
+    entries.set(account, entry);
+  }
+  return [...entries.values()]
+    .sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0))
+    .slice(0, MAX_STATUS_ACCOUNTS);
 }
 
 /**
@@ -131,6 +210,11 @@ function mergePolicyReports(id: string, mode: Mode, reports: readonly PolicyRepo
 
 /** The state a policy's status says: a failing region first, then regions not checked yet, then its figures'. */
 function crossRegionState(own: KstatusState, policy: LambdaPolicy, inputs: StatusInputs): KstatusState {
+  // A grant refused is for a person to fix (the policy or the AwsAccount): it outranks everything a pass found.
+  const refused = inputs.tenancy?.refused ?? [];
+  if (refused.length > 0) {
+    return { kind: 'Stalled', reason: 'OutOfScope', message: outOfScopeMessage(refused) };
+  }
   if (inputs.unavailable.length > 0) {
     return { kind: 'NotReady', reason: 'AwsUnavailable', message: inputs.unavailable.join('; ') };
   }
@@ -184,6 +268,7 @@ export class StatusPublisher {
       pendingRegions: readonly string[];
       unavailable: readonly string[];
       now: Date;
+      tenancy?: TenancyView | undefined;
     },
   ): Promise<void> {
     return this.oneAtATime(policy, async () => {
@@ -207,6 +292,7 @@ export class StatusPublisher {
         fixedUnreported: carried?.remediated ?? 0,
         now: context.now,
         dryRun: this.dryRun,
+        tenancy: context.tenancy,
       });
       const fixed = (carried?.remediated ?? 0) + fixedNow;
       const events = [...(carried?.events ?? []), ...cycleEvents(policy, here, pass.executions)];
@@ -234,6 +320,30 @@ export class StatusPublisher {
           { reason: 'AwsUnavailable', message: unavailable.join('; ') },
           now,
         ),
+      ),
+    );
+  }
+
+  /**
+   * A policy refused everywhere it asked to reach (no account or region granted): Stalled/OutOfScope naming what
+   * was refused, no functions (nothing was read for it).
+   */
+  publishOutOfScope(policy: LambdaPolicy, tenancy: TenancyView, now: Date): Promise<void> {
+    return this.oneAtATime(policy, () =>
+      this.write(
+        policy,
+        composeStatus({
+          policy,
+          previous: this.previous(policy),
+          regions: [],
+          pendingRegions: [],
+          unavailable: [],
+          fixedNow: 0,
+          fixedUnreported: 0,
+          now,
+          dryRun: this.dryRun,
+          tenancy,
+        }),
       ),
     );
   }

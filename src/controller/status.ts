@@ -71,6 +71,8 @@ export interface StatusSummary extends FunctionCounts {
  * restated here so status building stays a pure function of plain data.
  */
 export interface ExecutedFunction {
+  /** The account it ran in (absent: one account only). */
+  account?: string | undefined;
   region: string;
   name: string;
   /** false when any action on the function failed. */
@@ -113,6 +115,8 @@ export interface BuildStatusOptions {
   state?: (own: KstatusState) => KstatusState;
   /** The cumulative `remediated` count (the publisher knows what was fixed); default previous + this check's. */
   remediated?: number;
+  /** `status.accounts` (policies that use AwsAccounts); absent: not written. */
+  accounts?: LambdaPolicyStatus['accounts'];
 }
 
 const ZERO_SUMMARY: StatusSummary = { ...zeroCounts(), remediated: 0, failed: 0 };
@@ -165,19 +169,28 @@ function describeDrift(entries: readonly DriftEntry[]): string {
   return entries.map((d) => `${d.field}: ${showValue(d.actual)} -> ${showValue(d.desired)}`).join('; ');
 }
 
+/** A function's plan with the account it is in (the status publisher tags each account's passes). */
+export type AccountFunctionPlan = FunctionPlan & { account?: string | undefined };
+
 /** One function as seen by one policy (its violated checks included). */
 export function functionStatusFor(
   id: string,
   mode: 'Enforce' | 'Audit',
-  fn: FunctionPlan,
+  fn: AccountFunctionPlan,
   execution: ExecutedFunction | undefined,
 ): FunctionStatus {
-  return withPendingPublish(
+  const entry = withPendingPublish(
     withViolations(settingsStatusFor(id, mode, fn, execution), fn, id, statusValue),
     fn,
     id,
     statusValue,
   );
+  return fn.account === undefined ? entry : { account: fn.account, ...entry };
+}
+
+/** The key of a function across accounts and regions. */
+export function functionKey(fn: { account?: string | undefined; region: string; name: string }): string {
+  return `${fn.account ?? ''}\u0000${fn.region}\u0000${fn.name}`;
 }
 
 function settingsStatusFor(
@@ -257,6 +270,7 @@ export function compareFunctionStatus(a: FunctionStatus, b: FunctionStatus): num
   const ca = IN_LINE.has(a.state) ? 1 : 0;
   const cb = IN_LINE.has(b.state) ? 1 : 0;
   if (ca !== cb) return ca - cb;
+  if ((a.account ?? '') !== (b.account ?? '')) return (a.account ?? '') < (b.account ?? '') ? -1 : 1;
   if (a.region !== b.region) return a.region < b.region ? -1 : 1;
   if (a.name !== b.name) return a.name < b.name ? -1 : 1;
   return 0;
@@ -420,7 +434,7 @@ function checkTimes(policy: LambdaPolicy, now: Date, options: BuildStatusOptions
 export function buildStatus(
   policy: LambdaPolicy,
   report: PolicyReport,
-  functions: readonly FunctionPlan[],
+  functions: readonly AccountFunctionPlan[],
   executions: readonly ExecutedFunction[] | undefined,
   previousStatus: unknown,
   now: Date,
@@ -434,9 +448,9 @@ export function buildStatus(
   const previous = asStatus(previousStatus);
   const id = objectKey(policy);
   const mode = policy.spec.mode ?? 'Enforce';
-  const byFunction = new Map((executions ?? []).map((e) => [`${e.region}\u0000${e.name}`, e]));
+  const byFunction = new Map((executions ?? []).map((e) => [functionKey(e), e]));
   const entries = functions
-    .map((fn) => functionStatusFor(id, mode, fn, byFunction.get(`${fn.region}\u0000${fn.name}`)))
+    .map((fn) => functionStatusFor(id, mode, fn, byFunction.get(functionKey(fn))))
     .sort(compareFunctionStatus);
   const summary = summarize(entries);
   const remediatedNow = summary.remediated;
@@ -464,6 +478,7 @@ export function buildStatus(
     ...checkTimes(policy, now, options),
   };
   if (problems.length > 0) status.problems = problems;
+  if (options.accounts !== undefined) status.accounts = options.accounts;
   if (policy.metadata.generation !== undefined) status.observedGeneration = policy.metadata.generation;
   const pc = report.provisionedConcurrency;
   if (pc) {

@@ -13,6 +13,7 @@ export const STATUS_KEY_ORDER = [
   'summary',
   'functions',
   'truncated',
+  'accounts',
   'problems',
   'lastCheckTime',
   'nextCheckTime',
@@ -37,13 +38,28 @@ export interface StatusChangedOptions {
  */
 export function statusChanged(prev: unknown, next: LambdaPolicyStatus, options: StatusChangedOptions = {}): boolean {
   if (!isRecord(prev)) return true;
-  if (canonical(prev, VOLATILE_FIELDS) !== canonical(next, VOLATILE_FIELDS)) return true;
+  if (canonical(withoutAccountTimes(prev), VOLATILE_FIELDS) !== canonical(withoutAccountTimes(next), VOLATILE_FIELDS))
+    return true;
   if (options.heartbeatMs !== undefined && next.lastCheckTime !== undefined) {
     const last = typeof prev.lastCheckTime === 'string' ? Date.parse(prev.lastCheckTime) : Number.NaN;
     if (!Number.isFinite(last)) return true;
     return Date.parse(next.lastCheckTime) - last >= options.heartbeatMs;
   }
   return false;
+}
+
+/** Each account's lastCheckTime is volatile too (it moves every pass): compared without it. */
+function withoutAccountTimes(status: object): object {
+  const accounts = (status as { accounts?: unknown }).accounts;
+  if (!Array.isArray(accounts)) return status;
+  return {
+    ...status,
+    accounts: accounts.map((a: unknown) => {
+      if (!isRecord(a)) return a;
+      const { lastCheckTime: _time, ...rest } = a;
+      return rest;
+    }),
+  };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

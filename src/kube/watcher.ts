@@ -27,17 +27,22 @@ import { GoneError } from './errors.ts';
 
 export type PolicyEventType = 'added' | 'updated' | 'deleted';
 
-export interface PolicyEvent {
-  type: PolicyEventType;
-  /** `namespace/name` */
-  key: string;
-  /** The object (for `deleted`: the last state known). Shared with the cache: never mutate it. */
-  object: LambdaPolicy;
-  /** For `updated`: the state before. */
-  previous?: LambdaPolicy;
+/** What the watcher needs of an object: its name, namespace and resourceVersion. */
+export interface WatchedObject {
+  metadata: { name: string; namespace?: string | undefined; resourceVersion?: string | undefined };
 }
 
-export type PolicyEventListener = (event: PolicyEvent) => void;
+export interface PolicyEvent<T extends WatchedObject = LambdaPolicy> {
+  type: PolicyEventType;
+  /** `namespace/name` (cluster-scoped objects: `default/name`) */
+  key: string;
+  /** The object (for `deleted`: the last state known). Shared with the cache: never mutate it. */
+  object: T;
+  /** For `updated`: the state before. */
+  previous?: T;
+}
+
+export type PolicyEventListener<T extends WatchedObject = LambdaPolicy> = (event: PolicyEvent<T>) => void;
 
 /** A watch in progress; `abort` ends it without a `done` error reaching the watcher. */
 export interface WatchHandle {
@@ -48,8 +53,8 @@ export interface WatchHandle {
  * The two calls a watcher needs from the API server. The Kubernetes implementation is kubernetesPolicyTransport;
  * unit tests script one to drive every failure path deterministically.
  */
-export interface ListWatchTransport {
-  list(): Promise<{ items: LambdaPolicy[]; resourceVersion: string }>;
+export interface ListWatchTransport<T extends WatchedObject = LambdaPolicy> {
+  list(): Promise<{ items: T[]; resourceVersion: string }>;
   /**
    * Starts a watch from `resourceVersion`. `onEvent` gets raw watch events (ADDED, MODIFIED, DELETED, BOOKMARK,
    * ERROR); `onDone` is called once when the watch ends (null: closed cleanly).
@@ -71,6 +76,8 @@ export interface WatcherOptions {
   /** Backoff after errors: first delay and cap (ms). Default 1,000 and 30,000. */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /** What is watched, in log lines (default "policy"). */
+  resource?: string;
 }
 
 class WatcherInterruptedError extends Error {
@@ -116,17 +123,18 @@ export interface WatcherStats {
   expired: number;
 }
 
-export class PolicyWatcher {
-  private readonly transport: ListWatchTransport;
+export class PolicyWatcher<T extends WatchedObject = LambdaPolicy> {
+  private readonly transport: ListWatchTransport<T>;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly relistIntervalMs: number;
   private readonly watchdogMs: number;
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
+  private readonly resource: string;
 
-  private readonly cache = new Map<string, LambdaPolicy>();
-  private readonly listeners = new Set<PolicyEventListener>();
+  private readonly cache = new Map<string, T>();
+  private readonly listeners = new Set<PolicyEventListener<T>>();
   private readonly errorListeners = new Set<(error: unknown) => void>();
   private readonly syncWaiters: Array<() => void> = [];
   private resourceVersion = '';
@@ -143,7 +151,7 @@ export class PolicyWatcher {
   private eventsSeen = 0;
   readonly stats: WatcherStats = { lists: 0, watches: 0, quickCloses: 0, errors: 0, watchdogRestarts: 0, expired: 0 };
 
-  constructor(transport: ListWatchTransport, options: WatcherOptions = {}) {
+  constructor(transport: ListWatchTransport<T>, options: WatcherOptions = {}) {
     this.transport = transport;
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
@@ -151,10 +159,11 @@ export class PolicyWatcher {
     this.watchdogMs = options.watchdogMs ?? 900_000;
     this.backoffBaseMs = options.backoffBaseMs ?? 1_000;
     this.backoffMaxMs = options.backoffMaxMs ?? 30_000;
+    this.resource = options.resource ?? 'policy';
   }
 
   /** Subscribes to key-level events; returns the unsubscribe function. */
-  on(listener: PolicyEventListener): () => void {
+  on(listener: PolicyEventListener<T>): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -184,11 +193,11 @@ export class PolicyWatcher {
     return this.phase;
   }
 
-  get(key: string): LambdaPolicy | undefined {
+  get(key: string): T | undefined {
     return this.cache.get(key);
   }
 
-  list(): LambdaPolicy[] {
+  list(): T[] {
     return [...this.cache.values()];
   }
 
@@ -257,7 +266,7 @@ export class PolicyWatcher {
         const delay = this.backoffDelay(failures);
         this.log.warn(
           { ...describeError(error), retryInMs: delay, failures },
-          'policy watch failed; relisting after backoff',
+          `${this.resource} watch failed; relisting after backoff`,
         );
         for (const listener of this.errorListeners) {
           try {
@@ -283,7 +292,7 @@ export class PolicyWatcher {
     });
     // A hung list must not hang the watcher: the watchdog (or stop) rejects `interrupted`.
     interrupted.catch(() => {});
-    let result: { items: LambdaPolicy[]; resourceVersion: string };
+    let result: { items: T[]; resourceVersion: string };
     try {
       result = await Promise.race([this.transport.list(), interrupted]);
     } finally {
@@ -300,7 +309,10 @@ export class PolicyWatcher {
       this.synced = true;
       for (const resolve of this.syncWaiters.splice(0)) resolve();
     }
-    this.log.debug({ items: result.items.length, resourceVersion: result.resourceVersion }, 'policies listed');
+    this.log.debug(
+      { items: result.items.length, resourceVersion: result.resourceVersion },
+      this.resource === 'policy' ? 'policies listed' : `${this.resource} list applied`,
+    );
   }
 
   /** Resolves, saying how, when the watch ends normally; rejects on an error. */
@@ -404,7 +416,10 @@ export class PolicyWatcher {
       const quietFor = this.clock.now() - this.lastActivity;
       if (quietFor >= this.watchdogMs && (this.phase === 'listing' || this.phase === 'watching')) {
         this.stats.watchdogRestarts++;
-        this.log.warn({ quietForMs: quietFor, phase: this.phase }, 'policy watch silent for too long; restarting');
+        this.log.warn(
+          { quietForMs: quietFor, phase: this.phase },
+          `${this.resource} watch silent for too long; restarting`,
+        );
         this.needList = true;
         this.markActivity();
         this.interruptCurrent?.();
@@ -413,7 +428,7 @@ export class PolicyWatcher {
     }, every);
   }
 
-  private applyList(items: LambdaPolicy[]): void {
+  private applyList(items: T[]): void {
     const seen = new Set<string>();
     for (const item of items) {
       const key = objectKey(item);
@@ -430,7 +445,7 @@ export class PolicyWatcher {
 
   private applyWatchEvent(type: string, raw: unknown): void {
     if (!isObjectWithMeta(raw)) return;
-    const object = raw as LambdaPolicy;
+    const object = raw as unknown as T;
     if (object.metadata.resourceVersion) this.resourceVersion = object.metadata.resourceVersion;
     if (type === 'BOOKMARK') return;
     const key = objectKey(object);
@@ -442,14 +457,14 @@ export class PolicyWatcher {
     }
   }
 
-  private upsert(key: string, object: LambdaPolicy): void {
+  private upsert(key: string, object: T): void {
     const previous = this.cache.get(key);
     if (previous && previous.metadata.resourceVersion === object.metadata.resourceVersion) return;
     this.cache.set(key, object);
     this.emit(previous ? { type: 'updated', key, object, previous } : { type: 'added', key, object });
   }
 
-  private emit(event: PolicyEvent): void {
+  private emit(event: PolicyEvent<T>): void {
     for (const listener of this.listeners) {
       try {
         listener(event);

@@ -6,10 +6,15 @@
  * (GetCallerIdentity must answer its accountId). One account failing (credentials, mismatch, outage) is reported
  * for that account and delays no other.
  */
+import { STSClient } from '@aws-sdk/client-sts';
+import type { AwsAccount } from '../api/account-schema.ts';
+import { sdkClientConfig } from '../aws/clients.ts';
 import { mapConcurrent } from '../aws/concurrency.ts';
-import { type Aws, callerIdentity } from '../aws/index.ts';
+import { CredentialCache } from '../aws/credentials.ts';
+import { type Aws, type BucketName, type CallEvent, callerIdentity, createAws, type Rates } from '../aws/index.ts';
 import { type AccountGrant, decideGrant, inScope, type PolicyGrant, type TenancyInput } from '../engine/grants.ts';
 import type { PolicyInput } from '../engine/model.ts';
+import type { Clock } from '../shared/clock.ts';
 import { compareOrdinal } from '../shared/compare.ts';
 import { type PassOptions, type PassResult, reconcileFleet } from './pass.ts';
 
@@ -19,6 +24,42 @@ export class AccountMismatchError extends Error {
   constructor(account: string, expected: string, actual: string) {
     super(`AccountMismatch: account ${account} declares ${expected}, its credentials are account ${actual}`);
   }
+}
+
+/**
+ * The credentials must be the account's: an AwsAccount without a role (or a mistyped one) must never send one
+ * account's policies to another account's fleet. Throws AccountMismatchError, or the STS error as it came.
+ */
+export async function verifyAccount(
+  aws: Aws,
+  account: Pick<AccountGrant, 'name' | 'accountId'>,
+  region: string,
+): Promise<Awaited<ReturnType<typeof callerIdentity>>> {
+  const who = await callerIdentity(aws, region);
+  if (account.accountId !== '' && who.account !== account.accountId) {
+    throw new AccountMismatchError(account.name, account.accountId, who.account);
+  }
+  return who;
+}
+
+/**
+ * One pass over `regions` of one account with the policies that reach it (each already narrowed to its granted
+ * regions there): the account's scope hides what its policies may not see, so it is never matched or written.
+ */
+export function reconcileInAccount(
+  aws: Aws,
+  account: Pick<AccountGrant, 'scope'>,
+  reaching: readonly PolicyInput[],
+  regions: string[],
+  options: Omit<PassOptions, 'defaultRegions' | 'visible' | 'onlyRegions'>,
+): Promise<PassResult> {
+  const scope = account.scope;
+  return reconcileFleet(aws, reaching, {
+    ...options,
+    defaultRegions: regions,
+    onlyRegions: regions,
+    ...(scope ? { visible: (fn: Parameters<typeof inScope>[1]) => inScope(scope, fn) } : {}),
+  });
 }
 
 export interface AccountPass {
@@ -66,18 +107,11 @@ export async function reconcileAccounts(
       const base = { account: account.name, accountId: account.accountId, regions };
       try {
         const aws = awsFor(account);
-        // The credentials must be the account's: an AwsAccount without a role (or a mistyped one) must never
-        // send one account's policies to another account's fleet.
-        const who = await callerIdentity(aws, regions[0] ?? 'us-east-1');
-        if (account.accountId !== '' && who.account !== account.accountId) {
-          throw new AccountMismatchError(account.name, account.accountId, who.account);
-        }
-        const result = await reconcileFleet(aws, reaching, {
+        await verifyAccount(aws, account, regions[0] ?? 'us-east-1');
+        const result = await reconcileInAccount(aws, account, reaching, regions, {
           ...passOptions,
+          // Remediation records name the account the write went to.
           execute: { ...passOptions.execute, account: account.name },
-          defaultRegions: regions,
-          onlyRegions: regions,
-          visible: (fn) => inScope(account.scope, fn),
         });
         return { ...base, result };
       } catch (error) {
@@ -86,4 +120,99 @@ export async function reconcileAccounts(
     },
   );
   return { grants, passes: passes.filter((p): p is AccountPass => p !== undefined) };
+}
+
+const RATE_BUCKETS: Record<string, BucketName> = {
+  lambda: 'lambda',
+  getFunction: 'lambda-getfunction',
+  autoscaling: 'autoscaling',
+  tagging: 'tagging',
+};
+
+/** An AwsAccount's `rates` as the rate limiter's buckets (each account, region and bucket has its own). */
+export function ratesOf(account: AwsAccount | undefined): Partial<Rates> {
+  const out: Partial<Rates> = {};
+  for (const [key, value] of Object.entries(account?.spec.rates ?? {})) {
+    const bucket = RATE_BUCKETS[key];
+    if (bucket !== undefined && typeof value === 'number') out[bucket] = value;
+  }
+  return out;
+}
+
+/** What of an AwsAccount its clients are made from: a change makes new clients (and new credentials). */
+function clientFingerprint(account: AwsAccount): string {
+  return JSON.stringify([account.spec.accountId, account.spec.assumeRole ?? null, account.spec.rates ?? null]);
+}
+
+/**
+ * Clients per AwsAccount for a long-running process: each account has its own SDK clients, token buckets and
+ * credentials (assumed from the process's own identity, cached and refreshed before expiry); an account whose
+ * role, id or rates change gets new ones, an account that goes is destroyed.
+ */
+export class AccountClients {
+  readonly #options: {
+    regions: string[];
+    endpoint?: string | undefined;
+    onCall?: ((call: CallEvent) => void) | undefined;
+    clock: Clock;
+  };
+  readonly #sts: STSClient;
+  readonly #cache: CredentialCache;
+  readonly #clients = new Map<string, { fingerprint: string; aws: Aws }>();
+
+  constructor(options: {
+    regions: string[];
+    endpoint?: string | undefined;
+    onCall?: ((call: CallEvent) => void) | undefined;
+    clock: Clock;
+  }) {
+    this.#options = options;
+    const endpoint = options.endpoint === undefined ? {} : { endpoint: options.endpoint };
+    this.#sts = new STSClient(sdkClientConfig(options.regions[0] ?? 'us-east-1', endpoint));
+    this.#cache = new CredentialCache({ sts: this.#sts, clock: options.clock });
+  }
+
+  get(account: AwsAccount): Aws {
+    const name = account.metadata.name;
+    const fingerprint = clientFingerprint(account);
+    const known = this.#clients.get(name);
+    if (known?.fingerprint === fingerprint) return known.aws;
+    if (known) this.forget(name);
+    const role = account.spec.assumeRole;
+    const aws = createAws({
+      regions: account.spec.regions,
+      ...(this.#options.endpoint === undefined ? {} : { endpoint: this.#options.endpoint }),
+      ...(this.#options.onCall ? { onCall: this.#options.onCall } : {}),
+      ...(role
+        ? {
+            credentials: this.#cache.provider({
+              account: name,
+              accountId: account.spec.accountId,
+              roleArn: role.roleArn,
+              externalId: role.externalId,
+              sessionName: role.sessionName,
+            }),
+          }
+        : {}),
+      rates: ratesOf(account),
+    });
+    this.#clients.set(name, { fingerprint, aws });
+    return aws;
+  }
+
+  /** Names of the accounts with clients. */
+  names(): string[] {
+    return [...this.#clients.keys()];
+  }
+
+  forget(name: string): void {
+    this.#clients.get(name)?.aws.destroy();
+    this.#clients.delete(name);
+    this.#cache.invalidate(name);
+  }
+
+  destroy(): void {
+    for (const name of this.names()) this.forget(name);
+    this.#sts.destroy();
+  }
 }

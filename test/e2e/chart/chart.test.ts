@@ -70,6 +70,7 @@ const helmTemplate = (sets: string[]) =>
 
 const rbacRules = parse(readFileSync(join(CHART_DIR, 'files', 'rbac-rules.yaml'), 'utf8')) as {
   controller: unknown[];
+  tenancy: unknown[];
   leaderElection: unknown[];
 };
 
@@ -107,6 +108,8 @@ describe('helm template', () => {
       [
         `ClusterRole/${FULLNAME}`,
         `ClusterRoleBinding/${FULLNAME}`,
+        `ClusterRole/${FULLNAME}-tenancy`,
+        `ClusterRoleBinding/${FULLNAME}-tenancy`,
         `Deployment/${FULLNAME}`,
         `PodDisruptionBudget/${FULLNAME}`,
         `Pod/${FULLNAME}-doctor`,
@@ -186,7 +189,8 @@ describe('helm template', () => {
     const objects = await renderChart(cluster, { release: RELEASE, namespace: NS });
 
     // Assert
-    expect(find(objects, 'ClusterRole').rules).toEqual(rbacRules.controller);
+    expect(find(objects, 'ClusterRole', FULLNAME).rules).toEqual(rbacRules.controller);
+    expect(find(objects, 'ClusterRole', `${FULLNAME}-tenancy`).rules).toEqual(rbacRules.tenancy);
     // the Lease rule names the release's Lease in place of the file's default name
     expect(find(objects, 'Role').rules).toEqual(
       JSON.parse(JSON.stringify(rbacRules.leaderElection).replaceAll(`"${DEFAULT_LEASE_NAME}"`, `"${LEASE}"`)),
@@ -278,6 +282,39 @@ describe('helm template', () => {
         '--iac-owner-tags=ManagedBy=terraform,pulumi:project',
         '--log-level=debug',
         '--log-format=text',
+      ],
+      region: 'us-east-1',
+    },
+    {
+      name: 'tenancy: the home account for one team, one shard of the AwsAccounts',
+      set: { 'homeAccount.policyNamespaces.matchLabels.team': 'platform', accountSelector: 'shard=a' },
+      args: [
+        'run',
+        '--regions=us-east-1',
+        '--metrics-addr=:8080',
+        '--health-addr=:8081',
+        '--leader-elect',
+        `--leader-election-namespace=${NS}`,
+        `--leader-election-id=${LEASE}`,
+        '--max-changes-percent=25',
+        '--home-account-namespaces={"matchLabels":{"team":"platform"}}',
+        '--account-selector=shard=a',
+      ],
+      region: 'us-east-1',
+    },
+    {
+      name: 'tenancy: no namespace reaches the home account',
+      set: { 'homeAccount.policyNamespaces': 'null' },
+      args: [
+        'run',
+        '--regions=us-east-1',
+        '--metrics-addr=:8080',
+        '--health-addr=:8081',
+        '--leader-elect',
+        `--leader-election-namespace=${NS}`,
+        `--leader-election-id=${LEASE}`,
+        '--max-changes-percent=25',
+        '--home-account-namespaces=null',
       ],
       region: 'us-east-1',
     },
@@ -453,7 +490,10 @@ describe('helm template', () => {
     expect(find(objects, 'ServiceAccount').metadata.annotations).toEqual({
       'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/lpc',
     });
-    expect(objects.some((o) => o.kind === 'ClusterRoleBinding')).toBe(false);
+    // Only tenancy (cluster-scoped AwsAccounts and Namespaces) stays bound cluster-wide.
+    expect(objects.filter((o) => o.kind === 'ClusterRoleBinding').map((o) => o.metadata.name)).toEqual([
+      `${FULLNAME}-tenancy`,
+    ]);
     expect(find(objects, 'RoleBinding', FULLNAME)).toMatchObject({
       metadata: { namespace: 'team-a' },
       roleRef: { kind: 'ClusterRole', name: FULLNAME },

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LambdaPolicySpec } from '../../../src/api/schema.ts';
 import type { ControlPlane } from '../harness/index.ts';
+import { writesOutsideClusterGrants } from '../harness/write-grants.ts';
 import { applyPolicy, condition, getPolicy, newNamespace, startClusterWithCrd, statusOf } from './support/cluster.ts';
 import { ControllerProcess } from './support/controller-process.ts';
 import { EU, seedFunction, startFleet } from './support/fleet.ts';
@@ -73,6 +74,7 @@ describe('production settings and checks in a cluster', () => {
     const configWrites = fleet.writes().filter((w) => w.api === 'UpdateFunctionConfiguration');
     expect(configWrites.map((w) => w.function).sort()).toEqual(['shop-api', 'shop-legacy']);
     expect(fleet.writes().filter((w) => w.api === 'PutRetentionPolicy')).toHaveLength(2);
+    expect(await writesOutsideClusterGrants(cluster, fleet.emulator, { defaultRegions: [EU] })).toEqual([]);
 
     // Assert: what kubectl shows
     const status = statusOf(policy);

@@ -11,6 +11,7 @@ import type { LambdaPolicySpec } from '../../../src/api/schema.ts';
 import { kstatusOf } from '../../../src/controller/conditions.ts';
 import { FINALIZER } from '../../../src/kube/finalizers.ts';
 import type { ControlPlane } from '../harness/index.ts';
+import { writesOutsideClusterGrants } from '../harness/write-grants.ts';
 import {
   applyPolicy,
   condition,
@@ -152,6 +153,7 @@ describe('lambda-policy-controller run', () => {
         .filter((w) => NEVER_TOUCHED.includes(w.function ?? ''))
         .map(describeWrite),
     ).toEqual([]);
+    expect(await writesOutsideClusterGrants(cluster, fleet.emulator, { defaultRegions: [EU, US] })).toEqual([]);
 
     // Assert: status (summary, conditions, per-function entries, schedule) and what kubectl shows
     const status = statusOf(applied);
@@ -193,6 +195,7 @@ describe('lambda-policy-controller run', () => {
       expect.arrayContaining([`${EU}/shop-api`, `${US}/shop-api`]),
     );
     expect(editWrites.filter((w) => NEVER_TOUCHED.includes(w.function ?? '')).map(describeWrite)).toEqual([]);
+    expect(await writesOutsideClusterGrants(cluster, fleet.emulator, { defaultRegions: [EU, US] })).toEqual([]);
 
     // Assert: no status the controller wrote on the way claimed Ready for a generation before AWS matched it
     // (e.g. after checking only one of the policy's two regions, or with a region planned for the old spec)

@@ -149,6 +149,18 @@ describe("the controller under exactly the chart's RBAC", () => {
     ['create', 'leases.coordination.k8s.io', `--namespace=${SYSTEM_NS}`],
     ['get', `leases.coordination.k8s.io/${DEFAULT_LEASE_NAME}`, `--namespace=${SYSTEM_NS}`],
     ['update', `leases.coordination.k8s.io/${DEFAULT_LEASE_NAME}`, `--namespace=${SYSTEM_NS}`],
+    ['list', 'awsaccounts.lambdapolicy.io'],
+    ['watch', 'awsaccounts.lambdapolicy.io'],
+    ['patch', 'awsaccounts.lambdapolicy.io', '--subresource=status'],
+    ['list', 'namespaces'],
+    ['watch', 'namespaces'],
+    // The AwsOrganization reconciler: it lists organizations, patches their status, and keeps the AwsAccounts an
+    // organization owns (create, replace, delete).
+    ['list', 'awsorganizations.lambdapolicy.io'],
+    ['patch', 'awsorganizations.lambdapolicy.io', '--subresource=status'],
+    ['create', 'awsaccounts.lambdapolicy.io'],
+    ['update', 'awsaccounts.lambdapolicy.io'],
+    ['delete', 'awsaccounts.lambdapolicy.io'],
   ];
   const no = [
     // Never the spec: no create/update (PUT)/delete of policies, no PUT of status either (only merge patches).
@@ -157,6 +169,12 @@ describe("the controller under exactly the chart's RBAC", () => {
     ['delete', 'lambdapolicies.lambdapolicy.io'],
     ['deletecollection', 'lambdapolicies.lambdapolicy.io'],
     ['update', 'lambdapolicies.lambdapolicy.io', '--subresource=status'],
+    ['patch', 'awsaccounts.lambdapolicy.io'],
+    ['create', 'awsorganizations.lambdapolicy.io'],
+    ['delete', 'awsorganizations.lambdapolicy.io'],
+    ['patch', 'awsorganizations.lambdapolicy.io'],
+    ['patch', 'namespaces'],
+    ['update', 'namespaces'],
     // Nothing else in the cluster.
     ['get', 'secrets'],
     ['list', 'configmaps'],

@@ -102,6 +102,7 @@ describe('IaC-owned functions under the controller', () => {
         '1 of 2 matched functions compliant; 1 drifted (1 owned by infrastructure as code: change their templates)',
     });
     expect(s?.functions?.find((f) => f.name === 'orders-api')).toEqual({
+      account: 'home',
       region: REGION,
       name: 'orders-api',
       state: 'IaCManaged',
