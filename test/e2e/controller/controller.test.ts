@@ -346,8 +346,10 @@ describe('lambda-policy-controller run', () => {
       observedGeneration: 1,
     });
     expect(kstatusOf(auditPolicy as Parameters<typeof kstatusOf>[0])).toBe('Current');
+    // Every entry names its account: the controller's own is `home`.
     expect(auditStatus.functions).toEqual([
       {
+        account: 'home',
         region: EU,
         name: 'shop-worker',
         state: 'Drifted',
@@ -358,6 +360,7 @@ describe('lambda-policy-controller run', () => {
         message: expect.stringContaining('memorySize'),
       },
       {
+        account: 'home',
         region: US,
         name: 'shop-reports',
         state: 'Drifted',

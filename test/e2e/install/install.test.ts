@@ -189,31 +189,42 @@ describe('helm install of the packaged chart with the built image', () => {
     await cluster.kubectl(['apply', '-f', join(EXAMPLES, 'policies')]);
 
     // Assert
-    // Converged: every policy reconciled at its generation, and every Enforce policy Ready (an Audit policy reports
-    // its drift as Ready=False, by design).
+    // Converged: every policy reconciled at its generation, and every Enforce policy Ready, or held only by a change
+    // the controller refuses (Compliant=False, Infeasible: a person must act). The example fleet has exactly one:
+    // payments-webhooks' arm64 move, refused because its java-otel layer is published for x86_64 only.
+    type Listed = {
+      metadata: { name: string; generation: number };
+      spec: { mode?: string };
+      status?: {
+        observedGeneration?: number;
+        conditions?: { type: string; status: string; reason?: string }[];
+        functions?: { name: string; state: string; message?: string }[];
+      };
+    };
+    const has = (p: Listed, type: string, status: string, reason?: string) =>
+      p.status?.conditions?.some(
+        (c) => c.type === type && c.status === status && (reason === undefined || c.reason === reason),
+      ) ?? false;
     const policies = await waitFor(
-      'every example policy reconciled at its generation, the Enforce ones Ready',
+      'every example policy reconciled at its generation, the Enforce ones Ready or refused as Infeasible',
       async () => {
-        const list = await cluster.client.kubectlJson<{
-          items: {
-            metadata: { generation: number };
-            spec: { mode?: string };
-            status?: { observedGeneration?: number; conditions?: { type: string; status: string }[] };
-          }[];
-        }>(['get', 'lambdapolicies', '-A']);
-        const has = (p: (typeof list.items)[number], type: string, status: string) =>
-          p.status?.conditions?.some((c) => c.type === type && c.status === status) ?? false;
+        const list = await cluster.client.kubectlJson<{ items: Listed[] }>(['get', 'lambdapolicies', '-A']);
         const converged = list.items.every(
           (p) =>
             p.status?.observedGeneration === p.metadata.generation &&
             has(p, 'Reconciling', 'False') &&
-            (p.spec.mode !== 'Enforce' || has(p, 'Ready', 'True')),
+            (p.spec.mode !== 'Enforce' || has(p, 'Ready', 'True') || has(p, 'Compliant', 'False', 'Infeasible')),
         );
         return converged && list.items.length >= 5 ? list.items : undefined;
       },
       { timeoutMs: 180_000, intervalMs: 1_000 },
     );
     expect(policies.length).toBeGreaterThanOrEqual(5);
+    const refused = policies
+      .filter((p) => p.spec.mode === 'Enforce')
+      .flatMap((p) => (p.status?.functions ?? []).filter((f) => f.state === 'Infeasible'));
+    expect(refused.map((f) => f.name)).toEqual(['payments-webhooks']);
+    expect(refused[0]?.message).toMatch(/java-otel/);
     const { pods, leader } = await waitTwoReadyOneLeader();
     const deployment = await cluster.client.kubectlJson<{
       spec: { template: { spec: { containers: { resources?: { limits?: { memory?: string } } }[] } } };

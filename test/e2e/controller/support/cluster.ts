@@ -12,14 +12,19 @@ import { waitFor } from './wait.ts';
 
 export const CRD_PATH = join(REPO_ROOT, 'crds', 'lambdapolicies.lambdapolicy.io.yaml');
 export const ACCOUNT_CRD_PATH = join(REPO_ROOT, 'crds', 'awsaccounts.lambdapolicy.io.yaml');
+export const ORGANIZATION_CRD_PATH = join(REPO_ROOT, 'crds', 'awsorganizations.lambdapolicy.io.yaml');
 
-/** A control plane with the generated CRD installed and Established; `extraApiServerArgs` as for startControlPlane. */
+/**
+ * A control plane with the generated CRDs installed and Established, as the chart installs them;
+ * `extraApiServerArgs` as for startControlPlane.
+ */
 export async function startClusterWithCrd(options: { extraApiServerArgs?: string[] } = {}): Promise<ControlPlane> {
   const cluster = await startControlPlane(options);
   try {
-    await cluster.kubectl(['apply', '-f', CRD_PATH, '-f', ACCOUNT_CRD_PATH]);
+    await cluster.kubectl(['apply', '-f', CRD_PATH, '-f', ACCOUNT_CRD_PATH, '-f', ORGANIZATION_CRD_PATH]);
     await cluster.waitCrdEstablished('lambdapolicies.lambdapolicy.io');
     await cluster.waitCrdEstablished('awsaccounts.lambdapolicy.io');
+    await cluster.waitCrdEstablished('awsorganizations.lambdapolicy.io');
     return cluster;
   } catch (error) {
     await cluster.stop();
