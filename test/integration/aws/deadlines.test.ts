@@ -212,6 +212,34 @@ describe('AWS answer size bound', () => {
     }
   });
 
+  it('an answer sending more than its Content-Length is read as the declared bytes only (the bound holds)', async () => {
+    // The bound trusts a declared length: Node's HTTP parser must never hand on more body than it declares.
+    const sockets = new Set<Socket>();
+    const declaredBody = '{"Functions":[{"FunctionName":"f"}]}';
+    const server: Server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => sockets.delete(socket));
+      socket.once('data', () => {
+        socket.write(
+          'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n' +
+            `Content-Length: ${Buffer.byteLength(declaredBody)}\r\nConnection: close\r\n\r\n${declaredBody}`,
+        );
+        socket.end(`,${'{"FunctionName":"g"},'.repeat(20_000)}]}`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const stall = register(server, sockets, () => 0);
+    const aws = createAws({ regions: [REGION], env: {}, endpoint: stall.url, maxResponseBytes: 100_000 });
+    try {
+      const { listAllFunctions } = await import('../../../src/aws/inventory.ts');
+      const functions = await listAllFunctions(aws, REGION);
+      expect(functions.map((f) => f.FunctionName)).toEqual(['f']);
+    } finally {
+      aws.destroy();
+    }
+  });
+
   it('the same answer within the bound is read', async () => {
     const server = await bigAnswer(false);
     const aws = createAws({ regions: [REGION], env: {}, endpoint: server.url });
