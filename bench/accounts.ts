@@ -38,6 +38,17 @@ export interface AccountsResult {
   slowestAloneMs: number;
   wallRatio: number;
   seedMs: number;
+  /** Every call the all-accounts pass made (emulator counts, STS included). */
+  totalCalls: number;
+  /** The controller's CPU of the all-accounts pass per 1,000 calls: comparable across runs and machines' loads. */
+  cpuMsPer1000Calls: number;
+  /**
+   * The pass's controller CPU / the slowest account alone: the wall ratio one Node thread cannot go below however
+   * idle the machine (the pass is CPU-bound once this exceeds 1).
+   */
+  cpuFloorRatio: number;
+  /** CPU of this process (the emulator answering every account) during the all-accounts pass. */
+  emulatorCpuMs: number;
 }
 
 const accountId = (i: number) => `3${String(i + 1).padStart(11, '0')}`;
@@ -95,13 +106,17 @@ export async function runAccountsBench(options: AccountsBenchOptions): Promise<A
     for (const id of ids) await emulatorAdmin(emulator.url, 'POST', `quotas?account=${id}`, { enabled: true });
 
     await resetAll(emulator.url, ids);
+    // The emulator runs in this process: its CPU during the pass says whether the bench measures it or the controller.
+    const emulatorCpuBefore = process.cpuUsage();
     const all = await runChild(emulator.url, ids);
+    const emulatorCpu = process.cpuUsage(emulatorCpuBefore);
     const minimum = minimumAuditCalls(fleet.facts);
     const minimumTotal = Object.values(minimum.byBucket).reduce((a, b) => a + b, 0);
     const callsPerAccount: AccountsResult['callsPerAccount'] = [];
     let assumeRole = 0;
     let getCallerIdentity = 0;
     let throttled = 0;
+    let totalCalls = 0;
     for (const id of ids) {
       const calls = await callsOf(emulator.url, id);
       // STS is counted apart: AssumeRole (signed by the controller, answered by the role's account) and the
@@ -112,6 +127,7 @@ export async function runAccountsBench(options: AccountsBenchOptions): Promise<A
       assumeRole += calls.byApi.AssumeRole ?? 0;
       getCallerIdentity += calls.byApi.GetCallerIdentity ?? 0;
       throttled += calls.throttled.total;
+      totalCalls += Object.values(calls.byApi).reduce((n, c) => n + c, 0);
       callsPerAccount.push({ accountId: id, calls: total, minimum: minimumTotal, ratio: total / minimumTotal });
     }
 
@@ -144,6 +160,10 @@ export async function runAccountsBench(options: AccountsBenchOptions): Promise<A
       slowestAloneMs,
       wallRatio: all.wallMs / slowestAloneMs,
       seedMs,
+      totalCalls,
+      cpuMsPer1000Calls: (all.passCpuMs / totalCalls) * 1000,
+      cpuFloorRatio: all.passCpuMs / slowestAloneMs,
+      emulatorCpuMs: (emulatorCpu.user + emulatorCpu.system) / 1000,
     };
   } finally {
     await emulator.stop();

@@ -395,6 +395,9 @@ function reportAccounts(a: AccountsResult): void {
         ['wall ratio (all / slowest alone)', ratio(a.wallRatio)],
         ['controller peak RSS (all accounts)', `${num(a.all.maxRssMb, 0)} MB`],
         ['controller CPU of the pass', ms(a.all.passCpuMs)],
+        [`controller CPU per 1,000 calls (${num(a.totalCalls)} calls, STS included)`, ms(a.cpuMsPer1000Calls)],
+        ['CPU floor of the wall ratio (pass CPU / slowest alone)', ratio(a.cpuFloorRatio)],
+        ['emulator CPU during the pass (bench process)', ms(a.emulatorCpuMs)],
         [
           `planning CPU (plan() of ${a.accounts} fleets)`,
           `${ms(a.all.planCpuMs)} = ${ratio(a.all.planCpuMs / a.all.referenceCpuMs)} the reference workload (${ms(a.all.referenceCpuMs)})`,

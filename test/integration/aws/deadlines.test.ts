@@ -6,7 +6,7 @@
  */
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEADLINE_ENV, type Deadlines, resolveDeadlines } from '../../../src/aws/clients.ts';
 import { createAws, readFleet } from '../../../src/aws/index.ts';
 import { runCli } from '../cli/harness.ts';
@@ -209,6 +209,70 @@ describe('AWS answer size bound', () => {
       expect(err).toMatchObject({ code: 'Unexpected' });
     } finally {
       aws.destroy();
+    }
+  });
+
+  it('an answer sending more than its Content-Length is read as the declared bytes only (the bound holds)', async () => {
+    // The bound trusts a declared length: Node's HTTP parser must never hand on more body than it declares.
+    const sockets = new Set<Socket>();
+    const declaredBody = '{"Functions":[{"FunctionName":"f"}]}';
+    const server: Server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => sockets.delete(socket));
+      socket.once('data', () => {
+        socket.write(
+          'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n' +
+            `Content-Length: ${Buffer.byteLength(declaredBody)}\r\nConnection: close\r\n\r\n${declaredBody}`,
+        );
+        socket.end(`,${'{"FunctionName":"g"},'.repeat(20_000)}]}`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const stall = register(server, sockets, () => 0);
+    const aws = createAws({ regions: [REGION], env: {}, endpoint: stall.url, maxResponseBytes: 100_000 });
+    try {
+      const { listAllFunctions } = await import('../../../src/aws/inventory.ts');
+      const functions = await listAllFunctions(aws, REGION);
+      expect(functions.map((f) => f.FunctionName)).toEqual(['f']);
+    } finally {
+      aws.destroy();
+    }
+  });
+
+  it('the whole-attempt deadline of an answer read in full is cleared, declared length or not', async () => {
+    // An answer passed on without a counting stream must still release its deadline once read: a timer left behind
+    // per call would hold every answer for the whole deadline.
+    const attemptMs = 987_654;
+    const live = new Set<unknown>();
+    const realSet = globalThis.setTimeout;
+    const realClear = globalThis.clearTimeout;
+    const setSpy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
+      const t = realSet(fn, ms);
+      if (ms === attemptMs) live.add(t);
+      return t;
+    }) as typeof setTimeout);
+    const clearSpy = vi.spyOn(globalThis, 'clearTimeout').mockImplementation(((t?: NodeJS.Timeout) => {
+      live.delete(t);
+      realClear(t);
+    }) as typeof clearTimeout);
+    try {
+      for (const declared of [true, false]) {
+        const server = await bigAnswer(declared);
+        const aws = createAws({ regions: [REGION], env: {}, endpoint: server.url, deadlines: { attemptMs } });
+        try {
+          const { listAllFunctions } = await import('../../../src/aws/inventory.ts');
+          expect(await listAllFunctions(aws, REGION)).toHaveLength(20_000);
+          await new Promise((resolve) => realSet(resolve, 20));
+          expect(setSpy.mock.calls.some(([, ms]) => ms === attemptMs)).toBe(true);
+          expect(live.size).toBe(0);
+        } finally {
+          aws.destroy();
+        }
+      }
+    } finally {
+      setSpy.mockRestore();
+      clearSpy.mockRestore();
     }
   });
 
