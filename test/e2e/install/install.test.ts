@@ -255,6 +255,15 @@ describe('helm install of the packaged chart with the built image', () => {
     await waitFor('the standby to hold the Lease', async () => (await leaseHolder(cluster.client)) === standby, {
       timeoutMs: 120_000,
       intervalMs: 250,
+    }).catch(async (error: unknown) => {
+      // Say why: the Lease as it stands and the last words of both controllers.
+      const tail = async (args: string[]) =>
+        (await cluster.kubectl(args, { check: false })).stdout.split('\n').slice(-40).join('\n');
+      const lease = await tail(['get', 'leases', '-n', NAMESPACE, '-o', 'yaml']);
+      const logs = await Promise.all(
+        [leader, standby].map(async (pod) => `--- ${pod}\n${await tail(['logs', pod, '-n', NAMESPACE, '--tail=40'])}`),
+      );
+      throw new Error(`${(error as Error).message}\n${lease}\n${logs.join('\n')}`, { cause: error });
     });
     const takeover = lastSeq();
     await setPaymentsMemory(1792);
