@@ -344,11 +344,11 @@ export class Manager {
     const input: TenancyInput = {
       // Every AwsAccount, so a policy naming another shard's account is told apart from one naming none.
       accounts: all.map(accountGrant),
-      // Set after the fact: homeGrant's parameter defaults an undefined selector (none) to {} (every namespace).
-      home: {
-        ...homeGrant(this.options.homeAccountId ?? '', this.options.defaultRegions),
-        policyNamespaces: home === null ? undefined : (home ?? {}),
-      },
+      home: homeGrant(
+        this.options.homeAccountId ?? '',
+        this.options.defaultRegions,
+        home === null ? undefined : (home ?? {}),
+      ),
       namespaceLabels: this.options.tenancy?.namespaceLabels() ?? new Map(),
       defaultRegions: this.options.defaultRegions,
     };
