@@ -63,6 +63,12 @@ export interface ManagerOptions {
   sink: PolicyStatusSink;
   /** Keys reconciled at once (different regions in parallel; one key never twice at once). Default 4. */
   workers?: number | undefined;
+  /**
+   * Fleet keys of one account (the home account included) reconciled at once, at most: a slow or failing account
+   * with many regions holds this many workers, never all, so other accounts' keys go on. Default half the
+   * workers, at least 1.
+   */
+  maxWorkersPerAccount?: number | undefined;
   logger?: Logger | undefined;
   metrics?: ControllerMetrics | undefined;
   now?: () => Date;
@@ -129,6 +135,19 @@ const SCOPE_KEY = 'scope/';
 const DELETE_KEY = 'delete/';
 /** A failed credentials check is asked again this soon at most (the account's keys back off meanwhile). */
 const FAILED_VERIFY_MS = 30_000;
+
+/** The account a fleet key belongs to (what the per-account worker cap counts); undefined for other keys. */
+export function accountOfKey(key: string): string | undefined {
+  if (key.startsWith(REGION_KEY)) return HOME_ACCOUNT;
+  if (!key.startsWith(FLEET_KEY)) return undefined;
+  const rest = key.slice(FLEET_KEY.length);
+  return rest.slice(0, rest.indexOf('/'));
+}
+
+/** The per-account cap in force: the option, else half the workers (at least 1), never above the workers. */
+export function workersPerAccount(workers: number, max: number | undefined): number {
+  return Math.max(1, Math.min(workers, max ?? Math.floor(workers / 2)));
+}
 
 /** What names one fleet in maps and messages: the region for the home account, `account/region` otherwise. */
 function fleetLabel(account: string, region: string): string {
@@ -199,6 +218,9 @@ export class Manager {
     this.queue = new WorkQueue({
       baseMs: 1_000,
       maxMs: 300_000,
+      // Fleet keys are grouped by account: a capped account's key waits in line while other accounts' keys go.
+      groupOf: accountOfKey,
+      maxPerGroup: workersPerAccount(options.workers ?? 4, options.maxWorkersPerAccount),
       onDepthChange: (depth) => options.metrics?.workqueue.depth(depth),
       ...(options.metrics ? { metrics: options.metrics.workqueue } : {}),
     });
