@@ -23,6 +23,7 @@ import { cliOnlyIssues } from '../api/rules.ts';
 import { APPROVE_GENERATION_ANNOTATION, type LambdaPolicy } from '../api/schema.ts';
 import { deletePolicyScheduledActions } from '../aws/cleanup.ts';
 import type { Aws, ExecutePlanOptions } from '../aws/index.ts';
+import { ownerOfAction } from '../engine/cleanup.ts';
 import {
   type AccountGrant,
   accountGrant,
@@ -201,6 +202,11 @@ export class Manager {
   /** Client fingerprints of the governed AwsAccounts, to tell which changed. */
   private accountFingerprints = new Map<string, string>();
   private readonly verifications = new Map<string, Verification>();
+  /**
+   * Per policy: scheduled actions it owns in fleets it is refused (its grant was revoked), by fleet label, as last
+   * seen there. They are left in place (no writes where refused) and named on the policy's status.
+   */
+  private readonly leftInPlace = new Map<string, Map<string, string[]>>();
   private readonly verifying = new Map<string, Promise<Verification>>();
 
   constructor(options: ManagerOptions) {
@@ -283,6 +289,7 @@ export class Manager {
         for (const account of accountsOf(placed?.grant)) keys.add(ACCOUNT_KEY + account);
         this.placed.delete(key);
         this.grants.delete(key);
+        this.leftInPlace.delete(key);
         this.halted.delete(key);
         this.options.metrics?.forgetPolicy(key);
         this.status.forget(before);
@@ -335,9 +342,54 @@ export class Manager {
     const grantText = JSON.stringify(grant ?? null);
     const before = this.placed.get(id);
     this.placed.set(id, { grant: grantText, keys });
+    if (before?.grant !== grantText) this.noteRevoked(id, grant, before?.keys ?? []);
     if (!force && before?.grant === grantText) return [];
     const accounts = new Set([...accountsOf(grantText), ...accountsOf(before?.grant)]);
     return [...new Set([...(before?.keys ?? []), ...keys, ...[...accounts].map((a) => ACCOUNT_KEY + a)])];
+  }
+
+  /**
+   * A policy's grant changed: the fleets it reached before and is refused now keep what it owns there (nothing is
+   * written where it is refused), as the fleet's last pass saw it; fleets granted again are forgotten.
+   */
+  private noteRevoked(id: string, grant: PolicyGrant | undefined, keysBefore: readonly string[]): void {
+    const kept = this.leftInPlace.get(id) ?? new Map<string, string[]>();
+    for (const key of keysBefore) {
+      const account = accountOfKey(key);
+      if (account === undefined) continue;
+      const region = key.slice(key.lastIndexOf('/') + 1);
+      if (!refusedIn(grant, account, region)) continue;
+      const label = fleetLabel(account, region);
+      const seen = this.results.get(label);
+      const names = seen ? ownedIn(seen.pass, id, region) : [];
+      if (names.length > 0) kept.set(label, names);
+    }
+    for (const label of kept.keys()) {
+      const slash = label.lastIndexOf('/');
+      const account = slash < 0 ? HOME_ACCOUNT : label.slice(0, slash);
+      if (!refusedIn(grant, account, label.slice(slash + 1))) kept.delete(label);
+    }
+    if (kept.size > 0) this.leftInPlace.set(id, kept);
+    else this.leftInPlace.delete(id);
+  }
+
+  /** After a pass over a fleet: what the policies refused there own in it now (enqueues their keys on a change). */
+  private noteLeftInPlace(label: string, region: string, pass: PassResult, refused: ReadonlySet<string>): void {
+    for (const id of refused) {
+      const policy = this.known.get(id);
+      const slash = label.lastIndexOf('/');
+      const account = slash < 0 ? HOME_ACCOUNT : label.slice(0, slash);
+      // Granted again while the pass ran: what it owns there is its own to manage again.
+      if (!policy || !refusedIn(this.grantFor(policy), account, region)) continue;
+      const names = ownedIn(pass, id, region);
+      const kept = this.leftInPlace.get(id) ?? new Map<string, string[]>();
+      if (JSON.stringify(kept.get(label) ?? []) === JSON.stringify(names)) continue;
+      if (names.length > 0) kept.set(label, names);
+      else kept.delete(label);
+      if (kept.size > 0) this.leftInPlace.set(id, kept);
+      else this.leftInPlace.delete(id);
+      for (const k of this.placed.get(id)?.keys ?? []) this.queue.add(k);
+    }
   }
 
   /** The AwsAccounts this controller governs (all, or those its --account-selector matches). */
@@ -516,7 +568,8 @@ export class Manager {
     if (!policy || isBeingDeleted(policy)) return undefined;
     const grant = this.grantFor(policy);
     if (!grant || grant.reach.length > 0 || grant.refused.length === 0) return undefined;
-    await this.status.publishOutOfScope(policy, { reach: [], refused: grant.refused }, this.now());
+    const view = this.tenancyView(policy) ?? { reach: [], refused: grant.refused };
+    await this.status.publishOutOfScope(policy, view, this.now());
     return undefined;
   }
 
@@ -548,6 +601,10 @@ export class Manager {
       const grant = this.grantFor(policy);
       if (grant) grants.set(objectKey(policy), grant);
     }
+    // Policies refused this fleet: the scheduled actions they own here are left in place, whoever else reaches it.
+    const refusedHere = new Set(
+      declared.filter((p) => refusedIn(this.grantFor(p), account, region)).map((p) => objectKey(p)),
+    );
     let pass: PassResult;
     try {
       const aws = this.awsOf(account);
@@ -569,6 +626,7 @@ export class Manager {
           mayWrite: () => this.mayWrite(),
           ...(this.options.runtimes ? { runtimes: this.options.runtimes } : {}),
           iacOwnerTags: this.options.iacOwnerTags,
+          refusedOwners: refusedHere,
           rollout: { defaultMaxPercent: this.options.maxChangesPercent, halted: this.currentHalts(valid, inFleet) },
         },
       );
@@ -592,6 +650,7 @@ export class Manager {
     if (account === HOME_ACCOUNT) this.options.metrics?.setRegionUnavailable(region, false);
     this.results.set(label, { pass, at: now, planned: new Map(inFleet.map((p) => [objectKey(p), planVersion(p)])) });
     this.logPass(label, pass);
+    this.noteLeftInPlace(label, region, pass, refusedHere);
     this.options.onPass?.(label, pass);
     for (const policy of inFleet) {
       if (valid.has(objectKey(policy))) await this.publish(policy, account, region, pass, now);
@@ -713,6 +772,13 @@ export class Manager {
         };
       }),
       refused: grant.refused,
+      // Only where it is still refused: a pass that began before a grant came back may have noted them.
+      leftInPlace: [...(this.leftInPlace.get(objectKey(policy)) ?? [])].flatMap(([label, actions]) => {
+        const slash = label.lastIndexOf('/');
+        const account = slash < 0 ? HOME_ACCOUNT : label.slice(0, slash);
+        const region = label.slice(slash + 1);
+        return refusedIn(grant, account, region) ? [{ fleet: `account ${account} region ${region}`, actions }] : [];
+      }),
     };
   }
 
@@ -787,6 +853,25 @@ export class Manager {
     for (const f of this.fleetsOf(policy)) this.queue.add(fleetKey(f.account, f.region));
     return undefined;
   }
+}
+
+/** Whether the grant refuses the policy (account, region): its namespace, or that region, not granted there. */
+function refusedIn(grant: PolicyGrant | undefined, account: string, region: string): boolean {
+  return (
+    grant?.refused.some(
+      (r) => r.account === account && r.reason !== 'UnknownAccount' && (r.region === undefined || r.region === region),
+    ) ?? false
+  );
+}
+
+/** The names of the scheduled actions a policy owns in a pass's read of one region, sorted. */
+function ownedIn(pass: PassResult, id: string, region: string): string[] {
+  return pass.fleet.regions
+    .filter((r) => r.region === region)
+    .flatMap((r) => r.scheduledActions)
+    .filter((a) => ownerOfAction(a.name)?.id === id)
+    .map((a) => a.name)
+    .sort();
 }
 
 /** The AwsAccounts a placed grant names, reached or refused (their `policies` count depends on it). */
