@@ -653,7 +653,9 @@ export class Manager {
     this.noteLeftInPlace(label, region, pass, refusedHere);
     this.options.onPass?.(label, pass);
     for (const policy of inFleet) {
-      if (valid.has(objectKey(policy))) await this.publish(policy, account, region, pass, now);
+      // A policy removed while the pass ran was forgotten by the publisher: publishing it would keep it for good.
+      if (valid.has(objectKey(policy)) && this.known.has(objectKey(policy)))
+        await this.publish(policy, account, region, pass, now);
     }
     return { requeueAfterMs: this.afterPassMs(label, inFleet, valid, pass, now) };
   }
