@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   }));
   const tenancy: TenancyInput = {
     accounts: grants,
-    home: homeGrant('123456789012', regions),
+    home: homeGrant('123456789012', regions, {}),
     namespaceLabels: new Map(policies.map((p) => [p.namespace, {}])),
     defaultRegions: regions,
   };

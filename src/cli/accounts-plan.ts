@@ -111,7 +111,7 @@ export async function runAccountsPlan(
     const byName = new Map(tenancy.accounts.map((a) => [a.metadata.name, a]));
     const input: TenancyInput = {
       accounts: tenancy.accounts.map(accountGrant),
-      home: homeGrant(homeId, opts.defaultRegions),
+      home: homeGrant(homeId, opts.defaultRegions, {}),
       namespaceLabels: new Map(tenancy.namespaces.map((n) => [n.name, n.labels])),
       defaultRegions: opts.defaultRegions,
     };

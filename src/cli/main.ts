@@ -197,6 +197,11 @@ export function buildProgram(exit: { code: number }): Command {
         DEFAULT_LEASE_NAME,
       )
       .option('--workers <n>', 'regions reconciled at once', positiveInt, 4)
+      .option(
+        '--max-workers-per-account <n>',
+        "one account's regions reconciled at once, at most, so a slow account leaves workers to the others (default: half the workers, at least 1)",
+        positiveInt,
+      )
       .option('--dry-run', 'treat every policy as Audit: read and report drift, never write AWS', false)
       .option(
         '--home-account-namespaces <selector>',

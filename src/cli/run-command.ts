@@ -40,6 +40,8 @@ export interface RunOptions {
   /** Name of the Lease; two installations in one namespace need different ones. */
   leaderElectionId?: string;
   workers: number;
+  /** Fleet keys of one account reconciled at once (default half the workers, at least 1). */
+  maxWorkersPerAccount?: number;
   /** A runtime table replacing the shipped one (checks.runtime). */
   runtimesFile?: string;
   /** Every policy treated as Audit: the controller reads and reports, never writes AWS. */
@@ -169,6 +171,7 @@ export async function runController(opts: RunOptions): Promise<number> {
     defaultRegions: regions,
     sink,
     workers: opts.workers,
+    maxWorkersPerAccount: opts.maxWorkersPerAccount,
     logger,
     // One info record per AWS write (policy, function, field, old -> new).
     execute: { logger },

@@ -23,6 +23,7 @@ import { cliOnlyIssues } from '../api/rules.ts';
 import { APPROVE_GENERATION_ANNOTATION, type LambdaPolicy } from '../api/schema.ts';
 import { deletePolicyScheduledActions } from '../aws/cleanup.ts';
 import type { Aws, ExecutePlanOptions } from '../aws/index.ts';
+import { ownerOfAction } from '../engine/cleanup.ts';
 import {
   type AccountGrant,
   accountGrant,
@@ -63,6 +64,12 @@ export interface ManagerOptions {
   sink: PolicyStatusSink;
   /** Keys reconciled at once (different regions in parallel; one key never twice at once). Default 4. */
   workers?: number | undefined;
+  /**
+   * Fleet keys of one account (the home account included) reconciled at once, at most: a slow or failing account
+   * with many regions holds this many workers, never all, so other accounts' keys go on. Default half the
+   * workers, at least 1.
+   */
+  maxWorkersPerAccount?: number | undefined;
   logger?: Logger | undefined;
   metrics?: ControllerMetrics | undefined;
   now?: () => Date;
@@ -130,6 +137,19 @@ const DELETE_KEY = 'delete/';
 /** A failed credentials check is asked again this soon at most (the account's keys back off meanwhile). */
 const FAILED_VERIFY_MS = 30_000;
 
+/** The account a fleet key belongs to (what the per-account worker cap counts); undefined for other keys. */
+export function accountOfKey(key: string): string | undefined {
+  if (key.startsWith(REGION_KEY)) return HOME_ACCOUNT;
+  if (!key.startsWith(FLEET_KEY)) return undefined;
+  const rest = key.slice(FLEET_KEY.length);
+  return rest.slice(0, rest.indexOf('/'));
+}
+
+/** The per-account cap in force: the option, else half the workers (at least 1), never above the workers. */
+export function workersPerAccount(workers: number, max: number | undefined): number {
+  return Math.max(1, Math.min(workers, max ?? Math.floor(workers / 2)));
+}
+
 /** What names one fleet in maps and messages: the region for the home account, `account/region` otherwise. */
 function fleetLabel(account: string, region: string): string {
   return account === HOME_ACCOUNT ? region : `${account}/${region}`;
@@ -182,6 +202,11 @@ export class Manager {
   /** Client fingerprints of the governed AwsAccounts, to tell which changed. */
   private accountFingerprints = new Map<string, string>();
   private readonly verifications = new Map<string, Verification>();
+  /**
+   * Per policy: scheduled actions it owns in fleets it is refused (its grant was revoked), by fleet label, as last
+   * seen there. They are left in place (no writes where refused) and named on the policy's status.
+   */
+  private readonly leftInPlace = new Map<string, Map<string, string[]>>();
   private readonly verifying = new Map<string, Promise<Verification>>();
 
   constructor(options: ManagerOptions) {
@@ -199,6 +224,9 @@ export class Manager {
     this.queue = new WorkQueue({
       baseMs: 1_000,
       maxMs: 300_000,
+      // Fleet keys are grouped by account: a capped account's key waits in line while other accounts' keys go.
+      groupOf: accountOfKey,
+      maxPerGroup: workersPerAccount(options.workers ?? 4, options.maxWorkersPerAccount),
       onDepthChange: (depth) => options.metrics?.workqueue.depth(depth),
       ...(options.metrics ? { metrics: options.metrics.workqueue } : {}),
     });
@@ -261,6 +289,7 @@ export class Manager {
         for (const account of accountsOf(placed?.grant)) keys.add(ACCOUNT_KEY + account);
         this.placed.delete(key);
         this.grants.delete(key);
+        this.leftInPlace.delete(key);
         this.halted.delete(key);
         this.options.metrics?.forgetPolicy(key);
         this.status.forget(before);
@@ -313,9 +342,54 @@ export class Manager {
     const grantText = JSON.stringify(grant ?? null);
     const before = this.placed.get(id);
     this.placed.set(id, { grant: grantText, keys });
+    if (before?.grant !== grantText) this.noteRevoked(id, grant, before?.keys ?? []);
     if (!force && before?.grant === grantText) return [];
     const accounts = new Set([...accountsOf(grantText), ...accountsOf(before?.grant)]);
     return [...new Set([...(before?.keys ?? []), ...keys, ...[...accounts].map((a) => ACCOUNT_KEY + a)])];
+  }
+
+  /**
+   * A policy's grant changed: the fleets it reached before and is refused now keep what it owns there (nothing is
+   * written where it is refused), as the fleet's last pass saw it; fleets granted again are forgotten.
+   */
+  private noteRevoked(id: string, grant: PolicyGrant | undefined, keysBefore: readonly string[]): void {
+    const kept = this.leftInPlace.get(id) ?? new Map<string, string[]>();
+    for (const key of keysBefore) {
+      const account = accountOfKey(key);
+      if (account === undefined) continue;
+      const region = key.slice(key.lastIndexOf('/') + 1);
+      if (!refusedIn(grant, account, region)) continue;
+      const label = fleetLabel(account, region);
+      const seen = this.results.get(label);
+      const names = seen ? ownedIn(seen.pass, id, region) : [];
+      if (names.length > 0) kept.set(label, names);
+    }
+    for (const label of kept.keys()) {
+      const slash = label.lastIndexOf('/');
+      const account = slash < 0 ? HOME_ACCOUNT : label.slice(0, slash);
+      if (!refusedIn(grant, account, label.slice(slash + 1))) kept.delete(label);
+    }
+    if (kept.size > 0) this.leftInPlace.set(id, kept);
+    else this.leftInPlace.delete(id);
+  }
+
+  /** After a pass over a fleet: what the policies refused there own in it now (enqueues their keys on a change). */
+  private noteLeftInPlace(label: string, region: string, pass: PassResult, refused: ReadonlySet<string>): void {
+    for (const id of refused) {
+      const policy = this.known.get(id);
+      const slash = label.lastIndexOf('/');
+      const account = slash < 0 ? HOME_ACCOUNT : label.slice(0, slash);
+      // Granted again while the pass ran: what it owns there is its own to manage again.
+      if (!policy || !refusedIn(this.grantFor(policy), account, region)) continue;
+      const names = ownedIn(pass, id, region);
+      const kept = this.leftInPlace.get(id) ?? new Map<string, string[]>();
+      if (JSON.stringify(kept.get(label) ?? []) === JSON.stringify(names)) continue;
+      if (names.length > 0) kept.set(label, names);
+      else kept.delete(label);
+      if (kept.size > 0) this.leftInPlace.set(id, kept);
+      else this.leftInPlace.delete(id);
+      for (const k of this.placed.get(id)?.keys ?? []) this.queue.add(k);
+    }
   }
 
   /** The AwsAccounts this controller governs (all, or those its --account-selector matches). */
@@ -344,11 +418,11 @@ export class Manager {
     const input: TenancyInput = {
       // Every AwsAccount, so a policy naming another shard's account is told apart from one naming none.
       accounts: all.map(accountGrant),
-      // Set after the fact: homeGrant's parameter defaults an undefined selector (none) to {} (every namespace).
-      home: {
-        ...homeGrant(this.options.homeAccountId ?? '', this.options.defaultRegions),
-        policyNamespaces: home === null ? undefined : (home ?? {}),
-      },
+      home: homeGrant(
+        this.options.homeAccountId ?? '',
+        this.options.defaultRegions,
+        home === null ? undefined : (home ?? {}),
+      ),
       namespaceLabels: this.options.tenancy?.namespaceLabels() ?? new Map(),
       defaultRegions: this.options.defaultRegions,
     };
@@ -494,7 +568,8 @@ export class Manager {
     if (!policy || isBeingDeleted(policy)) return undefined;
     const grant = this.grantFor(policy);
     if (!grant || grant.reach.length > 0 || grant.refused.length === 0) return undefined;
-    await this.status.publishOutOfScope(policy, { reach: [], refused: grant.refused }, this.now());
+    const view = this.tenancyView(policy) ?? { reach: [], refused: grant.refused };
+    await this.status.publishOutOfScope(policy, view, this.now());
     return undefined;
   }
 
@@ -526,6 +601,10 @@ export class Manager {
       const grant = this.grantFor(policy);
       if (grant) grants.set(objectKey(policy), grant);
     }
+    // Policies refused this fleet: the scheduled actions they own here are left in place, whoever else reaches it.
+    const refusedHere = new Set(
+      declared.filter((p) => refusedIn(this.grantFor(p), account, region)).map((p) => objectKey(p)),
+    );
     let pass: PassResult;
     try {
       const aws = this.awsOf(account);
@@ -547,6 +626,7 @@ export class Manager {
           mayWrite: () => this.mayWrite(),
           ...(this.options.runtimes ? { runtimes: this.options.runtimes } : {}),
           iacOwnerTags: this.options.iacOwnerTags,
+          refusedOwners: refusedHere,
           rollout: { defaultMaxPercent: this.options.maxChangesPercent, halted: this.currentHalts(valid, inFleet) },
         },
       );
@@ -570,9 +650,12 @@ export class Manager {
     if (account === HOME_ACCOUNT) this.options.metrics?.setRegionUnavailable(region, false);
     this.results.set(label, { pass, at: now, planned: new Map(inFleet.map((p) => [objectKey(p), planVersion(p)])) });
     this.logPass(label, pass);
+    this.noteLeftInPlace(label, region, pass, refusedHere);
     this.options.onPass?.(label, pass);
     for (const policy of inFleet) {
-      if (valid.has(objectKey(policy))) await this.publish(policy, account, region, pass, now);
+      // A policy removed while the pass ran was forgotten by the publisher: publishing it would keep it for good.
+      if (valid.has(objectKey(policy)) && this.known.has(objectKey(policy)))
+        await this.publish(policy, account, region, pass, now);
     }
     return { requeueAfterMs: this.afterPassMs(label, inFleet, valid, pass, now) };
   }
@@ -691,6 +774,13 @@ export class Manager {
         };
       }),
       refused: grant.refused,
+      // Only where it is still refused: a pass that began before a grant came back may have noted them.
+      leftInPlace: [...(this.leftInPlace.get(objectKey(policy)) ?? [])].flatMap(([label, actions]) => {
+        const slash = label.lastIndexOf('/');
+        const account = slash < 0 ? HOME_ACCOUNT : label.slice(0, slash);
+        const region = label.slice(slash + 1);
+        return refusedIn(grant, account, region) ? [{ fleet: `account ${account} region ${region}`, actions }] : [];
+      }),
     };
   }
 
@@ -765,6 +855,25 @@ export class Manager {
     for (const f of this.fleetsOf(policy)) this.queue.add(fleetKey(f.account, f.region));
     return undefined;
   }
+}
+
+/** Whether the grant refuses the policy (account, region): its namespace, or that region, not granted there. */
+function refusedIn(grant: PolicyGrant | undefined, account: string, region: string): boolean {
+  return (
+    grant?.refused.some(
+      (r) => r.account === account && r.reason !== 'UnknownAccount' && (r.region === undefined || r.region === region),
+    ) ?? false
+  );
+}
+
+/** The names of the scheduled actions a policy owns in a pass's read of one region, sorted. */
+function ownedIn(pass: PassResult, id: string, region: string): string[] {
+  return pass.fleet.regions
+    .filter((r) => r.region === region)
+    .flatMap((r) => r.scheduledActions)
+    .filter((a) => ownerOfAction(a.name)?.id === id)
+    .map((a) => a.name)
+    .sort();
 }
 
 /** The AwsAccounts a placed grant names, reached or refused (their `policies` count depends on it). */

@@ -7,7 +7,10 @@
  * - `addAfter(key, ms)` delays a key; when it is delayed several times, the earliest time wins;
  * - `addRateLimited(key)` delays by a per-key exponential backoff (base 5 ms, doubling, capped at 1000 s) until
  *   `forget(key)` resets it (after a successful reconcile);
- * - `shutdown()` wakes every waiting worker with `undefined`, drops delayed keys and refuses new ones.
+ * - `shutdown()` wakes every waiting worker with `undefined`, drops delayed keys and refuses new ones;
+ * - with `groupOf` and `maxPerGroup`, at most that many keys of one group are handed out at once: a key whose
+ *   group is at its cap stays in line, and the next key of another group is handed out instead (so one group —
+ *   an AWS account with many regions — cannot hold every worker while another group's keys wait).
  */
 import { type Clock, systemClock, type TimerHandle, timerDelay } from '../shared/clock.ts';
 import type { WorkQueueMetrics } from './metrics.ts';
@@ -56,6 +59,10 @@ export interface WorkQueueOptions extends BackoffOptions {
   onDepthChange?: (depth: number) => void;
   /** Adds, waits, work and retries, in client-go's terms (`workqueue_*`). */
   metrics?: WorkQueueMetrics;
+  /** The group a key counts against (undefined: none, never held back). */
+  groupOf?: (key: string) => string | undefined;
+  /** Keys of one group handed out at once, at most (needs `groupOf`). Default: no limit. */
+  maxPerGroup?: number;
 }
 
 type Waiter = (key: string | undefined) => void;
@@ -77,12 +84,19 @@ export class WorkQueue {
   private readonly waiters: Waiter[] = [];
   private readonly drainWaiters: Array<() => void> = [];
   private shuttingDown = false;
+  private readonly groupOf: ((key: string) => string | undefined) | undefined;
+  private readonly maxPerGroup: number;
+  /** Keys being processed, per group (only groups with at least one). */
+  private readonly active = new Map<string, number>();
 
   constructor(options: WorkQueueOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.backoff = new ExponentialBackoff(options);
     this.onDepthChange = options.onDepthChange;
     this.metrics = options.metrics;
+    this.groupOf = options.groupOf;
+    this.maxPerGroup = options.maxPerGroup ?? Number.POSITIVE_INFINITY;
+    if (!(this.maxPerGroup >= 1)) throw new RangeError(`invalid maxPerGroup: ${this.maxPerGroup}`);
   }
 
   /** Keys waiting to be handed out (not counting delayed or in-flight keys). */
@@ -98,6 +112,11 @@ export class WorkQueue {
   /** Keys currently held by workers. */
   get inFlight(): number {
     return this.processing.size;
+  }
+
+  /** Keys of `group` currently held by workers. */
+  inFlightOf(group: string): number {
+    return this.active.get(group) ?? 0;
   }
 
   get isShuttingDown(): boolean {
@@ -156,11 +175,13 @@ export class WorkQueue {
 
   /** Marks `key` processed; if it was re-added meanwhile it becomes ready again. */
   done(key: string): void {
-    this.processing.delete(key);
+    if (this.processing.delete(key)) this.release(key);
     this.metrics?.finished(key);
     if (this.dirty.has(key) && !this.shuttingDown) {
       this.pushReady(key);
     }
+    // A slot of the key's group came free: a key of it that was held back may go to a waiting worker now.
+    this.dispatch();
     if (this.processing.size === 0) {
       for (const resolve of this.drainWaiters.splice(0)) resolve();
     }
@@ -186,26 +207,57 @@ export class WorkQueue {
   }
 
   private pushReady(key: string): void {
-    const waiter = this.waiters.shift();
-    if (waiter) {
-      this.dirty.delete(key);
-      this.processing.add(key);
-      this.metrics?.started(key);
-      waiter(key);
-      return;
+    if (this.waiters.length > 0 && this.eligible(key)) {
+      const waiter = this.waiters.shift();
+      if (waiter) {
+        this.start(key);
+        waiter(key);
+        return;
+      }
     }
     this.ready.push(key);
     this.onDepthChange?.(this.ready.length);
   }
 
+  /** The first ready key whose group has room, taken out of line (undefined: none may go now). */
   private takeReady(): string | undefined {
-    const key = this.ready.shift();
+    const index = this.ready.findIndex((k) => this.eligible(k));
+    if (index < 0) return undefined;
+    const [key] = this.ready.splice(index, 1);
     if (key === undefined) return undefined;
-    this.dirty.delete(key);
-    this.processing.add(key);
-    this.metrics?.started(key);
+    this.start(key);
     this.onDepthChange?.(this.ready.length);
     return key;
+  }
+
+  /** Hands held-back keys that may go now to waiting workers. */
+  private dispatch(): void {
+    while (this.waiters.length > 0) {
+      const key = this.takeReady();
+      if (key === undefined) return;
+      this.waiters.shift()?.(key);
+    }
+  }
+
+  private start(key: string): void {
+    this.dirty.delete(key);
+    this.processing.add(key);
+    const group = this.groupOf?.(key);
+    if (group !== undefined) this.active.set(group, (this.active.get(group) ?? 0) + 1);
+    this.metrics?.started(key);
+  }
+
+  private release(key: string): void {
+    const group = this.groupOf?.(key);
+    if (group === undefined) return;
+    const n = (this.active.get(group) ?? 0) - 1;
+    if (n > 0) this.active.set(group, n);
+    else this.active.delete(group);
+  }
+
+  private eligible(key: string): boolean {
+    const group = this.groupOf?.(key);
+    return group === undefined || (this.active.get(group) ?? 0) < this.maxPerGroup;
   }
 
   /** One timer for the earliest delayed key; re-armed whenever the earliest time moves. */

@@ -26,7 +26,7 @@ import {
 } from '../api/schema.ts';
 import { roundCents } from '../engine/cost.ts';
 import { outOfScopeMessage, type Refusal } from '../engine/grants.ts';
-import { type FunctionPlan, type PolicyReport, zeroCounts } from '../engine/model.ts';
+import { type FunctionPlan, type PolicyReport, SCHEDULED_ACTION_PREFIX, zeroCounts } from '../engine/model.ts';
 import type { PolicyEventRecord } from '../kube/events.ts';
 import { objectKey } from '../shared/keys.ts';
 import { truncate } from '../shared/text.ts';
@@ -77,6 +77,11 @@ export interface AccountReach {
 export interface TenancyView {
   reach: readonly AccountReach[];
   refused: readonly Refusal[];
+  /**
+   * Scheduled actions the policy owns where it is now refused (its grant was revoked), by fleet: left in place,
+   * since a refused grant means no writes there, and named as a problem so a person removes them or grants again.
+   */
+  leftInPlace?: readonly { fleet: string; actions: readonly string[] }[] | undefined;
 }
 
 /** Everything a policy's status is made of after a pass; nothing else is read. */
@@ -119,7 +124,9 @@ export function composeStatus(inputs: StatusInputs): LambdaPolicyStatus {
     if (report) reports.push(report);
   }
   const before = (previous as LambdaPolicyStatus | undefined)?.summary?.remediated ?? 0;
-  return buildStatus(policy, mergePolicyReports(id, mode, reports), functions, executions, previous, now, {
+  const report = mergePolicyReports(id, mode, reports);
+  for (const left of inputs.tenancy?.leftInPlace ?? []) report.problems.push(leftInPlaceProblem(id, left));
+  return buildStatus(policy, report, functions, executions, previous, now, {
     state: (own) => {
       const state = crossRegionState(rolloutState(own, reports), policy, inputs);
       return inputs.dryRun ? dryRunState(state) : state;
@@ -127,6 +134,17 @@ export function composeStatus(inputs: StatusInputs): LambdaPolicyStatus {
     remediated: before + inputs.fixedNow + inputs.fixedUnreported,
     ...(inputs.tenancy ? { accounts: accountEntries(id, inputs.tenancy, inputs.regions) } : {}),
   });
+}
+
+/**
+ * The problem naming owned scheduled actions left where the policy's grant was revoked: the names share the
+ * policy's prefix, so it is said once (status messages are short) and the windows' edges listed, bounded.
+ */
+export function leftInPlaceProblem(id: string, left: { fleet: string; actions: readonly string[] }, max = 4): string {
+  const prefix = `${SCHEDULED_ACTION_PREFIX}.${id.replace('/', '.')}.`;
+  const edges = left.actions.map((a) => (a.startsWith(prefix) ? a.slice(prefix.length) : a));
+  const more = edges.length > max ? ` and ${edges.length - max} more` : '';
+  return `grant revoked in ${left.fleet}: its scheduled actions there are left in place (no writes where refused; delete them or grant again): ${prefix}{${edges.slice(0, max).join(',')}}${more}`;
 }
 
 /**

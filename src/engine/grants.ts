@@ -70,11 +70,15 @@ type AccountSelection = Pick<Selector, 'regions'> & {
   accountSelector?: LabelSelector | undefined;
 };
 
-/** The home account as a grant: `policyNamespaces` defaults to {} (every namespace), as before accounts existed. */
+/**
+ * The home account as a grant. `policyNamespaces` is required, with no default: `{}` is every namespace (the
+ * controller's default, as before accounts existed) and `undefined` is none, so a caller passing on an absent
+ * selector gets "nobody", never "everyone".
+ */
 export function homeGrant(
   accountId: string,
   regions: readonly string[],
-  policyNamespaces: LabelSelector | undefined = {},
+  policyNamespaces: LabelSelector | undefined,
 ): AccountGrant {
   return { name: HOME_ACCOUNT, accountId, labels: {}, regions, policyNamespaces };
 }

@@ -477,6 +477,11 @@ export interface PlanOptions {
   iacOwnerTags?: readonly IacOwnerTag[] | undefined;
   /** Application Auto Scaling's scalable targets per region (AWS default 500, adjustable). */
   scalableTargetQuota?: number;
+  /**
+   * Policies (ids) that exist but may not write in this fleet: their grant here was refused or revoked. The
+   * scheduled actions they own are left in place, never judged orphaned (a refused grant means no writes there).
+   */
+  refusedOwners?: ReadonlySet<string> | undefined;
 }
 
 /** Lambda runtimes with their deprecation dates (UTC days), keyed by identifier. */

@@ -6,7 +6,7 @@
 import { compareOrdinal } from '../shared/compare.ts';
 import { analyzeBlock, type BlockAnalysis, windowView } from './block.ts';
 import { policyViolations } from './checks/plan-hook.ts';
-import { orphanedActions } from './cleanup.ts';
+import { orphanedActions, ownerOfAction } from './cleanup.ts';
 import { CostAccumulator } from './cost.ts';
 import { pendingPublish, SCALABLE_TARGET_QUOTA } from './diff/provisioned.ts';
 import { diffAudit, diffEnforced, RegionContext } from './diff.ts';
@@ -78,13 +78,17 @@ export function plan(policies: readonly PolicyInput[], fleet: FleetSnapshot, now
   // Every policy of the set, suspended ones included: an owner that still exists keeps what it may resume.
   const policiesById = new Map(policies.map((p) => [p.id, p]));
   const namespaces = new Set(policies.map((p) => p.namespace));
+  const refused = options.refusedOwners ?? new Set<string>();
   const regions = [...fleet.regions].sort((a, b) => compareOrdinal(a.region, b.region));
   for (const snapshot of regions) {
     const ctx = new RegionContext(
       snapshot.region,
       snapshot.account,
       snapshot.scalableTargets,
-      snapshot.scheduledActions,
+      // Actions of owners refused here are left out of the plan: nothing replaces or deletes them.
+      refused.size === 0
+        ? snapshot.scheduledActions
+        : snapshot.scheduledActions.filter((a) => !refused.has(ownerOfAction(a.name)?.id ?? '')),
       snapshot.scalableTargetCount === undefined
         ? undefined
         : (options.scalableTargetQuota ?? SCALABLE_TARGET_QUOTA) - snapshot.scalableTargetCount,

@@ -108,8 +108,15 @@ export async function reconcileAccounts(
       try {
         const aws = awsFor(account);
         await verifyAccount(aws, account, regions[0] ?? 'us-east-1');
+        // Policies this account refuses (namespace not granted): what they own here stays, nothing is written.
+        const refusedOwners = new Set(
+          [...grants]
+            .filter(([, g]) => g.refused.some((r) => r.account === account.name && !r.region))
+            .map(([id]) => id),
+        );
         const result = await reconcileInAccount(aws, account, reaching, regions, {
           ...passOptions,
+          refusedOwners,
           // Remediation records name the account the write went to.
           execute: { ...passOptions.execute, account: account.name },
         });

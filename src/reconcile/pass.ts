@@ -46,6 +46,8 @@ export interface PassOptions {
   onReadsPlanned?: (region: string, reads: number) => void;
   /** The account's scope: functions it rejects are invisible (never read in detail, matched or written). */
   visible?: ((fn: ObservedFunction) => boolean) | undefined;
+  /** Policies refused this fleet (grant refused or revoked): the scheduled actions they own are left in place. */
+  refusedOwners?: ReadonlySet<string> | undefined;
 }
 
 export interface PassResult {
@@ -92,6 +94,7 @@ export async function reconcileFleet(
     planFleet(policies, fleet, now, {
       defaultRegions: options.defaultRegions,
       iacOwnerTags: options.iacOwnerTags,
+      refusedOwners: options.refusedOwners,
       ...(options.runtimes ? { runtimes: options.runtimes } : {}),
     }),
     active,

@@ -287,7 +287,11 @@ describe('helm template', () => {
     },
     {
       name: 'tenancy: the home account for one team, one shard of the AwsAccounts',
-      set: { 'homeAccount.policyNamespaces.matchLabels.team': 'platform', accountSelector: 'shard=a' },
+      set: {
+        'homeAccount.policyNamespaces.matchLabels.team': 'platform',
+        accountSelector: 'shard=a',
+        maxWorkersPerAccount: '3',
+      },
       args: [
         'run',
         '--regions=us-east-1',
@@ -301,6 +305,7 @@ describe('helm template', () => {
         '--log-format=json',
         '--home-account-namespaces={"matchLabels":{"team":"platform"}}',
         '--account-selector=shard=a',
+        '--max-workers-per-account=3',
       ],
       region: 'us-east-1',
     },

@@ -26,6 +26,8 @@ const HOME = '123456789012';
 const PAYMENTS = '210987654321';
 const SEARCH = '333333333333';
 const SHARED = '444444444444';
+/** Its role trusts another ExternalId than its AwsAccount sends: STS refuses every AssumeRole. */
+const REFUSING = '666666666666';
 const PAYMENTS_NS = 'team-payments';
 const SEARCH_NS = 'team-search';
 /** The controller's own account is the platform team's only. */
@@ -65,6 +67,11 @@ beforeAll(async () => {
             seedFunction(EU, 'shared-payments', { tags: { team: 'payments' } }),
             seedFunction(EU, 'shared-search', { tags: { team: 'search' } }),
           ],
+        },
+        {
+          accountId: REFUSING,
+          roles: [{ name: 'lpc', externalId: 'the-right-one' }],
+          functions: [seedFunction(EU, 'search-refused')],
         },
       ],
     },
@@ -110,6 +117,18 @@ beforeAll(async () => {
         regions: [EU],
         policyNamespaces: { matchExpressions: [{ key: 'team', operator: 'In', values: ['payments', 'search'] }] },
         scope: { tags: { team: 'payments' } },
+      },
+    ),
+  );
+  await cluster.apply(
+    awsAccount(
+      'search-refusing',
+      { env: 'prod' },
+      {
+        accountId: REFUSING,
+        assumeRole: { roleArn: `arn:aws:iam::${REFUSING}:role/lpc`, externalId: 'a-wrong-one' },
+        regions: [EU],
+        policyNamespaces: { matchLabels: { team: 'search' } },
       },
     ),
   );
@@ -327,5 +346,58 @@ describe('two teams, three accounts', () => {
     const table = await cluster.kubectl(['get', 'awsacct']);
     expect(table.stdout).toMatch(/payments-prod\s+210987654321\s+\S+\s+True\s+\d/);
     expect(table.stdout).toMatch(/mistyped\s+555555555555\s+\S+\s+False/);
+  });
+
+  it('an account whose role STS refuses (wrong ExternalId) is Stalled/AssumeRoleFailed; its policy names that account only while the other converges', async () => {
+    // Arrange: one policy over a working account and the refusing one
+    await applyPolicy(
+      cluster,
+      SEARCH_NS,
+      'both',
+      spec({ accounts: ['search-prod', 'search-refusing'], functionNames: ['search-*'] }, { timeout: 40 }),
+    );
+
+    // Act
+    const refusing = await waitFor('search-refusing Stalled/AssumeRoleFailed', async () => {
+      const s = await awsAccountStatus('search-refusing');
+      return s.conditions?.find((c) => c.type === 'Stalled')?.status === 'True' ? s : undefined;
+    });
+    await waitFor('search-api timeout 40 in search-prod', () => memory(SEARCH, 'search-api')?.timeout === 40);
+    const both = await waitPolicy(SEARCH_NS, 'both', 'the refusing account reported', (p) => {
+      const accounts = statusOf(p).accounts ?? [];
+      return (
+        accounts.some((a) => a.account === 'search-refusing' && a.error !== undefined) &&
+        accounts.some((a) => a.account === 'search-prod' && a.matched === 1)
+      );
+    });
+
+    // Assert: the AwsAccount says why, without a credential in it
+    const stalled = refusing.conditions?.find((c) => c.type === 'Stalled');
+    expect(stalled?.reason).toBe('AssumeRoleFailed');
+    expect(stalled?.message).toContain(`arn:aws:iam::${REFUSING}:role/lpc`);
+    expect(refusing.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+    expect(refusing.lastVerifiedTime).toBeUndefined();
+    expect(JSON.stringify(refusing)).not.toMatch(/ASIA|AKIA|SessionToken|SecretAccessKey/);
+
+    // Assert: the policy names the refusing account's error there only; the other account converged
+    const entries = new Map((statusOf(both).accounts ?? []).map((a) => [a.account, a]));
+    expect(entries.get('search-refusing')?.error).toContain('search-refusing');
+    expect(entries.get('search-prod')).toMatchObject({ accountId: SEARCH, matched: 1 });
+    expect(entries.get('search-prod')?.error).toBeUndefined();
+    const ready = condition(both, 'Ready');
+    expect(ready?.status).toBe('False');
+    expect(ready?.message).toContain('search-refusing');
+    expect(ready?.message).not.toContain('search-prod');
+    expect(statusOf(both).functions?.map((f) => `${f.account}/${f.name}`)).toEqual(['search-prod/search-api']);
+
+    // Assert: nothing written where the role was refused; nothing outside any grant
+    expect(writesIn(REFUSING)).toEqual([]);
+    expect(memory(REFUSING, 'search-refused')?.timeout).toBe(30);
+    expect(
+      await writesOutsideClusterGrants(cluster, emulator, {
+        defaultRegions: [EU],
+        homePolicyNamespaces: { matchLabels: { team: 'platform' } },
+      }),
+    ).toEqual([]);
   });
 });

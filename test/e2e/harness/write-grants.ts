@@ -117,8 +117,7 @@ export function writesOutsideGrants(check: GrantCheck): string[] {
           { namespace, selector },
           {
             accounts,
-            // Not as homeGrant's argument: its default turns an undefined selector (none) into {} (all).
-            home: { ...homeGrant(homeId, homeRegions), policyNamespaces: homeNs },
+            home: homeGrant(homeId, homeRegions, homeNs),
             namespaceLabels: check.namespaceLabels ?? new Map(),
             defaultRegions: check.defaultRegions,
           },

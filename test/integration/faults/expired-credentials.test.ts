@@ -77,7 +77,7 @@ describe('credentials expiring mid-pass', () => {
     };
     const tenancy: TenancyInput = {
       accounts: [grant],
-      home: homeGrant('123456789012', [REGION]),
+      home: homeGrant('123456789012', [REGION], {}),
       namespaceLabels: new Map([['payments', {}]]),
       defaultRegions: [REGION],
     };

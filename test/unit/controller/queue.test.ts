@@ -239,6 +239,100 @@ describe('WorkQueue', () => {
   });
 });
 
+describe('WorkQueue per-group cap', () => {
+  const groupOf = (key: string) => (key.includes('/') ? key.slice(0, key.indexOf('/')) : undefined);
+
+  it('hands out the next key of another group while a group is at its cap', async () => {
+    const q = new WorkQueue({ clock: new FakeClock(), groupOf, maxPerGroup: 2 });
+    for (const k of ['slow/1', 'slow/2', 'slow/3', 'slow/4', 'fast/1', 'other']) q.add(k);
+    const got = [await q.get(), await q.get(), await q.get(), await q.get()];
+    expect(got).toEqual(['slow/1', 'slow/2', 'fast/1', 'other']);
+    expect(q.inFlightOf('slow')).toBe(2);
+    expect(q.depth).toBe(2);
+    // Nothing of `slow` may go until one of its keys is done: the waiting worker gets slow/3 then.
+    const next = q.get();
+    let handed: string | undefined;
+    void next.then((k) => {
+      handed = k;
+    });
+    await Promise.resolve();
+    expect(handed).toBeUndefined();
+    q.done('fast/1');
+    await Promise.resolve();
+    expect(handed).toBeUndefined();
+    q.done('slow/1');
+    expect(await next).toBe('slow/3');
+    expect(q.inFlightOf('slow')).toBe(2);
+  });
+
+  it('a key added while its group is at the cap waits; one of another group goes to a waiting worker', async () => {
+    const q = new WorkQueue({ clock: new FakeClock(), groupOf, maxPerGroup: 1 });
+    q.add('a/1');
+    expect(await q.get()).toBe('a/1');
+    const waiting = q.get();
+    q.add('a/2');
+    q.add('b/1');
+    expect(await waiting).toBe('b/1');
+    q.done('a/1');
+    expect(await q.get()).toBe('a/2');
+    q.shutdown();
+    expect(await q.get()).toBeUndefined();
+  });
+
+  it('rejects a cap below 1', () => {
+    expect(() => new WorkQueue({ groupOf, maxPerGroup: 0 })).toThrow(RangeError);
+  });
+
+  it('property: a group never holds more than its cap, and every add is eventually processed', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(
+          fc.oneof(
+            fc.constantFrom('a/1', 'a/2', 'a/3', 'a/4', 'b/1', 'b/2', 'c').map((k) => ({ op: 'add' as const, k })),
+            fc.constant({ op: 'step' as const }),
+          ),
+          { maxLength: 60 },
+        ),
+        async (cap, ops) => {
+          const q = new WorkQueue({ clock: new FakeClock(), groupOf, maxPerGroup: cap });
+          const held: string[] = [];
+          const needs = new Set<string>();
+          const heldOf = (g: string) => held.filter((k) => groupOf(k) === g).length;
+          // Takes a key only when one may go (a get on a held-back line would wait for a done).
+          const mayTake = () => {
+            const inLine = [...needs].filter((k) => !held.includes(k));
+            return inLine.some((k) => {
+              const g = groupOf(k);
+              return g === undefined || heldOf(g) < cap;
+            });
+          };
+          const step = async () => {
+            if (held.length > 0 && (!mayTake() || held.length > 2)) {
+              const k = held.shift() as string;
+              q.done(k);
+            } else if (mayTake()) {
+              const k = (await q.get()) as string;
+              expect(held).not.toContain(k);
+              held.push(k);
+              needs.delete(k);
+              for (const g of ['a', 'b']) expect(heldOf(g)).toBeLessThanOrEqual(cap);
+            }
+          };
+          for (const op of ops) {
+            if (op.op === 'add') {
+              q.add(op.k);
+              needs.add(op.k);
+            } else await step();
+          }
+          for (let i = 0; i < 60 && (held.length > 0 || needs.size > 0); i++) await step();
+          expect(needs.size).toBe(0);
+        },
+      ),
+    );
+  });
+});
+
 describe('ExponentialBackoff', () => {
   it.each([
     [0, 5],

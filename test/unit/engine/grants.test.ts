@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { LabelSelector } from '../../../src/api/label-selector.ts';
 import {
   type AccountGrant,
   accountGrant,
   decideGrant,
+  HOME_ACCOUNT,
   homeGrant,
   inScope,
   outOfScopeMessage,
@@ -150,6 +152,31 @@ describe('decideGrant', () => {
     );
     const many = Array.from({ length: 10 }, (_, i) => ({ account: `a${i}`, reason: 'UnknownAccount' as const }));
     expect(outOfScopeMessage(many, 2)).toMatch(/account a1: no such AwsAccount; and 8 more$/);
+  });
+});
+
+describe('homeGrant', () => {
+  const home = (policyNamespaces: LabelSelector | undefined) => ({
+    ...input,
+    home: homeGrant('123456789012', [EU], policyNamespaces),
+  });
+  const plain = { namespace: 'payments', selector: {} };
+
+  it('an explicit undefined is "no namespace", never turned into every namespace', () => {
+    const grant = homeGrant('123456789012', [EU], undefined);
+    expect(grant.policyNamespaces).toBeUndefined();
+    expect(decideGrant(plain, home(undefined))).toEqual({
+      reach: [],
+      refused: [{ account: HOME_ACCOUNT, accountId: '123456789012', reason: 'NamespaceNotGranted' }],
+    });
+  });
+
+  it('{} is every namespace; a selector only the namespaces it matches', () => {
+    expect(decideGrant(plain, home({})).reach).toEqual([
+      { account: HOME_ACCOUNT, accountId: '123456789012', regions: [EU] },
+    ]);
+    expect(decideGrant(plain, home({ matchLabels: { team: 'search' } })).reach).toEqual([]);
+    expect(decideGrant(plain, home({ matchLabels: { team: 'payments' } })).reach).toHaveLength(1);
   });
 });
 

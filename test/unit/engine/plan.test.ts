@@ -626,6 +626,18 @@ describe('actions', () => {
       expect(apis(fp)).toEqual(['DeleteScheduledAction', 'DeleteScheduledAction']);
     });
 
+    it.each([
+      ['another Enforce policy governs the function', [policy('team-b/memory', { settings: { memorySize: 512 } })]],
+      ['no policy matches the function', [policy('platform/other', { selector: { tags: { x: 'y' } }, settings })]],
+    ])('an owner refused this fleet (grant revoked) keeps its actions: %s', (_label, policies) => {
+      const snapshot = fleet(region([fn('f', { qualifiers: live(20) })], inSync()));
+      const kept = plan(policies, snapshot, NOW, { ...OPTIONS, refusedOwners: new Set(['platform/p']) });
+      expect(kept.functions.flatMap((f) => f.actions).filter((a) => a.api === 'DeleteScheduledAction')).toEqual([]);
+      // Without the refusal the same plan removes them: the set is what keeps them.
+      const judged = plan(policies, snapshot, NOW, OPTIONS);
+      expect(judged.functions.flatMap((f) => f.actions).map((a) => a.api)).toContain('DeleteScheduledAction');
+    });
+
     it('a function matched by no Enforce policy: only the owned actions nothing declares any more are deleted', () => {
       // platform/p (the owner of inSync's actions) is not in the set any more: its leftovers go.
       const p = plan(
