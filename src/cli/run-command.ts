@@ -3,6 +3,7 @@
  * writes status/events/finalizers; optional leader election; /healthz, /readyz and /metrics; pino logs (JSON or text, --log-format);
  * graceful shutdown on SIGTERM (leadership released for a fast hand-over).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { CONTROLLER_VERSION } from '../aws/clients.ts';
 import { callerIdentity, createAws } from '../aws/index.ts';
@@ -24,6 +25,13 @@ import { createLogger, type LogFormat, type LogLevel } from '../shared/log-outpu
 import { KubernetesPolicySource } from '../sources/kubernetes.ts';
 import { EXIT_ERROR, EXIT_OK } from './exit-codes.ts';
 import { loadRuntimeTable } from './runtimes-file.ts';
+
+/**
+ * How long a stopping leader waits for the passes in flight before it releases its Lease. Well inside the pod's
+ * 30 s termination grace: a pass can wait minutes on AWS (an update in progress), and while the Lease is held the
+ * standby cannot take over; once it is released, `mayWrite` stops that pass's writes.
+ */
+const DRAIN_BEFORE_RELEASE_MS = 10_000;
 
 export interface RunOptions {
   /** Run against an embedded emulator seeded from this fleet file instead of AWS (wins over awsEndpoint). */
@@ -236,8 +244,13 @@ export async function runController(opts: RunOptions): Promise<number> {
     });
   const reason = await Promise.race([stop.then(() => 'signal' as const), leadershipLost.then(() => 'lost' as const)]);
   logger.info({ reason }, 'shutting down');
-  await manager.stop();
-  await organizations.stop();
+  const drained = Promise.all([manager.stop(), organizations.stop()]).then(() => true);
+  const inTime = await Promise.race([drained, delay(DRAIN_BEFORE_RELEASE_MS, false, { ref: false })]);
+  if (!inTime)
+    logger.warn(
+      { waitedMs: DRAIN_BEFORE_RELEASE_MS },
+      'passes still in flight at shutdown: leadership is released first, so they write nothing more',
+    );
   organizations.destroy();
   await elector?.stop();
   await source.stop();

@@ -245,17 +245,24 @@ describe('helm install of the packaged chart with the built image', () => {
     }
   });
 
-  it('hands over to the standby when the leader pod is deleted, and the standby finishes the work', async () => {
+  it('hands over when the leader pod is deleted, and the new leader finishes the work', async () => {
     // Arrange
     const { leader, standby } = await waitTwoReadyOneLeader();
     const mark = lastSeq();
 
-    // Act: the leader's pod is deleted; once the standby holds the Lease, new work arrives.
+    // Act: the leader's pod is deleted; once another pod holds the Lease, new work arrives. That is the standby as a
+    // rule (the stopping leader releases the Lease); on a loaded machine the Deployment's replacement pod can win the
+    // race for it, which is as good a hand-over, so the test does not depend on who wins.
     await cluster.kubectl(['delete', 'pod', leader, '-n', NAMESPACE, '--wait=false']);
-    await waitFor('the standby to hold the Lease', async () => (await leaseHolder(cluster.client)) === standby, {
-      timeoutMs: 120_000,
-      intervalMs: 250,
-    }).catch(async (error: unknown) => {
+    let holder: string | undefined;
+    await waitFor(
+      'another pod to hold the Lease',
+      async () => {
+        holder = await leaseHolder(cluster.client).catch(() => undefined);
+        return holder !== undefined && holder !== leader;
+      },
+      { timeoutMs: 120_000, intervalMs: 250 },
+    ).catch(async (error: unknown) => {
       // Say why: the Lease as it stands and the last words of both controllers.
       const tail = async (args: string[]) =>
         (await cluster.kubectl(args, { check: false })).stdout.split('\n').slice(-40).join('\n');
@@ -265,6 +272,8 @@ describe('helm install of the packaged chart with the built image', () => {
       );
       throw new Error(`${(error as Error).message}\n${lease}\n${logs.join('\n')}`, { cause: error });
     });
+    const newLeader = holder ?? '';
+    console.info(`[install e2e] hand-over to the ${newLeader === standby ? 'standby' : 'replacement pod'}`);
     const takeover = lastSeq();
     await setPaymentsMemory(1792);
 
@@ -273,14 +282,14 @@ describe('helm install of the packaged chart with the built image', () => {
     expect(memoryOf('eu-central-1', 'payments-api')).toBe(1792);
     const writes = writesSince(takeover);
     expect(writes.length).toBeGreaterThan(0);
-    expect(new Set(writes.map((w) => w.accessKeyId))).toEqual(new Set([standby]));
-    // Whatever the old leader still wrote while stopping came before the standby's first write, never after.
+    expect(new Set(writes.map((w) => w.accessKeyId))).toEqual(new Set([newLeader]));
+    // Whatever the old leader still wrote while stopping came before the new leader's first write, never after.
     const runs = writerRuns(writesSince(mark).map((w) => w.accessKeyId));
     expect(new Set(runs).size, `writers in order: ${runs.join(' → ')}`).toBe(runs.length);
-    expect(await leaseHolder(cluster.client)).toBe(standby);
-    // The Deployment replaces the deleted pod: two Ready again, the new one standing by.
+    expect(await leaseHolder(cluster.client)).toBe(newLeader);
+    // The Deployment replaces the deleted pod: two Ready again, one of them leading.
     const after = await waitTwoReadyOneLeader();
-    expect(after.leader).toBe(standby);
+    expect(after.leader).toBe(newLeader);
   });
 
   it('rolls out a helm upgrade with changed values without two writers at any time', async () => {
