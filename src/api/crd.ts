@@ -151,21 +151,32 @@ export const ACCOUNT_PRINTER_COLUMNS: PrinterColumn[] = [
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
 ];
 
-/** The AwsAccount CRD: cluster-scoped, short name awsacct, from src/api/account-schema.ts. */
-export function buildAccountCrd(): Record<string, unknown> {
-  const base = buildCrd() as { metadata: Record<string, unknown>; spec: Record<string, unknown> };
+/** What differs between the cluster-scoped CRDs (AwsAccount, AwsOrganization); the rest is built alike. */
+export interface ClusterCrdShape {
+  kind: string;
+  plural: string;
+  shortName: string;
+  printerColumns: PrinterColumn[];
+  description: string;
+  spec: Parameters<typeof toStructuralSchema>[0];
+  status: Parameters<typeof toStructuralSchema>[0];
+}
+
+/** A cluster-scoped CRD in the policies' group and version, with their metadata schema and a status subresource. */
+export function buildClusterCrd(shape: ClusterCrdShape): Record<string, unknown> {
+  const base = buildCrd() as { metadata: Record<string, unknown> };
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { ...base.metadata, name: ACCOUNT_CRD_NAME },
+    metadata: { ...base.metadata, name: `${shape.plural}.${API_GROUP}` },
     spec: {
       group: API_GROUP,
       names: {
-        kind: ACCOUNT_KIND,
-        listKind: `${ACCOUNT_KIND}List`,
-        plural: ACCOUNT_PLURAL,
-        singular: ACCOUNT_KIND.toLowerCase(),
-        shortNames: ['awsacct'],
+        kind: shape.kind,
+        listKind: `${shape.kind}List`,
+        plural: shape.plural,
+        singular: shape.kind.toLowerCase(),
+        shortNames: [shape.shortName],
         categories: CATEGORIES,
       },
       scope: 'Cluster',
@@ -175,17 +186,16 @@ export function buildAccountCrd(): Record<string, unknown> {
           served: true,
           storage: true,
           subresources: { status: {} },
-          additionalPrinterColumns: ACCOUNT_PRINTER_COLUMNS,
+          additionalPrinterColumns: shape.printerColumns,
           schema: {
             openAPIV3Schema: {
               type: 'object',
-              description:
-                'AwsAccount grants LambdaPolicies in the selected namespaces access to one AWS account: its regions, its scope, and how to reach it.',
+              description: shape.description,
               required: ['spec'],
               properties: {
                 ...(buildOpenApiSchema().properties ?? {}),
-                spec: toStructuralSchema(AwsAccountSpecSchema, 'spec'),
-                status: toStructuralSchema(AwsAccountStatusSchema, 'status'),
+                spec: toStructuralSchema(shape.spec, 'spec'),
+                status: toStructuralSchema(shape.status, 'status'),
               },
             },
           },
@@ -193,6 +203,20 @@ export function buildAccountCrd(): Record<string, unknown> {
       ],
     },
   };
+}
+
+/** The AwsAccount CRD: cluster-scoped, short name awsacct, from src/api/account-schema.ts. */
+export function buildAccountCrd(): Record<string, unknown> {
+  return buildClusterCrd({
+    kind: ACCOUNT_KIND,
+    plural: ACCOUNT_PLURAL,
+    shortName: 'awsacct',
+    printerColumns: ACCOUNT_PRINTER_COLUMNS,
+    description:
+      'AwsAccount grants LambdaPolicies in the selected namespaces access to one AWS account: its regions, its scope, and how to reach it.',
+    spec: AwsAccountSpecSchema,
+    status: AwsAccountStatusSchema,
+  });
 }
 
 export function renderAccountCrdYaml(): string {

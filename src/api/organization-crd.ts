@@ -3,15 +3,14 @@
  * the AwsAccount CRD (same group, version, metadata schema and structural conversion).
  */
 import { stringify } from 'yaml';
-import { buildCrd, buildOpenApiSchema, CATEGORIES, type PrinterColumn } from './crd.ts';
-import { toStructuralSchema } from './openapi.ts';
+import { buildClusterCrd, type PrinterColumn } from './crd.ts';
 import {
   AwsOrganizationSpecSchema,
   AwsOrganizationStatusSchema,
   ORGANIZATION_KIND,
   ORGANIZATION_PLURAL,
 } from './organization-schema.ts';
-import { API_GROUP, API_VERSION } from './schema.ts';
+import { API_GROUP } from './schema.ts';
 
 export const ORGANIZATION_CRD_NAME = `${ORGANIZATION_PLURAL}.${API_GROUP}`;
 export const ORGANIZATION_CRD_FILE = `crds/${ORGANIZATION_CRD_NAME}.yaml`;
@@ -31,46 +30,16 @@ export const ORGANIZATION_PRINTER_COLUMNS: PrinterColumn[] = [
 ];
 
 export function buildOrganizationCrd(): Record<string, unknown> {
-  const base = buildCrd() as { metadata: Record<string, unknown> };
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { ...base.metadata, name: ORGANIZATION_CRD_NAME },
-    spec: {
-      group: API_GROUP,
-      names: {
-        kind: ORGANIZATION_KIND,
-        listKind: `${ORGANIZATION_KIND}List`,
-        plural: ORGANIZATION_PLURAL,
-        singular: ORGANIZATION_KIND.toLowerCase(),
-        shortNames: ['awsorg'],
-        categories: CATEGORIES,
-      },
-      scope: 'Cluster',
-      versions: [
-        {
-          name: API_VERSION,
-          served: true,
-          storage: true,
-          subresources: { status: {} },
-          additionalPrinterColumns: ORGANIZATION_PRINTER_COLUMNS,
-          schema: {
-            openAPIV3Schema: {
-              type: 'object',
-              description:
-                'AwsOrganization discovers the ACTIVE accounts under roots/OUs of an AWS Organization and keeps an owned AwsAccount for each, from a template.',
-              required: ['spec'],
-              properties: {
-                ...(buildOpenApiSchema().properties ?? {}),
-                spec: toStructuralSchema(AwsOrganizationSpecSchema, 'spec'),
-                status: toStructuralSchema(AwsOrganizationStatusSchema, 'status'),
-              },
-            },
-          },
-        },
-      ],
-    },
-  };
+  return buildClusterCrd({
+    kind: ORGANIZATION_KIND,
+    plural: ORGANIZATION_PLURAL,
+    shortName: 'awsorg',
+    printerColumns: ORGANIZATION_PRINTER_COLUMNS,
+    description:
+      'AwsOrganization discovers the ACTIVE accounts under roots/OUs of an AWS Organization and keeps an owned AwsAccount for each, from a template.',
+    spec: AwsOrganizationSpecSchema,
+    status: AwsOrganizationStatusSchema,
+  });
 }
 
 export function renderOrganizationCrdYaml(): string {
